@@ -1,0 +1,105 @@
+# tenantd — multi-tenant chat service (C++17, CAF actors, Boost.JSON, ICU).
+#
+# Two stages on Debian 12 so that the build and runtime libraries are the very
+# same Debian packages the project is developed and tested against:
+#   build   — compiler, CMake and the -dev packages; builds a Release `tenantd`
+#             without tests or benchmarks (neither tests/ nor bench/ is in the
+#             build context, see .dockerignore).
+#   runtime — only the shared libraries `tenantd` links, a non-root user, the
+#             binary and the default tenant registry.
+#
+#   docker build -t tenantd .
+#   docker run --rm -p 8001:8000 tenantd          # or: docker-compose up --build
+#
+# Configuration is by environment (each also a flag, see `tenantd --help`):
+# PORT, HOST, TENANTS_FILE, IO_THREADS, ACTOR_THREADS, ASK_TIMEOUT_MS.
+
+ARG DEBIAN_IMAGE=debian:bookworm-slim
+
+# --------------------------------------------------------------------------
+# Build stage
+# --------------------------------------------------------------------------
+FROM ${DEBIAN_IMAGE} AS build
+
+ARG DEBIAN_FRONTEND=noninteractive
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+        cmake g++ make \
+        libcaf-dev \
+        libboost1.81-dev libboost-json1.81-dev \
+        libicu-dev \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /src
+# The whole context: CMakeLists.txt, actors/, http/, app/, docs/ (openapi.json
+# is compiled into the binary), tenants.jsonl and whatever else CMake needs.
+# .dockerignore keeps out .git, build trees, tests/, bench/ and CI files.
+COPY . .
+
+# Release build without tests/benchmarks; then pick the `tenantd` executable
+# wherever the CMake project places it under build/, and strip it.
+RUN set -eu; \
+    cmake -S . -B build \
+        -DCMAKE_BUILD_TYPE=Release \
+        -DTENANTD_BUILD_TESTS=OFF \
+        -DTENANTD_BUILD_BENCH=OFF; \
+    cmake --build build --parallel "$(nproc)"; \
+    bin="$(find build -type f -name tenantd -perm -u+x -print -quit)"; \
+    if [ -z "$bin" ]; then echo "tenantd executable not found under build/" >&2; exit 1; fi; \
+    install -D -m 0755 "$bin" /out/tenantd; \
+    strip /out/tenantd
+
+# --------------------------------------------------------------------------
+# Runtime stage
+# --------------------------------------------------------------------------
+FROM ${DEBIAN_IMAGE} AS runtime
+
+LABEL org.opencontainers.image.title="tenantd" \
+      org.opencontainers.image.description="Multi-tenant chat service (C++17 / CAF)" \
+      org.opencontainers.image.version="0.1.0"
+
+# Runtime libraries only (their dependencies libstdc++6/libgcc-s1/libc6 are
+# already in the base image). No ca-certificates: tenantd makes no outgoing
+# TLS connections.
+ARG DEBIAN_FRONTEND=noninteractive
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+        libcaf-core0.17 \
+        libboost-json1.81.0 \
+        libicu72 \
+ && rm -rf /var/lib/apt/lists/*
+
+# Unprivileged system user; /app stays owned by root so the service cannot
+# modify its own files.
+RUN groupadd --system --gid 10001 tenantd \
+ && useradd --system --uid 10001 --gid tenantd \
+        --home-dir /app --no-create-home --shell /usr/sbin/nologin tenantd
+
+WORKDIR /app
+
+COPY --from=build /out/tenantd /usr/local/bin/tenantd
+COPY tenants.jsonl /app/tenants.jsonl
+
+# Fail the image build (rather than the first container start) if the binary
+# links a shared library that the packages above do not provide.
+RUN if ldd /usr/local/bin/tenantd | grep 'not found'; then \
+        echo "tenantd: missing runtime libraries (add their packages above)" >&2; exit 1; \
+    fi
+
+ENV PORT=8000 \
+    HOST=0.0.0.0 \
+    TENANTS_FILE=/app/tenants.jsonl
+
+EXPOSE 8000
+
+# Health check without curl/wget: bash's /dev/tcp sends a plain HTTP/1.1
+# `GET /` to the service inside the container and wants a 200 status line.
+# (Assumes HOST lets 127.0.0.1 reach the listener, as the default 0.0.0.0 does.)
+HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
+    CMD ["bash", "-c", "exec 3<>\"/dev/tcp/127.0.0.1/${PORT:-8000}\" && printf 'GET / HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q '^HTTP/1\\.[01] 200 '"]
+
+USER 10001:10001
+
+# tenantd runs as PID 1 (exec form) and exits 0 on SIGTERM/SIGINT itself.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/tenantd"]

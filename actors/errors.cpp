@@ -1,0 +1,15 @@
+#include "actors/errors.hpp"
+
+namespace tenantd {
+
+std::string to_string(errc x) {
+  switch (x) {
+    case errc::unknown_tenant: return "unknown_tenant";
+    case errc::unknown_session: return "unknown_session";
+    case errc::foreign_session: return "foreign_session";
+    case errc::duplicate_tenant: return "duplicate_tenant";
+  }
+  return "unknown_error";
+}
+
+} // namespace tenantd

@@ -1,0 +1,38 @@
+#pragma once
+
+// The domain's error codes. Actors answer with these; http/ maps them to
+// status codes. Registered with CAF as the error category "tenantd".
+
+#include <cstdint>
+#include <string>
+
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+
+namespace tenantd {
+
+enum class errc : uint8_t {
+  /// No tenant with that id.
+  unknown_tenant = 1,
+  /// No live session with that id.
+  unknown_session,
+  /// The session exists but was issued to another tenant.
+  foreign_session,
+  /// A tenant with that id exists already.
+  duplicate_tenant,
+};
+
+constexpr caf::atom_value errc_category = caf::atom("tenantd");
+
+std::string to_string(errc x);
+
+inline caf::error make_error(errc x) {
+  return caf::error{static_cast<uint8_t>(x), errc_category};
+}
+
+/// True if `e` carries the domain code `x`.
+inline bool is(const caf::error& e, errc x) {
+  return e.category() == errc_category && e.code() == static_cast<uint8_t>(x);
+}
+
+} // namespace tenantd

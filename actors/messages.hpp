@@ -1,0 +1,57 @@
+#pragma once
+
+// Data carried by the actor interfaces in actors.hpp.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/meta/type_name.hpp>
+
+namespace tenantd {
+
+/// The answer to opening a session: its id and the tenant's public face.
+struct session_grant {
+  std::string session_id;
+  std::string tenant_id;
+  std::string name;
+  std::string welcome;
+};
+
+/// The state of a tenant's chat window after a chat was admitted or refused,
+/// in the terms of the IETF RateLimit header fields. `limit` 0 = unlimited.
+struct rate_window {
+  uint32_t limit = 0;
+  uint32_t window_seconds = 0;
+  uint32_t remaining = 0;
+  /// Whole seconds until the window resets (at least 1 while limited).
+  uint32_t reset_seconds = 0;
+};
+
+/// The answer to a chat: either a reply or, when `limited`, a refusal by the
+/// tenant's rate limit (reply and model are empty then).
+struct chat_result {
+  bool limited = false;
+  std::string reply;
+  std::string model;
+  rate_window window;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_grant& x) {
+  return f(caf::meta::type_name("session_grant"), x.session_id, x.tenant_id,
+           x.name, x.welcome);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rate_window& x) {
+  return f(caf::meta::type_name("rate_window"), x.limit, x.window_seconds,
+           x.remaining, x.reset_seconds);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, chat_result& x) {
+  return f(caf::meta::type_name("chat_result"), x.limited, x.reply, x.model,
+           x.window);
+}
+
+} // namespace tenantd

@@ -1,0 +1,116 @@
+#include "actors/registry.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/errors.hpp"
+#include "actors/tenant.hpp"
+#include "util/log.hpp"
+
+namespace tenantd {
+
+namespace {
+
+using registry_pointer = registry_actor::stateful_pointer<registry_state>;
+
+void spawn_tenant(registry_pointer self, uint32_t index) {
+  auto& entry = self->state.tenants[index];
+  entry.actor = self->spawn<caf::monitored>(tenant, entry.config);
+  self->state.by_actor.emplace(entry.actor.address(), index);
+}
+
+void add_tenant(registry_pointer self, tenant_config config) {
+  auto index = static_cast<uint32_t>(self->state.tenants.size());
+  self->state.by_id.emplace(config.id, index);
+  self->state.tenants.push_back({std::move(config), {}});
+  spawn_tenant(self, index);
+}
+
+// A tenant actor ended while the registry runs: that is always a failure.
+// Its sessions died with it, so their directory entries go too.
+void restart_tenant(registry_pointer self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  auto it = st.by_actor.find(msg.source);
+  if (it == st.by_actor.end())
+    return;
+  auto index = it->second;
+  st.by_actor.erase(it);
+  auto& entry = st.tenants[index];
+  log::error("registry", "tenant '" + entry.config.id + "' failed ("
+                           + self->system().render(msg.reason)
+                           + "); restarting it from its config");
+  for (auto d = st.directory.begin(); d != st.directory.end();)
+    d = d->second == index ? st.directory.erase(d) : std::next(d);
+  spawn_tenant(self, index);
+}
+
+} // namespace
+
+registry_state::~registry_state() {
+  for (auto& entry : tenants)
+    if (entry.actor)
+      caf::anon_send_exit(entry.actor, caf::exit_reason::user_shutdown);
+}
+
+registry_actor::behavior_type
+registry(registry_pointer self, std::vector<tenant_config> configs) {
+  for (auto& cfg : configs)
+    add_tenant(self, std::move(cfg));
+  self->set_down_handler(
+    [self](caf::down_msg& msg) { restart_tenant(self, msg); });
+  return {
+    [self](atom::list) {
+      std::vector<std::string> ids;
+      ids.reserve(self->state.tenants.size());
+      for (auto& entry : self->state.tenants)
+        ids.push_back(entry.config.id);
+      return ids;
+    },
+    [self](atom::open,
+           const std::string& tenant_id) -> caf::result<session_grant> {
+      auto& st = self->state;
+      auto it = st.by_id.find(tenant_id);
+      if (it == st.by_id.end())
+        return make_error(errc::unknown_tenant);
+      auto id = session_id::generate();
+      // 122 random bits make a collision practically impossible; checking
+      // costs one lookup and makes it impossible.
+      while (!st.directory.emplace(id, it->second).second)
+        id = session_id::generate();
+      return self->delegate(st.tenants[it->second].actor, atom::open_v, id);
+    },
+    [self](atom::chat, const std::string& tenant_id,
+           const std::string& session, std::string& message)
+      -> caf::result<chat_result> {
+      auto& st = self->state;
+      auto it = st.by_id.find(tenant_id);
+      if (it == st.by_id.end())
+        return make_error(errc::unknown_tenant);
+      auto id = session_id::parse(session);
+      if (!id)
+        return make_error(errc::unknown_session);
+      auto owner = st.directory.find(*id);
+      if (owner == st.directory.end())
+        return make_error(errc::unknown_session);
+      if (owner->second != it->second)
+        return make_error(errc::foreign_session);
+      return self->delegate(st.tenants[it->second].actor, atom::chat_v, *id,
+                            std::move(message));
+    },
+    [self](atom::spawn, tenant_config& config) -> caf::result<caf::ok_atom> {
+      if (self->state.by_id.count(config.id) > 0)
+        return make_error(errc::duplicate_tenant);
+      log::info("registry", "spawning tenant '" + config.id + "'");
+      add_tenant(self, std::move(config));
+      return caf::ok_atom::value;
+    },
+    [self](atom::tenant,
+           const std::string& tenant_id) -> caf::result<tenant_actor> {
+      auto it = self->state.by_id.find(tenant_id);
+      if (it == self->state.by_id.end())
+        return make_error(errc::unknown_tenant);
+      return self->state.tenants[it->second].actor;
+    },
+  };
+}
+
+} // namespace tenantd

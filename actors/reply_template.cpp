@@ -1,0 +1,132 @@
+#include "actors/reply_template.hpp"
+
+#include "actors/tenant_config.hpp"
+#include "actors/text.hpp"
+
+namespace tenantd {
+
+namespace {
+
+template <class Enum, std::size_t N>
+bool lookup(std::string_view name,
+            const std::pair<std::string_view, Enum> (&table)[N], Enum& out) {
+  for (auto& [key, value] : table)
+    if (key == name) {
+      out = value;
+      return true;
+    }
+  return false;
+}
+
+constexpr std::pair<std::string_view, reply_template::field> field_names[] = {
+  {"message", reply_template::field::message},
+  {"welcome", reply_template::field::welcome},
+  {"name", reply_template::field::name},
+  {"id", reply_template::field::id},
+  {"model", reply_template::field::model},
+};
+
+constexpr std::pair<std::string_view, reply_template::filter> filter_names[] = {
+  {"reverse", reply_template::filter::reverse},
+  {"upper", reply_template::filter::upper},
+  {"lower", reply_template::filter::lower},
+};
+
+} // namespace
+
+std::variant<reply_template, std::string>
+reply_template::compile(std::string_view source) {
+  reply_template result;
+  result.source_ = std::string{source};
+  std::string literal;
+  std::size_t i = 0;
+  while (i < source.size()) {
+    char c = source[i];
+    if (c == '}') {
+      if (i + 1 < source.size() && source[i + 1] == '}') {
+        literal += '}';
+        i += 2;
+        continue;
+      }
+      return "unmatched '}' at offset " + std::to_string(i);
+    }
+    if (c != '{') {
+      literal += c;
+      ++i;
+      continue;
+    }
+    if (i + 1 < source.size() && source[i + 1] == '{') {
+      literal += '{';
+      i += 2;
+      continue;
+    }
+    auto close = source.find('}', i);
+    if (close == std::string_view::npos)
+      return "unclosed '{' at offset " + std::to_string(i);
+    auto body = source.substr(i + 1, close - i - 1);
+    // body = name ("|" filter)*
+    auto bar = body.find('|');
+    placeholder ph{};
+    auto name = body.substr(0, bar);
+    if (!lookup(name, field_names, ph.what))
+      return "unknown placeholder '{" + std::string{name}
+             + "}' (known: message, welcome, name, id, model)";
+    while (bar != std::string_view::npos) {
+      auto next = body.find('|', bar + 1);
+      auto fname = body.substr(bar + 1, next == std::string_view::npos
+                                          ? std::string_view::npos
+                                          : next - bar - 1);
+      filter f;
+      if (!lookup(fname, filter_names, f))
+        return "unknown filter '" + std::string{fname}
+               + "' (known: reverse, upper, lower)";
+      ph.filters.push_back(f);
+      bar = next;
+    }
+    if (!literal.empty())
+      result.segments_.emplace_back(std::move(literal));
+    literal.clear();
+    result.segments_.emplace_back(std::move(ph));
+    i = close + 1;
+  }
+  if (!literal.empty())
+    result.segments_.emplace_back(std::move(literal));
+  return result;
+}
+
+std::string reply_template::render(const tenant_config& cfg,
+                                   std::string_view message) const {
+  std::string out;
+  out.reserve(source_.size() + 2 * message.size() + cfg.welcome.size());
+  for (auto& seg : segments_) {
+    if (auto lit = std::get_if<std::string>(&seg)) {
+      out += *lit;
+      continue;
+    }
+    auto& ph = std::get<placeholder>(seg);
+    std::string_view value;
+    switch (ph.what) {
+      case field::message: value = message; break;
+      case field::welcome: value = cfg.welcome; break;
+      case field::name: value = cfg.name; break;
+      case field::id: value = cfg.id; break;
+      case field::model: value = cfg.model; break;
+    }
+    if (ph.filters.empty()) {
+      out += value;
+      continue;
+    }
+    std::string buf{value};
+    for (auto f : ph.filters) {
+      switch (f) {
+        case filter::reverse: buf = text::reverse(buf); break;
+        case filter::upper: buf = text::upper(buf); break;
+        case filter::lower: buf = text::lower(buf); break;
+      }
+    }
+    out += buf;
+  }
+  return out;
+}
+
+} // namespace tenantd

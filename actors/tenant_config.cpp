@@ -1,0 +1,166 @@
+#include "actors/tenant_config.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <stdexcept>
+#include <unordered_map>
+
+#include <boost/json/parse.hpp>
+
+#include "actors/reply_template.hpp"
+
+namespace tenantd {
+
+namespace json = boost::json;
+
+namespace {
+
+// Upper bounds on text fields: tenant configs are operator input, but a
+// bound keeps one bad line from costing memory on every session grant.
+constexpr std::size_t max_name = 200;
+constexpr std::size_t max_welcome = 1000;
+constexpr std::size_t max_model = 100;
+constexpr std::size_t max_reply = 4000;
+constexpr int64_t max_chat_per_10s = 1'000'000'000;
+
+void read_string(const json::object& obj, const char* key, std::size_t max_len,
+                 bool required, std::string& out,
+                 std::vector<config_error>& errors) {
+  auto it = obj.find(key);
+  if (it == obj.end()) {
+    if (required)
+      errors.push_back({key, "is required"});
+    return;
+  }
+  if (!it->value().is_string()) {
+    errors.push_back({key, "must be a string"});
+    return;
+  }
+  auto& s = it->value().get_string();
+  if (s.size() > max_len) {
+    errors.push_back({key, "must be at most " + std::to_string(max_len)
+                             + " bytes"});
+    return;
+  }
+  out.assign(s.data(), s.size());
+}
+
+void read_limits(const json::value& v, tenant_limits& out,
+                 std::vector<config_error>& errors) {
+  if (!v.is_object()) {
+    errors.push_back({"limits", "must be an object"});
+    return;
+  }
+  for (auto& [key, val] : v.get_object()) {
+    if (key != "chat_per_10s") {
+      errors.push_back({"limits." + std::string{key}, "is not a known limit"});
+      continue;
+    }
+    if (!val.is_int64() && !val.is_uint64()) {
+      errors.push_back({"limits.chat_per_10s", "must be an integer"});
+      continue;
+    }
+    auto n = val.is_int64() ? val.get_int64()
+                            : static_cast<int64_t>(std::min<uint64_t>(
+                                val.get_uint64(), INT64_MAX));
+    if (n < 1 || n > max_chat_per_10s) {
+      errors.push_back({"limits.chat_per_10s",
+                        "must be between 1 and "
+                          + std::to_string(max_chat_per_10s)});
+      continue;
+    }
+    out.chat_per_10s = static_cast<uint32_t>(n);
+  }
+}
+
+} // namespace
+
+bool is_valid_tenant_id(std::string_view id) {
+  if (id.empty() || id.size() > 63 || id.front() == '-')
+    return false;
+  for (char c : id)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+      return false;
+  return true;
+}
+
+std::variant<tenant_config, std::vector<config_error>>
+parse_tenant_config(const json::value& v) {
+  std::vector<config_error> errors;
+  if (!v.is_object()) {
+    errors.push_back({"", "must be a JSON object"});
+    return errors;
+  }
+  auto& obj = v.get_object();
+  tenant_config cfg;
+  read_string(obj, "id", 63, true, cfg.id, errors);
+  if (!cfg.id.empty() && !is_valid_tenant_id(cfg.id))
+    errors.push_back({"id", "must be 1-63 lowercase letters, digits or '-', "
+                            "not starting with '-'"});
+  read_string(obj, "name", max_name, true, cfg.name, errors);
+  if (obj.contains("name") && cfg.name.empty() && obj.at("name").is_string())
+    errors.push_back({"name", "must not be empty"});
+  read_string(obj, "welcome", max_welcome, true, cfg.welcome, errors);
+  read_string(obj, "model", max_model, false, cfg.model, errors);
+  read_string(obj, "reply", max_reply, false, cfg.reply, errors);
+  if (auto it = obj.find("limits"); it != obj.end())
+    read_limits(it->value(), cfg.limits, errors);
+  if (auto compiled = reply_template::compile(cfg.reply);
+      auto* problem = std::get_if<std::string>(&compiled))
+    errors.push_back({"reply", *problem});
+  for (auto& [key, val] : obj) {
+    static constexpr std::string_view known[] = {"id",    "name",   "welcome",
+                                                 "model", "limits", "reply"};
+    if (std::find(std::begin(known), std::end(known), key) == std::end(known))
+      errors.push_back({std::string{key}, "is not a known field"});
+  }
+  if (!errors.empty())
+    return errors;
+  return cfg;
+}
+
+std::vector<tenant_config> load_tenants_file(const std::string& path) {
+  std::ifstream in{path};
+  if (!in)
+    throw std::runtime_error(path + ": cannot open tenants file");
+  std::vector<tenant_config> result;
+  std::unordered_map<std::string, std::size_t> first_line; // id -> line
+  std::string line;
+  std::size_t line_no = 0;
+  auto fail = [&](const std::string& what) {
+    throw std::runtime_error(path + ":" + std::to_string(line_no) + ": "
+                             + what);
+  };
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos)
+      continue;
+    json::error_code ec;
+    auto value = json::parse(line, ec);
+    if (ec)
+      fail("invalid JSON: " + ec.message());
+    auto parsed = parse_tenant_config(value);
+    if (auto* errors = std::get_if<std::vector<config_error>>(&parsed)) {
+      std::string what;
+      for (auto& e : *errors) {
+        if (!what.empty())
+          what += "; ";
+        what += e.field.empty() ? e.problem : e.field + " " + e.problem;
+      }
+      fail(what);
+    }
+    auto& cfg = std::get<tenant_config>(parsed);
+    auto [it, fresh] = first_line.emplace(cfg.id, line_no);
+    if (!fresh)
+      fail("duplicate id '" + cfg.id + "' (first on line "
+           + std::to_string(it->second) + ")");
+    result.push_back(std::move(cfg));
+  }
+  if (in.bad())
+    throw std::runtime_error(path + ": read error");
+  if (result.empty())
+    throw std::runtime_error(path + ": no tenants loaded");
+  return result;
+}
+
+} // namespace tenantd

@@ -1,0 +1,66 @@
+#pragma once
+
+// A tenant's configuration: one line of tenants.jsonl (and, later, one row
+// of the tenant store). Plain data, so it can travel in actor messages; the
+// reply template is kept as its source text and compiled by the tenant actor.
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <boost/json/value.hpp>
+#include <caf/meta/type_name.hpp>
+
+namespace tenantd {
+
+struct tenant_limits {
+  /// Chats admitted per 10-second window for the whole tenant; 0 = no limit.
+  uint32_t chat_per_10s = 0;
+};
+
+struct tenant_config {
+  std::string id;
+  std::string name;
+  std::string welcome;
+  std::string model = "mock";
+  tenant_limits limits;
+  /// Reply template source; see reply_template.hpp.
+  std::string reply = default_reply;
+
+  static constexpr const char* default_reply = "{welcome} You said: '{message}'.";
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tenant_limits& x) {
+  return f(caf::meta::type_name("tenant_limits"), x.chat_per_10s);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tenant_config& x) {
+  return f(caf::meta::type_name("tenant_config"), x.id, x.name, x.welcome,
+           x.model, x.limits, x.reply);
+}
+
+/// One problem with a config: the field's path (e.g. "limits.chat_per_10s",
+/// empty for the whole object) and what is wrong with it.
+struct config_error {
+  std::string field;
+  std::string problem;
+};
+
+/// Validates and converts one tenant config object. Unknown fields are
+/// refused so that a typo never silently falls back to a default.
+std::variant<tenant_config, std::vector<config_error>>
+parse_tenant_config(const boost::json::value& v);
+
+/// Reads a tenants file (JSON Lines, blank lines allowed). Throws
+/// std::runtime_error naming the file, the line and the problem for any bad
+/// line, a duplicate id, or a file without tenants.
+std::vector<tenant_config> load_tenants_file(const std::string& path);
+
+/// Ids: 1 to 63 lowercase ASCII letters, digits and dashes, starting with a
+/// letter or digit — safe in URLs, logs, file names and metric labels.
+bool is_valid_tenant_id(std::string_view id);
+
+} // namespace tenantd

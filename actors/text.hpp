@@ -1,0 +1,32 @@
+#pragma once
+
+// Text operations on UTF-8 with the semantics of Python's str methods, so
+// that replies match the seed byte for byte, Unicode included.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tenantd::text {
+
+/// Returns the byte offset of the first invalid UTF-8 sequence in `s`
+/// (overlong forms, surrogates and code points above U+10FFFF are invalid),
+/// or nothing when `s` is valid UTF-8.
+std::optional<std::size_t> find_invalid_utf8(std::string_view s);
+
+/// Python's str.strip() without arguments: removes leading and trailing
+/// code points for which str.isspace() is true. `s` must be valid UTF-8.
+std::string_view strip(std::string_view s);
+
+/// Python's s[::-1]: reverses the sequence of code points, never splitting a
+/// UTF-8 sequence. `s` must be valid UTF-8.
+std::string reverse(std::string_view s);
+
+/// Python's str.upper(): full Unicode case mapping (ß -> SS), no locale.
+std::string upper(std::string_view s);
+
+/// Python's str.lower(): full Unicode case mapping, no locale.
+std::string lower(std::string_view s);
+
+} // namespace tenantd::text

@@ -1,0 +1,124 @@
+#include "app/config.hpp"
+
+#include <charconv>
+#include <string_view>
+
+namespace tenantd {
+
+namespace {
+
+// One setting: its flag, its environment variable, its help line, and how
+// to store a value into the config.
+struct setting {
+  std::string_view flag;
+  const char* env;
+  std::string_view help;
+  std::function<bool(app_config&, std::string_view)> store;
+};
+
+template <class T>
+bool parse_number(std::string_view s, T& out, T min, T max) {
+  T value{};
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc{} || end != s.data() + s.size() || value < min
+      || value > max)
+    return false;
+  out = value;
+  return true;
+}
+
+const std::vector<setting>& settings() {
+  static const std::vector<setting> all = {
+    {"--port", "PORT", "TCP port to listen on (default 8001; 0 = any free)",
+     [](app_config& c, std::string_view v) {
+       return parse_number<uint16_t>(v, c.port, 0, 65535);
+     }},
+    {"--host", "HOST", "address to bind (default 0.0.0.0)",
+     [](app_config& c, std::string_view v) {
+       c.host = std::string{v};
+       return !v.empty();
+     }},
+    {"--tenants-file", "TENANTS_FILE",
+     "JSON Lines file of tenants (default ./tenants.jsonl)",
+     [](app_config& c, std::string_view v) {
+       c.tenants_file = std::string{v};
+       return !v.empty();
+     }},
+    {"--io-threads", "IO_THREADS", "HTTP I/O threads (default 1)",
+     [](app_config& c, std::string_view v) {
+       return parse_number<std::size_t>(v, c.io_threads, 1, 256);
+     }},
+    {"--actor-threads", "ACTOR_THREADS",
+     "actor scheduler threads (default 2)",
+     [](app_config& c, std::string_view v) {
+       return parse_number<std::size_t>(v, c.actor_threads, 1, 256);
+     }},
+    {"--ask-timeout-ms", "ASK_TIMEOUT_MS",
+     "longest wait for an actor before 504 (default 2000)",
+     [](app_config& c, std::string_view v) {
+       int64_t ms = 0;
+       if (!parse_number<int64_t>(v, ms, 1, 3'600'000))
+         return false;
+       c.ask_timeout = std::chrono::milliseconds{ms};
+       return true;
+     }},
+    {"--body-limit", "BODY_LIMIT",
+     "largest request body in bytes, 413 beyond (default 65536)",
+     [](app_config& c, std::string_view v) {
+       return parse_number<std::size_t>(v, c.body_limit, 1, 64u << 20);
+     }},
+  };
+  return all;
+}
+
+std::string help_text() {
+  std::string text = "Usage: tenantd [flags]\n\n"
+                     "Multi-tenant chat service. Each setting may be given as "
+                     "an environment\nvariable or as a flag (the flag wins).\n\n";
+  for (auto& s : settings()) {
+    std::string left = "  " + std::string{s.flag} + " / " + s.env;
+    left.resize(std::max<std::size_t>(left.size() + 2, 36), ' ');
+    text += left + std::string{s.help} + "\n";
+  }
+  text += "  --help" + std::string(28, ' ') + "show this text\n";
+  return text;
+}
+
+} // namespace
+
+config_result parse_config(int argc, const char* const* argv,
+                           const std::function<const char*(const char*)>& getenv) {
+  app_config cfg;
+  for (auto& s : settings())
+    if (auto v = getenv(s.env); v != nullptr && !s.store(cfg, v))
+      return config_error_message{"invalid value for " + std::string{s.env}
+                                  + ": '" + v + "'"};
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h")
+      return config_help{help_text()};
+    auto eq = arg.find('=');
+    auto name = arg.substr(0, eq);
+    const setting* match = nullptr;
+    for (auto& s : settings())
+      if (s.flag == name)
+        match = &s;
+    if (match == nullptr)
+      return config_error_message{"unknown flag '" + std::string{name}
+                                  + "' (see --help)"};
+    std::string_view value;
+    if (eq != std::string_view::npos)
+      value = arg.substr(eq + 1);
+    else if (i + 1 < argc)
+      value = argv[++i];
+    else
+      return config_error_message{"flag " + std::string{name}
+                                  + " needs a value"};
+    if (!match->store(cfg, value))
+      return config_error_message{"invalid value for " + std::string{name}
+                                  + ": '" + std::string{value} + "'"};
+  }
+  return cfg;
+}
+
+} // namespace tenantd

@@ -1,0 +1,43 @@
+#pragma once
+
+// The service's configuration: each setting comes from the environment and
+// may be overridden by a command-line flag.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace tenantd {
+
+struct app_config {
+  std::string host = "0.0.0.0";
+  uint16_t port = 8001;
+  std::string tenants_file = "./tenants.jsonl";
+  /// Threads running the HTTP server (Asio io_context).
+  std::size_t io_threads = 1;
+  /// Threads running actors (CAF scheduler).
+  std::size_t actor_threads = 2;
+  /// Longest an HTTP request waits for an actor before answering 504.
+  std::chrono::milliseconds ask_timeout{2000};
+  /// Largest request body accepted (413 beyond).
+  std::size_t body_limit = 64 * 1024;
+};
+
+/// The outcome of reading the configuration: a config, a request for help
+/// (the text to print), or an error message.
+struct config_help {
+  std::string text;
+};
+struct config_error_message {
+  std::string text;
+};
+using config_result = std::variant<app_config, config_help, config_error_message>;
+
+/// Reads the configuration from `getenv` and then `argv` (flags win).
+config_result parse_config(int argc, const char* const* argv,
+                           const std::function<const char*(const char*)>& getenv);
+
+} // namespace tenantd

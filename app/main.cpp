@@ -1,0 +1,42 @@
+// tenantd: the multi-tenant chat service. Reads its configuration, loads the
+// tenants file, serves HTTP until SIGINT/SIGTERM, then exits 0 after
+// finishing the requests in flight.
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+
+#include "app/config.hpp"
+#include "app/service.hpp"
+#include "util/log.hpp"
+
+int main(int argc, char** argv) {
+  using namespace tenantd;
+  auto parsed = parse_config(argc, argv, [](const char* name) {
+    return std::getenv(name);
+  });
+  if (auto* help = std::get_if<config_help>(&parsed)) {
+    std::fputs(help->text.c_str(), stdout);
+    return EXIT_SUCCESS;
+  }
+  if (auto* err = std::get_if<config_error_message>(&parsed)) {
+    std::fprintf(stderr, "tenantd: %s\n", err->text.c_str());
+    return 2;
+  }
+  auto& config = std::get<app_config>(parsed);
+  try {
+    auto tenants = load_tenants_file(config.tenants_file);
+    auto count = tenants.size();
+    service svc{config, std::move(tenants)};
+    log::info("service", "listening on http://" + config.host + ":"
+                           + std::to_string(svc.port()) + " with "
+                           + std::to_string(count) + " tenants from "
+                           + config.tenants_file);
+    svc.run(true);
+    log::info("service", "stopped");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tenantd: error: %s\n", e.what());
+    return EXIT_FAILURE;
+  }
+  return EXIT_SUCCESS;
+}

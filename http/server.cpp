@@ -1,0 +1,243 @@
+#include "http/server.hpp"
+
+#include <deque>
+#include <optional>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "util/log.hpp"
+
+namespace tenantd::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace beast_http = beast::http;
+using tcp = net::ip::tcp;
+
+/// One client connection. Lives on its own strand; owned by the
+/// shared_ptrs held by its pending operations and pending asks.
+class connection : public std::enable_shared_from_this<connection> {
+public:
+  connection(tcp::socket&& socket, server& owner)
+    : stream_(std::move(socket)), owner_(owner) {
+  }
+
+  ~connection() {
+    owner_.connection_closed(this);
+  }
+
+  void start() {
+    net::dispatch(stream_.get_executor(),
+                  [self = shared_from_this()] { self->do_read(); });
+  }
+
+  /// Called by server::stop (from any thread).
+  void drain() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->draining_ = true;
+      if (self->queue_.empty())
+        self->close();
+    });
+  }
+
+private:
+  const server_options& options() const {
+    return owner_.options_;
+  }
+
+  void do_read() {
+    if (draining_ || closing_)
+      return;
+    parser_.emplace();
+    parser_->body_limit(options().body_limit);
+    parser_->header_limit(static_cast<uint32_t>(options().header_limit));
+    stream_.expires_after(options().io_timeout);
+    reading_ = true;
+    beast_http::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        self->on_read(ec);
+      });
+  }
+
+  void on_read(beast::error_code ec) {
+    reading_ = false;
+    if (ec == beast_http::error::end_of_stream || ec == net::error::eof) {
+      read_closed_ = true;
+      if (queue_.empty())
+        close();
+      return;
+    }
+    if (ec == beast_http::error::body_limit)
+      return refuse(beast_http::status::payload_too_large,
+                    "Request body too large");
+    if (ec == beast_http::error::header_limit)
+      return refuse(beast_http::status::request_header_fields_too_large,
+                    "Request header fields too large");
+    if (ec == beast::error::timeout || ec == net::error::operation_aborted
+        || ec == net::error::connection_reset || closing_)
+      return close();
+    if (ec)
+      return refuse(beast_http::status::bad_request, "Bad request");
+    auto req = parser_->release();
+    auto seq = next_seq_++;
+    queue_.emplace_back();
+    // The ask's answer comes back on an actor thread: post it to this
+    // connection's strand. The tracked executor keeps io_context::run()
+    // alive while any answer is outstanding (graceful shutdown).
+    auto ex = net::prefer(stream_.get_executor(),
+                          net::execution::outstanding_work.tracked);
+    owner_.handler_(std::move(req), [self = shared_from_this(), seq,
+                                     ex](response res) {
+      net::post(ex, [self, seq, res = std::move(res)]() mutable {
+        self->on_response(seq, std::move(res));
+      });
+    });
+    if (queue_.size() < options().pipeline_limit)
+      do_read();
+  }
+
+  // Answers an unreadable request and closes after the answer.
+  void refuse(beast_http::status st, std::string_view detail) {
+    read_closed_ = true;
+    auto res = router::error_response(st, detail, 11);
+    res.keep_alive(false);
+    queue_.emplace_back(std::move(res));
+    ++next_seq_;
+    write_front();
+  }
+
+  void on_response(uint64_t seq, response res) {
+    auto& slot = queue_[static_cast<std::size_t>(seq - front_seq_)];
+    slot = std::move(res);
+    write_front();
+  }
+
+  void write_front() {
+    if (writing_ || queue_.empty() || !queue_.front())
+      return;
+    auto& res = *queue_.front();
+    if (draining_ || read_closed_)
+      res.keep_alive(false);
+    writing_ = true;
+    stream_.expires_after(options().io_timeout);
+    beast_http::async_write(
+      stream_, res,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        self->on_write(ec);
+      });
+  }
+
+  void on_write(beast::error_code ec) {
+    writing_ = false;
+    bool keep_alive = queue_.front()->keep_alive();
+    queue_.pop_front();
+    ++front_seq_;
+    if (ec || !keep_alive)
+      return close();
+    // Resume reading if the pipeline was full.
+    if (!reading_ && !read_closed_ && queue_.size() < options().pipeline_limit)
+      do_read();
+    if (!queue_.empty())
+      write_front();
+    else if (draining_ || read_closed_)
+      close();
+  }
+
+  void close() {
+    if (closing_)
+      return;
+    closing_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  server& owner_;
+  beast::flat_buffer buffer_;
+  std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
+  /// Answers in request order; empty until the ask completes.
+  std::deque<std::optional<response>> queue_;
+  uint64_t front_seq_ = 0; // sequence number of queue_.front()
+  uint64_t next_seq_ = 0;  // sequence number of the next request
+  bool reading_ = false;
+  bool writing_ = false;
+  bool read_closed_ = false;
+  bool draining_ = false;
+  bool closing_ = false;
+};
+
+server::server(net::io_context& ioc, server_options options, handler on_request)
+  : ioc_(ioc),
+    options_(std::move(options)),
+    handler_(std::move(on_request)),
+    acceptor_(net::make_strand(ioc)) {
+  auto endpoint = tcp::endpoint{net::ip::make_address(options_.host),
+                                options_.port};
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(net::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(net::socket_base::max_listen_connections);
+  port_ = acceptor_.local_endpoint().port();
+}
+
+void server::start() {
+  net::dispatch(acceptor_.get_executor(), [this] { do_accept(); });
+}
+
+void server::do_accept() {
+  acceptor_.async_accept(
+    net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !acceptor_.is_open())
+        return;
+      if (ec) {
+        // Typically EMFILE: log, and keep accepting.
+        log::warning("http", "accept failed: " + ec.message());
+      } else {
+        beast::error_code nodelay_ec;
+        socket.set_option(tcp::no_delay(true), nodelay_ec);
+        auto c = std::make_shared<connection>(std::move(socket), *this);
+        {
+          std::lock_guard<std::mutex> guard{mtx_};
+          connections_.insert(c.get());
+        }
+        c->start();
+      }
+      do_accept();
+    });
+}
+
+void server::stop(std::function<void()> on_drained) {
+  net::dispatch(acceptor_.get_executor(), [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+  });
+  std::vector<std::shared_ptr<connection>> live;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    stopping_ = true;
+    on_drained_ = std::move(on_drained);
+    for (auto* c : connections_)
+      // A connection being destroyed is still in the set until its
+      // destructor runs; weak_from_this() skips it.
+      if (auto p = c->weak_from_this().lock())
+        live.push_back(std::move(p));
+    if (connections_.empty() && on_drained_)
+      net::post(ioc_, std::exchange(on_drained_, nullptr));
+  }
+  for (auto& c : live)
+    c->drain();
+}
+
+void server::connection_closed(connection* c) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  connections_.erase(c);
+  if (stopping_ && connections_.empty() && on_drained_)
+    net::post(ioc_, std::exchange(on_drained_, nullptr));
+}
+
+} // namespace tenantd::http

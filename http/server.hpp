@@ -1,0 +1,81 @@
+#pragma once
+
+// An asynchronous HTTP/1.1 server on Boost.Beast, shaped after Beast's
+// advanced_server example: a listener accepts each connection onto its own
+// strand; a session reads requests with a fresh size-limited parser, hands
+// each to the handler, and writes the answers back in request order
+// (keep-alive and pipelining), with a timeout on every read and write.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "http/router.hpp"
+
+namespace tenantd::http {
+
+struct server_options {
+  std::string host = "0.0.0.0";
+  uint16_t port = 8001;
+  /// Largest request body accepted; larger ones get 413.
+  std::size_t body_limit = 64 * 1024;
+  /// Largest request header section accepted; larger ones get 431.
+  std::size_t header_limit = 16 * 1024;
+  /// Limit on every read and write, including idle keep-alive time.
+  std::chrono::seconds io_timeout{30};
+  /// Requests read ahead of their answers on one connection.
+  std::size_t pipeline_limit = 16;
+};
+
+using handler = std::function<void(request&&, responder)>;
+
+class connection;
+
+class server {
+public:
+  /// Binds and listens at once (so a taken port fails here, and port 0
+  /// yields an ephemeral port); accepting starts with start().
+  server(boost::asio::io_context& ioc, server_options options,
+         handler on_request);
+
+  /// The port actually bound.
+  uint16_t port() const noexcept {
+    return port_;
+  }
+
+  /// Starts accepting connections.
+  void start();
+
+  /// Stops accepting; idle connections close, busy ones close after their
+  /// answers are written. `on_drained` runs (on an I/O thread) once the
+  /// last connection is gone.
+  void stop(std::function<void()> on_drained);
+
+private:
+  friend class connection;
+
+  void do_accept();
+  void connection_closed(connection* c);
+
+  boost::asio::io_context& ioc_;
+  server_options options_;
+  handler handler_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+
+  std::mutex mtx_;
+  std::unordered_set<connection*> connections_;
+  bool stopping_ = false;
+  std::function<void()> on_drained_;
+};
+
+} // namespace tenantd::http

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build, tests and benchmarks need, only
+# those that are missing. Uses sudo when not root. Idempotent and quiet when
+# everything is already there.
+set -euo pipefail
+
+packages=(
+  cmake make g++ pkg-config
+  libcaf-dev
+  libboost1.81-dev libboost-json1.81-dev
+  libicu-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  curl jq wrk docker-compose
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update
+$sudo apt-get install -y --no-install-recommends "${missing[@]}"
