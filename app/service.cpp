@@ -96,6 +96,10 @@ registry_actor service::registry() const {
   return impl_->registry;
 }
 
+caf::actor_system& service::system() {
+  return impl_->system;
+}
+
 void service::run(bool handle_signals) {
   auto& self = *impl_;
   if (handle_signals) {

@@ -27,6 +27,9 @@ public:
   /// The registry, for wiring and tests.
   registry_actor registry() const;
 
+  /// The actor system, for tests and tools that ask the registry directly.
+  caf::actor_system& system();
+
   /// Serves until stop() (or SIGINT/SIGTERM when `handle_signals`), then
   /// returns once requests in flight are answered and connections closed.
   void run(bool handle_signals);
