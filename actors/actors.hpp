@@ -54,19 +54,20 @@ using registry_actor = caf::typed_actor<
   // Lists the tenant ids in the order they were added.
   caf::replies_to<atom::list>::with<std::vector<std::string>>,
   // Opens a session for tenant `tenant_id`.
-  // Fails with errc::unknown_tenant.
+  // Fails with errc::unknown_tenant or errc::tenant_unavailable.
   caf::replies_to<atom::open, std::string>::with<session_grant>,
   // Chats as (tenant_id, session_id, message); checks run in the order
   // tenant, session, rate limit. Fails with errc::unknown_tenant,
-  // errc::unknown_session or errc::foreign_session.
+  // errc::unknown_session, errc::foreign_session or errc::tenant_unavailable.
   caf::replies_to<atom::chat, std::string, std::string,
                   std::string>::with<chat_result>,
   // Adds a tenant at runtime and spawns its actor at once.
-  // Fails with errc::duplicate_tenant.
+  // Fails with errc::duplicate_tenant, or errc::invalid_config if its id or
+  // reply template is invalid.
   caf::replies_to<atom::spawn, tenant_config>::with<caf::ok_atom>,
   // Returns the actor that currently serves `tenant_id` (for operators and
   // tests; a restarted tenant has a new handle). Fails with
-  // errc::unknown_tenant.
+  // errc::unknown_tenant or errc::tenant_unavailable.
   caf::replies_to<atom::tenant, std::string>::with<tenant_actor>>;
 
 } // namespace tenantd

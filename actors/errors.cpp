@@ -8,6 +8,8 @@ std::string to_string(errc x) {
     case errc::unknown_session: return "unknown_session";
     case errc::foreign_session: return "foreign_session";
     case errc::duplicate_tenant: return "duplicate_tenant";
+    case errc::invalid_config: return "invalid_config";
+    case errc::tenant_unavailable: return "tenant_unavailable";
   }
   return "unknown_error";
 }

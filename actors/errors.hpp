@@ -20,6 +20,10 @@ enum class errc : uint8_t {
   foreign_session,
   /// A tenant with that id exists already.
   duplicate_tenant,
+  /// A tenant config that cannot serve (bad id or reply template).
+  invalid_config,
+  /// The tenant's actor kept failing and is no longer restarted.
+  tenant_unavailable,
 };
 
 constexpr caf::atom_value errc_category = caf::atom("tenantd");

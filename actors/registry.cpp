@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/errors.hpp"
+#include "actors/reply_template.hpp"
 #include "actors/tenant.hpp"
 #include "util/log.hpp"
 
@@ -15,7 +16,24 @@ using registry_pointer = registry_actor::stateful_pointer<registry_state>;
 void spawn_tenant(registry_pointer self, uint32_t index) {
   auto& entry = self->state.tenants[index];
   entry.actor = self->spawn<caf::monitored>(tenant, entry.config);
+  entry.started = self->clock().now();
   self->state.by_actor.emplace(entry.actor.address(), index);
+}
+
+// The serving actor of a known tenant, or the error for the client.
+caf::expected<tenant_actor> serving_actor(registry_pointer self,
+                                          const std::string& tenant_id,
+                                          uint32_t* index = nullptr) {
+  auto& st = self->state;
+  auto it = st.by_id.find(tenant_id);
+  if (it == st.by_id.end())
+    return make_error(errc::unknown_tenant);
+  auto& entry = st.tenants[it->second];
+  if (!entry.actor)
+    return make_error(errc::tenant_unavailable);
+  if (index != nullptr)
+    *index = it->second;
+  return entry.actor;
 }
 
 void add_tenant(registry_pointer self, tenant_config config) {
@@ -35,11 +53,23 @@ void restart_tenant(registry_pointer self, const caf::down_msg& msg) {
   auto index = it->second;
   st.by_actor.erase(it);
   auto& entry = st.tenants[index];
-  log::error("registry", "tenant '" + entry.config.id + "' failed ("
-                           + self->system().render(msg.reason)
-                           + "); restarting it from its config");
+  entry.actor = nullptr;
   for (auto d = st.directory.begin(); d != st.directory.end();)
     d = d->second == index ? st.directory.erase(d) : std::next(d);
+  auto reason = self->system().render(msg.reason);
+  if (self->clock().now() - entry.started < registry_state::quick_failure)
+    ++entry.quick_failures;
+  else
+    entry.quick_failures = 0;
+  if (entry.quick_failures >= registry_state::max_quick_failures) {
+    log::error("registry", "tenant '" + entry.config.id + "' failed (" + reason
+                             + ") right after each of its last "
+                             + std::to_string(entry.quick_failures)
+                             + " starts; not restarting it");
+    return;
+  }
+  log::error("registry", "tenant '" + entry.config.id + "' failed (" + reason
+                           + "); restarting it from its config");
   spawn_tenant(self, index);
 }
 
@@ -67,48 +97,52 @@ registry(registry_pointer self, std::vector<tenant_config> configs) {
     },
     [self](atom::open,
            const std::string& tenant_id) -> caf::result<session_grant> {
-      auto& st = self->state;
-      auto it = st.by_id.find(tenant_id);
-      if (it == st.by_id.end())
-        return make_error(errc::unknown_tenant);
+      uint32_t index = 0;
+      auto actor = serving_actor(self, tenant_id, &index);
+      if (!actor)
+        return std::move(actor.error());
       auto id = session_id::generate();
       // 122 random bits make a collision practically impossible; checking
       // costs one lookup and makes it impossible.
-      while (!st.directory.emplace(id, it->second).second)
+      while (!self->state.directory.emplace(id, index).second)
         id = session_id::generate();
-      return self->delegate(st.tenants[it->second].actor, atom::open_v, id);
+      return self->delegate(*actor, atom::open_v, id);
     },
     [self](atom::chat, const std::string& tenant_id,
            const std::string& session, std::string& message)
       -> caf::result<chat_result> {
-      auto& st = self->state;
-      auto it = st.by_id.find(tenant_id);
-      if (it == st.by_id.end())
-        return make_error(errc::unknown_tenant);
+      uint32_t index = 0;
+      auto actor = serving_actor(self, tenant_id, &index);
+      if (!actor)
+        return std::move(actor.error());
       auto id = session_id::parse(session);
       if (!id)
         return make_error(errc::unknown_session);
-      auto owner = st.directory.find(*id);
-      if (owner == st.directory.end())
+      auto& directory = self->state.directory;
+      auto owner = directory.find(*id);
+      if (owner == directory.end())
         return make_error(errc::unknown_session);
-      if (owner->second != it->second)
+      if (owner->second != index)
         return make_error(errc::foreign_session);
-      return self->delegate(st.tenants[it->second].actor, atom::chat_v, *id,
-                            std::move(message));
+      return self->delegate(*actor, atom::chat_v, *id, std::move(message));
     },
     [self](atom::spawn, tenant_config& config) -> caf::result<caf::ok_atom> {
       if (self->state.by_id.count(config.id) > 0)
         return make_error(errc::duplicate_tenant);
+      if (!is_valid_tenant_id(config.id)
+          || std::holds_alternative<std::string>(
+            reply_template::compile(config.reply)))
+        return make_error(errc::invalid_config);
       log::info("registry", "spawning tenant '" + config.id + "'");
       add_tenant(self, std::move(config));
       return caf::ok_atom::value;
     },
     [self](atom::tenant,
            const std::string& tenant_id) -> caf::result<tenant_actor> {
-      auto it = self->state.by_id.find(tenant_id);
-      if (it == self->state.by_id.end())
-        return make_error(errc::unknown_tenant);
-      return self->state.tenants[it->second].actor;
+      auto actor = serving_actor(self, tenant_id);
+      if (!actor)
+        return std::move(actor.error());
+      return std::move(*actor);
     },
   };
 }

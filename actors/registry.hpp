@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <caf/actor_addr.hpp>
+#include <caf/actor_clock.hpp>
 
 #include "actors/actors.hpp"
 
@@ -15,8 +16,17 @@ struct registry_state {
 
   struct entry {
     tenant_config config;
+    /// Null once the tenant kept failing and is no longer restarted.
     tenant_actor actor;
+    caf::actor_clock::time_point started{};
+    /// Consecutive failures within `quick_failure` of a (re)start.
+    uint32_t quick_failures = 0;
   };
+
+  /// A tenant that fails this soon after starting, `max_quick_failures`
+  /// times in a row, is given up on instead of restarted in a busy loop.
+  static constexpr std::chrono::seconds quick_failure{1};
+  static constexpr uint32_t max_quick_failures = 5;
 
   /// Tenants in the order they were added; an index never changes.
   std::vector<entry> tenants;

@@ -49,7 +49,8 @@ response error_to_response(const request_facts& facts, const caf::error& err) {
   if (err == caf::sec::request_timeout)
     return detail_response(facts, status::gateway_timeout,
                            "Upstream actor timed out");
-  // A tenant actor that died mid-request is being restarted by the registry.
+  // A tenant actor that died mid-request (being restarted) or that kept
+  // failing (tenant_unavailable): not the client's fault, try again later.
   return detail_response(facts, status::service_unavailable,
                          "Service temporarily unavailable");
 }
