@@ -23,26 +23,28 @@ constexpr std::size_t max_model = 100;
 constexpr std::size_t max_reply = 4000;
 constexpr int64_t max_chat_per_10s = 1'000'000'000;
 
-void read_string(const json::object& obj, const char* key, std::size_t max_len,
+// Stores the string field `key` into `out`; returns whether it did.
+bool read_string(const json::object& obj, const char* key, std::size_t max_len,
                  bool required, std::string& out,
                  std::vector<config_error>& errors) {
   auto it = obj.find(key);
   if (it == obj.end()) {
     if (required)
       errors.push_back({key, "is required"});
-    return;
+    return false;
   }
   if (!it->value().is_string()) {
     errors.push_back({key, "must be a string"});
-    return;
+    return false;
   }
   auto& s = it->value().get_string();
   if (s.size() > max_len) {
     errors.push_back({key, "must be at most " + std::to_string(max_len)
                              + " bytes"});
-    return;
+    return false;
   }
   out.assign(s.data(), s.size());
+  return true;
 }
 
 void read_limits(const json::value& v, tenant_limits& out,
@@ -93,12 +95,12 @@ parse_tenant_config(const json::value& v) {
   }
   auto& obj = v.get_object();
   tenant_config cfg;
-  read_string(obj, "id", 63, true, cfg.id, errors);
-  if (!cfg.id.empty() && !is_valid_tenant_id(cfg.id))
+  if (read_string(obj, "id", 63, true, cfg.id, errors)
+      && !is_valid_tenant_id(cfg.id))
     errors.push_back({"id", "must be 1-63 lowercase letters, digits or '-', "
                             "not starting with '-'"});
-  read_string(obj, "name", max_name, true, cfg.name, errors);
-  if (obj.contains("name") && cfg.name.empty() && obj.at("name").is_string())
+  if (read_string(obj, "name", max_name, true, cfg.name, errors)
+      && cfg.name.empty())
     errors.push_back({"name", "must not be empty"});
   read_string(obj, "welcome", max_welcome, true, cfg.welcome, errors);
   read_string(obj, "model", max_model, false, cfg.model, errors);

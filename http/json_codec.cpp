@@ -1,7 +1,9 @@
 #include "http/json_codec.hpp"
 
+#include <charconv>
+#include <cstdio>
+
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
 
 #include "actors/text.hpp"
@@ -11,6 +13,123 @@ namespace tenantd::http {
 namespace json = boost::json;
 
 namespace {
+
+// Nesting allowed in request bodies (Boost.JSON's default is 32; Python's
+// json module allows about 1000). Deeper bodies are invalid JSON here.
+constexpr std::size_t max_json_depth = 64;
+
+void write_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+// Python's repr(float): the shortest digits that round-trip, in positional
+// form with at least one decimal ("100000.0") unless the decimal exponent
+// is below -4 or above 16 ("1e-05", "1.5e+16").
+void write_double(std::string& out, double x) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), x,
+                           std::chars_format::scientific);
+  std::string_view sci{buf, static_cast<std::size_t>(res.ptr - buf)};
+  bool negative = !sci.empty() && sci.front() == '-';
+  if (negative)
+    sci.remove_prefix(1);
+  auto e = sci.find('e');
+  std::string digits;
+  for (char c : sci.substr(0, e))
+    if (c != '.')
+      digits += c;
+  int exponent = std::stoi(std::string{sci.substr(e + 1)});
+  int decpt = exponent + 1; // value = 0.<digits> * 10^decpt
+  if (negative)
+    out += '-';
+  if (decpt <= -4 || decpt > 16) {
+    out += digits[0];
+    if (digits.size() > 1) {
+      out += '.';
+      out.append(digits, 1, std::string::npos);
+    }
+    char exp[8];
+    std::snprintf(exp, sizeof(exp), "e%c%02d", exponent < 0 ? '-' : '+',
+                  std::abs(exponent));
+    out += exp;
+  } else if (decpt <= 0) {
+    out += "0.";
+    out.append(static_cast<std::size_t>(-decpt), '0');
+    out += digits;
+  } else if (static_cast<std::size_t>(decpt) >= digits.size()) {
+    out += digits;
+    out.append(static_cast<std::size_t>(decpt) - digits.size(), '0');
+    out += ".0";
+  } else {
+    out.append(digits, 0, static_cast<std::size_t>(decpt));
+    out += '.';
+    out.append(digits, static_cast<std::size_t>(decpt), std::string::npos);
+  }
+}
+
+// Compact JSON as FastAPI writes it: json.dumps(ensure_ascii=False,
+// separators=(",", ":")). Non-ASCII stays raw UTF-8.
+void write_json(std::string& out, const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null: out += "null"; break;
+    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
+    case json::kind::int64: out += std::to_string(v.get_int64()); break;
+    case json::kind::uint64: out += std::to_string(v.get_uint64()); break;
+    case json::kind::double_: write_double(out, v.get_double()); break;
+    case json::kind::string: write_string(out, v.get_string()); break;
+    case json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (auto& x : v.get_array()) {
+        if (!std::exchange(first, false))
+          out += ',';
+        write_json(out, x);
+      }
+      out += ']';
+      break;
+    }
+    case json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (auto& [key, x] : v.get_object()) {
+        if (!std::exchange(first, false))
+          out += ',';
+        write_string(out, key);
+        out += ':';
+        write_json(out, x);
+      }
+      out += '}';
+      break;
+    }
+  }
+}
+
+std::string to_json(const json::value& v) {
+  std::string out;
+  out.reserve(256);
+  write_json(out, v);
+  return out;
+}
 
 json::object error_item(std::string_view type, json::array loc,
                         std::string_view msg, json::value input) {
@@ -62,6 +181,10 @@ std::variant<json::object, validation_failure>
 parse_body_object(std::string_view body, std::string_view content_type) {
   if (body.empty())
     return whole_body_error("missing", "Field required", nullptr);
+  // json.loads skips a UTF-8 byte order mark.
+  constexpr std::string_view bom = "\xEF\xBB\xBF";
+  if (body.substr(0, bom.size()) == bom)
+    body.remove_prefix(bom.size());
   if (auto bad = text::find_invalid_utf8(body))
     return json_invalid(*bad, "Invalid UTF-8 in request body");
   if (!is_json_content_type(content_type))
@@ -69,7 +192,9 @@ parse_body_object(std::string_view body, std::string_view content_type) {
       "model_attributes_type",
       "Input should be a valid dictionary or object to extract fields from",
       json::string{body});
-  json::stream_parser parser;
+  json::parse_options options;
+  options.max_depth = max_json_depth;
+  json::stream_parser parser{json::storage_ptr{}, options};
   json::error_code ec;
   auto consumed = parser.write(body.data(), body.size(), ec);
   if (!ec)
@@ -77,6 +202,9 @@ parse_body_object(std::string_view body, std::string_view content_type) {
   if (ec)
     return json_invalid(consumed, ec.message());
   auto value = parser.release();
+  // FastAPI treats a body that decodes to null as no body at all.
+  if (value.is_null())
+    return whole_body_error("missing", "Field required", nullptr);
   if (!value.is_object())
     return whole_body_error(
       "model_attributes_type",
@@ -141,11 +269,11 @@ decoded<chat_request> decode_chat_request(std::string_view body,
 }
 
 std::string detail_body(std::string_view text) {
-  return json::serialize(json::object{{"detail", text}});
+  return to_json(json::object{{"detail", text}});
 }
 
 std::string validation_body(const validation_failure& failure) {
-  return json::serialize(json::object{{"detail", failure.detail}});
+  return to_json(json::object{{"detail", failure.detail}});
 }
 
 std::string root_body(const std::vector<std::string>& tenant_ids) {
@@ -156,7 +284,7 @@ std::string root_body(const std::vector<std::string>& tenant_ids) {
   json::object obj;
   obj["ok"] = true;
   obj["tenants"] = std::move(ids);
-  return json::serialize(obj);
+  return to_json(obj);
 }
 
 std::string session_body(const session_grant& grant) {
@@ -167,7 +295,7 @@ std::string session_body(const session_grant& grant) {
   json::object obj;
   obj["session_id"] = grant.session_id;
   obj["tenant"] = std::move(tenant);
-  return json::serialize(obj);
+  return to_json(obj);
 }
 
 std::string chat_body(const chat_request& req, const chat_result& result) {
@@ -177,7 +305,7 @@ std::string chat_body(const chat_request& req, const chat_result& result) {
   obj["reply"] = result.reply;
   obj["model"] = result.model;
   obj["mock"] = true;
-  return json::serialize(obj);
+  return to_json(obj);
 }
 
 } // namespace tenantd::http

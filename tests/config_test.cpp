@@ -1,1 +1,234 @@
-// placeholder
+// Unit tests of app/config: settings from the environment, overridden by
+// command-line flags.
+
+#include "app/config.hpp"
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using tenantd::app_config;
+using tenantd::config_error_message;
+using tenantd::config_help;
+using tenantd::config_result;
+using tenantd::parse_config;
+
+// A fake environment and argument list for parse_config.
+struct invocation {
+  std::map<std::string, std::string> env;
+  std::vector<std::string> args;
+
+  config_result run() const {
+    std::vector<const char*> argv{"tenantd"};
+    for (auto& a : args)
+      argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    auto getenv = [this](const char* name) -> const char* {
+      auto it = env.find(name);
+      return it == env.end() ? nullptr : it->second.c_str();
+    };
+    return parse_config(static_cast<int>(argv.size() - 1), argv.data(), getenv);
+  }
+};
+
+app_config config_ok(const invocation& inv) {
+  auto r = inv.run();
+  if (auto* err = std::get_if<config_error_message>(&r)) {
+    ADD_FAILURE() << "refused: " << err->text;
+    return {};
+  }
+  if (std::holds_alternative<config_help>(r)) {
+    ADD_FAILURE() << "asked for help";
+    return {};
+  }
+  return std::get<app_config>(r);
+}
+
+std::string config_error(const invocation& inv) {
+  auto r = inv.run();
+  if (auto* err = std::get_if<config_error_message>(&r))
+    return err->text;
+  ADD_FAILURE() << "accepted";
+  return {};
+}
+
+// -- defaults and environment ------------------------------------------------
+
+TEST(ParseConfig, DefaultsWithoutEnvironmentOrFlags) {
+  auto cfg = config_ok({});
+  EXPECT_EQ(cfg.host, "0.0.0.0");
+  EXPECT_EQ(cfg.port, 8001);
+  EXPECT_EQ(cfg.tenants_file, "./tenants.jsonl");
+  EXPECT_EQ(cfg.io_threads, 1u);
+  EXPECT_EQ(cfg.actor_threads, 2u);
+  EXPECT_EQ(cfg.ask_timeout, std::chrono::milliseconds{2000});
+  EXPECT_EQ(cfg.body_limit, 65536u);
+}
+
+TEST(ParseConfig, EveryEnvironmentVariableIsRead) {
+  auto cfg = config_ok({{{"PORT", "8000"},
+                         {"HOST", "127.0.0.1"},
+                         {"TENANTS_FILE", "/etc/tenantd/tenants.jsonl"},
+                         {"IO_THREADS", "3"},
+                         {"ACTOR_THREADS", "5"},
+                         {"ASK_TIMEOUT_MS", "750"},
+                         {"BODY_LIMIT", "1024"}},
+                        {}});
+  EXPECT_EQ(cfg.port, 8000);
+  EXPECT_EQ(cfg.host, "127.0.0.1");
+  EXPECT_EQ(cfg.tenants_file, "/etc/tenantd/tenants.jsonl");
+  EXPECT_EQ(cfg.io_threads, 3u);
+  EXPECT_EQ(cfg.actor_threads, 5u);
+  EXPECT_EQ(cfg.ask_timeout, std::chrono::milliseconds{750});
+  EXPECT_EQ(cfg.body_limit, 1024u);
+}
+
+TEST(ParseConfig, UnrelatedEnvironmentVariablesAreIgnored) {
+  auto cfg = config_ok({{{"port", "1"}, {"TENANTD_PORT", "2"}, {"PATH", "/bin"}}, {}});
+  EXPECT_EQ(cfg.port, 8001);
+}
+
+// -- flags ---------------------------------------------------------------------
+
+TEST(ParseConfig, EveryFlagWithASeparateValue) {
+  auto cfg = config_ok({{},
+                        {"--port", "9000", "--host", "::1", "--tenants-file",
+                         "t.jsonl", "--io-threads", "4", "--actor-threads", "6",
+                         "--ask-timeout-ms", "100", "--body-limit", "2048"}});
+  EXPECT_EQ(cfg.port, 9000);
+  EXPECT_EQ(cfg.host, "::1");
+  EXPECT_EQ(cfg.tenants_file, "t.jsonl");
+  EXPECT_EQ(cfg.io_threads, 4u);
+  EXPECT_EQ(cfg.actor_threads, 6u);
+  EXPECT_EQ(cfg.ask_timeout, std::chrono::milliseconds{100});
+  EXPECT_EQ(cfg.body_limit, 2048u);
+}
+
+TEST(ParseConfig, EveryFlagWithAnEqualsValue) {
+  auto cfg = config_ok({{},
+                        {"--port=9001", "--host=localhost",
+                         "--tenants-file=a=b.jsonl", "--io-threads=2",
+                         "--actor-threads=8", "--ask-timeout-ms=3600000",
+                         "--body-limit=67108864"}});
+  EXPECT_EQ(cfg.port, 9001);
+  EXPECT_EQ(cfg.host, "localhost");
+  EXPECT_EQ(cfg.tenants_file, "a=b.jsonl"); // only the first '=' splits
+  EXPECT_EQ(cfg.io_threads, 2u);
+  EXPECT_EQ(cfg.actor_threads, 8u);
+  EXPECT_EQ(cfg.ask_timeout, std::chrono::milliseconds{3600000});
+  EXPECT_EQ(cfg.body_limit, 64u << 20);
+}
+
+TEST(ParseConfig, FlagsWinOverEnvironment) {
+  auto cfg = config_ok({{{"PORT", "8000"}, {"HOST", "10.0.0.1"}},
+                        {"--port", "9000"}});
+  EXPECT_EQ(cfg.port, 9000);
+  EXPECT_EQ(cfg.host, "10.0.0.1"); // no flag: the environment stays
+}
+
+TEST(ParseConfig, LaterFlagWins) {
+  EXPECT_EQ(config_ok({{}, {"--port=1", "--port", "2"}}).port, 2);
+}
+
+TEST(ParseConfig, PortZeroMeansAnyFreePort) {
+  EXPECT_EQ(config_ok({{}, {"--port", "0"}}).port, 0);
+  EXPECT_EQ(config_ok({{{"PORT", "65535"}}, {}}).port, 65535);
+}
+
+TEST(ParseConfig, ValueMayLookLikeAFlagWhenGivenSeparately) {
+  // The next argument is the value, whatever it looks like.
+  EXPECT_EQ(config_ok({{}, {"--tenants-file", "--weird-name"}}).tenants_file,
+            "--weird-name");
+}
+
+// -- help ----------------------------------------------------------------------
+
+TEST(ParseConfig, HelpListsEveryFlagAndVariable) {
+  for (auto flag : {"--help", "-h"}) {
+    auto r = invocation{{}, {"--port", "1", flag}}.run();
+    ASSERT_TRUE(std::holds_alternative<config_help>(r)) << flag;
+    auto& text = std::get<config_help>(r).text;
+    for (auto word : {"--port", "PORT", "--host", "HOST", "--tenants-file",
+                      "TENANTS_FILE", "--io-threads", "IO_THREADS",
+                      "--actor-threads", "ACTOR_THREADS", "--ask-timeout-ms",
+                      "ASK_TIMEOUT_MS", "--body-limit", "BODY_LIMIT", "--help"})
+      EXPECT_NE(text.find(word), std::string::npos) << word;
+  }
+}
+
+TEST(ParseConfig, HelpWinsOverLaterBadFlags) {
+  auto r = invocation{{}, {"--help", "--bogus"}}.run();
+  EXPECT_TRUE(std::holds_alternative<config_help>(r));
+}
+
+// -- errors --------------------------------------------------------------------
+
+TEST(ParseConfigErrors, UnknownFlag) {
+  EXPECT_EQ(config_error({{}, {"--bogus"}}), "unknown flag '--bogus' (see --help)");
+  EXPECT_EQ(config_error({{}, {"--bogus=1"}}), "unknown flag '--bogus' (see --help)");
+  EXPECT_EQ(config_error({{}, {"--PORT", "1"}}), "unknown flag '--PORT' (see --help)");
+  EXPECT_EQ(config_error({{}, {"-p", "1"}}), "unknown flag '-p' (see --help)");
+  EXPECT_EQ(config_error({{}, {"8001"}}), "unknown flag '8001' (see --help)");
+}
+
+TEST(ParseConfigErrors, FlagWithoutValue) {
+  EXPECT_EQ(config_error({{}, {"--port"}}), "flag --port needs a value");
+  EXPECT_EQ(config_error({{}, {"--host=x", "--tenants-file"}}),
+            "flag --tenants-file needs a value");
+}
+
+TEST(ParseConfigErrors, InvalidFlagValues) {
+  struct {
+    const char* flag;
+    const char* value;
+  } cases[] = {
+    {"--port", "65536"},        {"--port", "-1"},
+    {"--port", "80x"},          {"--port", ""},
+    {"--port", " 80"},          {"--port", "+80"},
+    {"--port", "0x50"},         {"--host", ""},
+    {"--tenants-file", ""},     {"--io-threads", "0"},
+    {"--io-threads", "257"},    {"--actor-threads", "0"},
+    {"--actor-threads", "1.5"}, {"--ask-timeout-ms", "0"},
+    {"--ask-timeout-ms", "-5"}, {"--ask-timeout-ms", "3600001"},
+    {"--body-limit", "0"},      {"--body-limit", "67108865"},
+    {"--body-limit", "99999999999999999999999"},
+  };
+  for (auto& c : cases) {
+    auto expected = std::string{"invalid value for "} + c.flag + ": '" + c.value + "'";
+    EXPECT_EQ(config_error({{}, {c.flag, c.value}}), expected);
+    EXPECT_EQ(config_error({{}, {std::string{c.flag} + "=" + c.value}}), expected);
+  }
+}
+
+TEST(ParseConfigErrors, InvalidEnvironmentValues) {
+  struct {
+    const char* var;
+    const char* value;
+  } cases[] = {
+    {"PORT", "http"},       {"PORT", "70000"},        {"PORT", ""},
+    {"HOST", ""},           {"TENANTS_FILE", ""},     {"IO_THREADS", "0"},
+    {"ACTOR_THREADS", "x"}, {"ASK_TIMEOUT_MS", "2s"}, {"BODY_LIMIT", "-1"},
+  };
+  for (auto& c : cases)
+    EXPECT_EQ(config_error({{{c.var, c.value}}, {}}),
+              std::string{"invalid value for "} + c.var + ": '" + c.value + "'");
+}
+
+TEST(ParseConfigErrors, InvalidEnvironmentIsAnErrorEvenIfAFlagWouldOverrideIt) {
+  // The environment is read first and checked on its own.
+  EXPECT_EQ(config_error({{{"PORT", "nope"}}, {"--port", "9000"}}),
+            "invalid value for PORT: 'nope'");
+}
+
+TEST(ParseConfigErrors, UnknownFlagAfterValidOnes) {
+  EXPECT_EQ(config_error({{}, {"--port", "1", "--tenants", "x"}}),
+            "unknown flag '--tenants' (see --help)");
+}
+
+} // namespace
