@@ -28,6 +28,11 @@ caf::actor_system_config& prepare(caf::actor_system_config& cfg,
   register_actor_types(cfg);
   // CAF starts at least 4 workers by default, even on 2 cores.
   cfg.set("scheduler.max-threads", config.actor_threads);
+  // EXPERIMENT
+  if (auto v = getenv("WS_AGG")) cfg.set("work-stealing.aggressive-poll-attempts", (size_t) atoi(v));
+  if (auto v = getenv("WS_MOD")) cfg.set("work-stealing.moderate-poll-attempts", (size_t) atoi(v));
+  if (auto v = getenv("WS_MOD_SLEEP_US")) cfg.set("work-stealing.moderate-sleep-duration", caf::timespan{std::chrono::microseconds{atoi(v)}});
+  if (auto v = getenv("WS_REL_SLEEP_US")) cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::microseconds{atoi(v)}});
   return cfg;
 }
 
@@ -50,7 +55,12 @@ struct service::impl {
   }
 
   ~impl() {
+    // Actors first: a pending ask's continuation holds a connection and
+    // posts to the io_context, so every actor must be gone before the
+    // server and the io_context are destroyed.
+    asks.stop();
     caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+    system.await_all_actors_done();
   }
 
   void begin_stop() {

@@ -22,12 +22,18 @@ bridge::bridge(caf::actor_system& sys, registry_actor registry,
     actors_.push_back(sys.spawn(bridge_actor));
 }
 
-bridge::~bridge() {
+void bridge::stop() {
   for (auto& a : actors_)
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  actors_.clear();
+}
+
+bridge::~bridge() {
+  stop();
 }
 
 const caf::actor& bridge::next_actor() {
+  // Never called after stop(): the server has stopped by then.
   return actors_[next_.fetch_add(1, std::memory_order_relaxed)
                  % actors_.size()];
 }

@@ -47,6 +47,10 @@ public:
   bridge(caf::actor_system& sys, registry_actor registry,
          std::chrono::milliseconds timeout, std::size_t actors);
 
+  /// Stops the bridge actors; asks still pending are dropped (their
+  /// continuations destroyed uncalled). Idempotent.
+  void stop();
+
   ~bridge();
 
   bridge(const bridge&) = delete;

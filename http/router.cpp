@@ -20,6 +20,9 @@ namespace {
 struct request_facts {
   unsigned version;
   bool keep_alive;
+  /// A HEAD request's answer has headers only (HEAD itself is never routed:
+  /// it gets 405, as in FastAPI).
+  bool head = false;
 };
 
 response make_response(const request_facts& facts, status st, std::string body,
@@ -29,6 +32,8 @@ response make_response(const request_facts& facts, status st, std::string body,
   res.keep_alive(facts.keep_alive);
   res.body() = std::move(body);
   res.prepare_payload();
+  if (facts.head)
+    res.body().clear(); // Content-Length stays, as uvicorn sends it
   return res;
 }
 
@@ -136,7 +141,8 @@ response router::error_response(status st, std::string_view text,
 
 void router::operator()(request&& req, responder done) const {
   auto method = req.method();
-  request_facts facts{req.version(), req.keep_alive()};
+  request_facts facts{req.version(), req.keep_alive(),
+                      method == beast_http::verb::head};
   // Routes match the path only; a query string is ignored, and HEAD is not
   // routed (405), as in FastAPI.
   auto target = std::string_view{req.target().data(), req.target().size()};

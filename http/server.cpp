@@ -1,6 +1,8 @@
 #include "http/server.hpp"
 
 #include <deque>
+#include <mutex>
+#include <unordered_set>
 #include <optional>
 
 #include <boost/asio/dispatch.hpp>
@@ -17,16 +19,37 @@ namespace beast = boost::beast;
 namespace beast_http = beast::http;
 using tcp = net::ip::tcp;
 
+/// The live connections, for stop().
+struct server::tracker {
+  std::mutex mtx;
+  std::unordered_set<connection*> live;
+  bool stopping = false;
+  /// Called once when stopping and the last connection is gone.
+  std::function<void()> on_drained;
+
+  void closed(connection* c) {
+    std::function<void()> done;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      live.erase(c);
+      if (stopping && live.empty())
+        done = std::exchange(on_drained, nullptr);
+    }
+    if (done)
+      done();
+  }
+};
+
 /// One client connection. Lives on its own strand; owned by the
 /// shared_ptrs held by its pending operations and pending asks.
 class connection : public std::enable_shared_from_this<connection> {
 public:
   connection(tcp::socket&& socket, server& owner)
-    : stream_(std::move(socket)), owner_(owner) {
+    : stream_(std::move(socket)), owner_(owner), tracker_(owner.tracker_) {
   }
 
   ~connection() {
-    owner_.connection_closed(this);
+    tracker_->closed(this);
   }
 
   void start() {
@@ -56,11 +79,39 @@ private:
     parser_->header_limit(static_cast<uint32_t>(options().header_limit));
     stream_.expires_after(options().io_timeout);
     reading_ = true;
-    beast_http::async_read(
+    // The header first, so that a client waiting for "100 Continue" gets it
+    // before it sends the body.
+    beast_http::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        self->on_read(ec);
+        if (ec || self->parser_->is_done())
+          return self->on_read(ec);
+        self->continue_if_expected();
+        self->stream_.expires_after(self->options().io_timeout);
+        beast_http::async_read(
+          self->stream_, self->buffer_, *self->parser_,
+          [self](beast::error_code ec, std::size_t) { self->on_read(ec); });
       });
+  }
+
+  // Answers "Expect: 100-continue" when nothing is queued ahead of the
+  // request (otherwise the interim answer would jump the queue; the client
+  // then sends its body after its own short wait, as RFC 9110 allows).
+  void continue_if_expected() {
+    auto& req = parser_->get();
+    if (!beast::iequals(req[beast_http::field::expect], "100-continue")
+        || writing_ || !queue_.empty())
+      return;
+    static const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    writing_ = true;
+    net::async_write(stream_, net::buffer(interim),
+                     [self = shared_from_this()](beast::error_code ec,
+                                                 std::size_t) {
+                       self->writing_ = false;
+                       if (ec)
+                         return self->close();
+                       self->write_front();
+                     });
   }
 
   void on_read(beast::error_code ec) {
@@ -157,7 +208,8 @@ private:
   }
 
   beast::tcp_stream stream_;
-  server& owner_;
+  server& owner_; // used only while the server runs
+  std::shared_ptr<server::tracker> tracker_;
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
   /// Answers in request order; empty until the ask completes.
@@ -175,7 +227,8 @@ server::server(net::io_context& ioc, server_options options, handler on_request)
   : ioc_(ioc),
     options_(std::move(options)),
     handler_(std::move(on_request)),
-    acceptor_(net::make_strand(ioc)) {
+    acceptor_(net::make_strand(ioc)),
+    tracker_(std::make_shared<tracker>()) {
   auto endpoint = tcp::endpoint{net::ip::make_address(options_.host),
                                 options_.port};
   acceptor_.open(endpoint.protocol());
@@ -183,6 +236,12 @@ server::server(net::io_context& ioc, server_options options, handler on_request)
   acceptor_.bind(endpoint);
   acceptor_.listen(net::socket_base::max_listen_connections);
   port_ = acceptor_.local_endpoint().port();
+}
+
+server::~server() {
+  // Connections freed later must not call back into a dead server's owner.
+  std::lock_guard<std::mutex> guard{tracker_->mtx};
+  tracker_->on_drained = nullptr;
 }
 
 void server::start() {
@@ -201,11 +260,16 @@ void server::do_accept() {
         beast::error_code nodelay_ec;
         socket.set_option(tcp::no_delay(true), nodelay_ec);
         auto c = std::make_shared<connection>(std::move(socket), *this);
+        bool stopping = false;
         {
-          std::lock_guard<std::mutex> guard{mtx_};
-          connections_.insert(c.get());
+          std::lock_guard<std::mutex> guard{tracker_->mtx};
+          tracker_->live.insert(c.get());
+          stopping = tracker_->stopping;
         }
         c->start();
+        // Accepted while stop() was collecting connections: drain it too.
+        if (stopping)
+          c->drain();
       }
       do_accept();
     });
@@ -218,26 +282,19 @@ void server::stop(std::function<void()> on_drained) {
   });
   std::vector<std::shared_ptr<connection>> live;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
-    stopping_ = true;
-    on_drained_ = std::move(on_drained);
-    for (auto* c : connections_)
+    std::lock_guard<std::mutex> guard{tracker_->mtx};
+    tracker_->stopping = true;
+    tracker_->on_drained = std::move(on_drained);
+    for (auto* c : tracker_->live)
       // A connection being destroyed is still in the set until its
       // destructor runs; weak_from_this() skips it.
       if (auto p = c->weak_from_this().lock())
         live.push_back(std::move(p));
-    if (connections_.empty() && on_drained_)
-      net::post(ioc_, std::exchange(on_drained_, nullptr));
+    if (tracker_->live.empty() && tracker_->on_drained)
+      net::post(ioc_, std::exchange(tracker_->on_drained, nullptr));
   }
   for (auto& c : live)
     c->drain();
-}
-
-void server::connection_closed(connection* c) {
-  std::lock_guard<std::mutex> guard{mtx_};
-  connections_.erase(c);
-  if (stopping_ && connections_.empty() && on_drained_)
-    net::post(ioc_, std::exchange(on_drained_, nullptr));
 }
 
 } // namespace tenantd::http

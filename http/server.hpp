@@ -6,14 +6,11 @@
 // each to the handler, and writes the answers back in request order
 // (keep-alive and pipelining), with a timeout on every read and write.
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_set>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -42,10 +39,14 @@ class connection;
 
 class server {
 public:
+  struct tracker;
+
   /// Binds and listens at once (so a taken port fails here, and port 0
   /// yields an ephemeral port); accepting starts with start().
   server(boost::asio::io_context& ioc, server_options options,
          handler on_request);
+
+  ~server();
 
   /// The port actually bound.
   uint16_t port() const noexcept {
@@ -64,18 +65,15 @@ private:
   friend class connection;
 
   void do_accept();
-  void connection_closed(connection* c);
 
   boost::asio::io_context& ioc_;
   server_options options_;
   handler handler_;
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
-
-  std::mutex mtx_;
-  std::unordered_set<connection*> connections_;
-  bool stopping_ = false;
-  std::function<void()> on_drained_;
+  /// Shared with every connection: one may outlive the server when its last
+  /// owner is an actor's pending callback.
+  std::shared_ptr<tracker> tracker_;
 };
 
 } // namespace tenantd::http

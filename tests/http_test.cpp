@@ -1,1 +1,1487 @@
-// placeholder
+// HTTP-level tests: the real service (actor system, registry, bridge, router,
+// Beast server) in-process on 127.0.0.1 with an ephemeral port, driven by a
+// real HTTP client (http_client.hpp). Each test gets a service of its own, so
+// no rate-limit window or session leaks from one test into another.
+//
+// The contract checked here is the seed's (FastAPI 0.115 + pydantic 2):
+// status codes, exact bodies and key order, its 422 shapes, and the mock
+// replies byte for byte (expected Unicode replies were computed with the
+// seed's Python f-strings and pasted as literals).
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <caf/all.hpp>
+#include <gtest/gtest.h>
+
+#include "actors/actors.hpp"
+#include "actors/errors.hpp"
+#include "app/config.hpp"
+#include "app/service.hpp"
+#include "http_client.hpp"
+
+namespace {
+
+using namespace tenantd;
+using namespace tenantd::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+using bhttp::status;
+using bhttp::verb;
+
+// -- configuration ------------------------------------------------------------
+
+/// The repository's tenants.jsonl (the seed's three tenants).
+std::string repo_tenants_file() {
+  std::string file = __FILE__;
+  return file.substr(0, file.rfind('/')) + "/../tenants.jsonl";
+}
+
+std::vector<tenant_config> seed_tenants() {
+  return load_tenants_file(repo_tenants_file());
+}
+
+tenant_config make_tenant(std::string id, std::string name, std::string welcome,
+                          std::string model, uint32_t chat_per_10s,
+                          std::string reply) {
+  tenant_config cfg;
+  cfg.id = std::move(id);
+  cfg.name = std::move(name);
+  cfg.welcome = std::move(welcome);
+  cfg.model = std::move(model);
+  cfg.limits.chat_per_10s = chat_per_10s;
+  cfg.reply = std::move(reply);
+  return cfg;
+}
+
+/// A test tenant with a (practically) unlimited chat window whose replies
+/// name the tenant, so that any mix-up between tenants shows.
+tenant_config bulk_tenant(std::string id = "bulk") {
+  auto name = "Bulk " + id;
+  auto welcome = "Hi from " + id + ".";
+  auto model = "mock-" + id;
+  return make_tenant(id, name, welcome, model, 1'000'000,
+                     "{welcome} [{id}|{name}|{model}] {message}");
+}
+
+app_config test_config() {
+  app_config cfg;
+  cfg.host = "127.0.0.1";
+  cfg.port = 0;
+  return cfg;
+}
+
+// -- the service under test ---------------------------------------------------
+
+/// A tenantd::service serving on its own thread; stopped and joined on
+/// destruction.
+class running_service {
+public:
+  explicit running_service(std::vector<tenant_config> tenants,
+                           app_config config = test_config())
+      : svc_(config, std::move(tenants)) {
+    auto returned = std::make_shared<std::promise<void>>();
+    returned_ = returned->get_future();
+    thread_ = std::thread([this, returned] {
+      try {
+        svc_.run(false);
+        returned->set_value();
+      } catch (...) {
+        returned->set_exception(std::current_exception());
+      }
+    });
+  }
+
+  ~running_service() {
+    svc_.stop();
+    thread_.join();
+  }
+
+  running_service(const running_service&) = delete;
+  running_service& operator=(const running_service&) = delete;
+
+  uint16_t port() const {
+    return svc_.port();
+  }
+
+  service& svc() {
+    return svc_;
+  }
+
+  void stop() {
+    svc_.stop();
+  }
+
+  /// True once run() has returned (waits up to `d` for it).
+  bool returned_within(std::chrono::milliseconds d) {
+    return returned_.wait_for(d) == std::future_status::ready;
+  }
+
+private:
+  service svc_;
+  std::future<void> returned_;
+  std::thread thread_;
+};
+
+/// Polls `pred` every millisecond until it holds or `deadline` passes.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds deadline = 5s) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until)
+      return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+// -- bodies -------------------------------------------------------------------
+
+std::string session_request(std::string_view tenant) {
+  return json::serialize(json::object{{"tenant_id", tenant}});
+}
+
+std::string chat_request(std::string_view tenant, std::string_view session,
+                         std::string_view message) {
+  json::object obj;
+  obj["tenant_id"] = tenant;
+  obj["session_id"] = session;
+  obj["message"] = message;
+  return json::serialize(obj);
+}
+
+/// JSON string literal of `s` (ASCII input: the escaping is the seed's).
+std::string json_quote(std::string_view s) {
+  return json::serialize(json::string{s});
+}
+
+std::string detail(std::string_view text) {
+  return R"({"detail":)" + json_quote(text) + "}";
+}
+
+/// The seed's exact /chat body, `reply_json` already a JSON string literal.
+std::string chat_response(std::string_view tenant, std::string_view session,
+                          std::string_view reply_json, std::string_view model) {
+  return R"({"tenant_id":)" + json_quote(tenant) + R"(,"session_id":)"
+         + json_quote(session) + R"(,"reply":)" + std::string{reply_json}
+         + R"(,"model":)" + json_quote(model) + R"(,"mock":true})";
+}
+
+/// The seed's reply for `tenant` to an ASCII `message`.
+std::string seed_reply(std::string_view tenant, std::string message) {
+  auto b = message.find_first_not_of(" \t\r\n\v\f");
+  message = b == std::string::npos
+              ? std::string{}
+              : message.substr(b,
+                               message.find_last_not_of(" \t\r\n\v\f") - b + 1);
+  if (tenant == "acme")
+    return "Howdy from Acme! [ACME MOCK] You said: '" + message
+           + "'. Here's it reversed: '"
+           + std::string{message.rbegin(), message.rend()} + "'";
+  if (tenant == "globex") {
+    for (auto& c : message)
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return "Welcome from Globex. [GLOBEX MOCK] Echo: " + message;
+  }
+  return "Initech says hi. [INITECH MOCK] Got it. '" + message
+         + "'. (pretend-smart summary).";
+}
+
+const std::map<std::string, std::string> seed_models = {
+  {"acme", "mock-1"}, {"globex", "mock-2"}, {"initech", "mock-3"}};
+
+/// True for the canonical lowercase 8-4-4-4-12 form of a UUID version 4.
+bool is_canonical_uuid_v4(const std::string& s) {
+  static const std::regex form{
+    "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"};
+  return std::regex_match(s, form);
+}
+
+std::string header(const http_response& res, std::string_view name) {
+  auto it = res.find(beast::string_view{name.data(), name.size()});
+  return it == res.end() ? std::string{} : std::string{it->value()};
+}
+
+/// Asserts `res` is `st` with body {"detail":"<text>"} as JSON.
+void expect_detail(const http_response& res, status st, std::string_view text) {
+  EXPECT_EQ(res.result(), st) << res.body();
+  EXPECT_EQ(res.body(), detail(text));
+  EXPECT_EQ(header(res, "Content-Type"), "application/json");
+}
+
+// -- fixtures -----------------------------------------------------------------
+
+/// A fresh service with the seed's tenants (from the repo's tenants.jsonl).
+class http_test : public ::testing::Test {
+protected:
+  explicit http_test(std::vector<tenant_config> tenants = seed_tenants(),
+                     app_config config = test_config())
+      : server(std::move(tenants), config), client(server.port()) {
+  }
+
+  /// Opens a session on `c` and returns its id (empty, and a failure, if
+  /// that did not work).
+  std::string open_session(http_client& c, std::string_view tenant) {
+    auto res = c.post("/session", session_request(tenant));
+    EXPECT_EQ(res.result(), status::ok) << res.body();
+    if (res.result() != status::ok)
+      return {};
+    return std::string{json::parse(res.body()).at("session_id").as_string()};
+  }
+  std::string open_session(std::string_view tenant) {
+    return open_session(client, tenant);
+  }
+
+  http_response chat(http_client& c, std::string_view tenant,
+                     std::string_view session, std::string_view message) {
+    return c.post("/chat", chat_request(tenant, session, message));
+  }
+  http_response chat(std::string_view tenant, std::string_view session,
+                     std::string_view message) {
+    return chat(client, tenant, session, message);
+  }
+
+  running_service server;
+  http_client client;
+};
+
+/// The seed's tenants plus one with an unlimited window ("bulk").
+class http_bulk_test : public http_test {
+protected:
+  http_bulk_test() : http_test(with_bulk()) {
+  }
+  static std::vector<tenant_config> with_bulk() {
+    auto tenants = seed_tenants();
+    tenants.push_back(bulk_tenant());
+    return tenants;
+  }
+};
+
+using HttpRoot = http_test;
+using HttpSession = http_test;
+using HttpChat = http_test;
+using HttpValidation = http_test;
+using HttpRouting = http_test;
+using HttpRateLimit = http_test;
+using HttpBodyLimit = http_test;
+using HttpOpenApi = http_test;
+using HttpConnection = http_bulk_test;
+using HttpRuntimeSpawn = http_test;
+
+// -- GET / --------------------------------------------------------------------
+
+TEST_F(HttpRoot, ListsTheSeedTenantsInFileOrder) {
+  auto res = client.get("/");
+  EXPECT_EQ(res.result(), status::ok);
+  EXPECT_EQ(res.body(), R"({"ok":true,"tenants":["acme","globex","initech"]})");
+  EXPECT_EQ(header(res, "Content-Type"), "application/json");
+}
+
+TEST_F(HttpRoot, IgnoresTheQueryString) {
+  for (auto target : {"/?x=1", "/?", "/?a=b&c=%20d#frag"}) {
+    auto res = client.get(target);
+    EXPECT_EQ(res.result(), status::ok) << target;
+    EXPECT_EQ(res.body(),
+              R"({"ok":true,"tenants":["acme","globex","initech"]})")
+      << target;
+  }
+}
+
+// -- POST /session ------------------------------------------------------------
+
+TEST_F(HttpSession, GrantsAUuidV4AndTheTenantFaceInSeedKeyOrder) {
+  struct face {
+    const char* id;
+    const char* name;
+    const char* welcome;
+  };
+  for (auto t : {face{"acme", "Acme Corp", "Howdy from Acme!"},
+                 face{"globex", "Globex Inc.", "Welcome from Globex."},
+                 face{"initech", "Initech", "Initech says hi."}}) {
+    auto res = client.post("/session", session_request(t.id));
+    ASSERT_EQ(res.result(), status::ok) << res.body();
+    EXPECT_EQ(header(res, "Content-Type"), "application/json");
+    auto sid = std::string{
+      json::parse(res.body()).at("session_id").as_string()};
+    EXPECT_TRUE(is_canonical_uuid_v4(sid)) << sid;
+    EXPECT_EQ(res.body(), R"({"session_id":")" + sid + R"(","tenant":{"id":)"
+                            + json_quote(t.id) + R"(,"name":)"
+                            + json_quote(t.name) + R"(,"welcome":)"
+                            + json_quote(t.welcome) + "}}");
+  }
+}
+
+TEST_F(HttpSession, IdsAreDistinct) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 60; ++i)
+    ids.insert(open_session(i % 2 ? "acme" : "initech"));
+  EXPECT_EQ(ids.size(), 60u);
+}
+
+TEST_F(HttpSession, UnknownTenantIs404) {
+  // Ids are compared exactly, as the seed's dict lookup does.
+  for (auto id : {"nope", "", "ACME", " acme", "acme "}) {
+    auto res = client.post("/session", session_request(id));
+    expect_detail(res, status::not_found, "Unknown tenant_id");
+  }
+}
+
+TEST_F(HttpSession, ParsesEveryJsonContentType) {
+  // FastAPI parses the body as JSON without a content type, and for
+  // application/json and application/*+json in any case, with parameters.
+  for (std::optional<std::string> ct :
+       {std::optional<std::string>{},
+        std::optional<std::string>{"application/json; charset=utf-8"},
+        std::optional<std::string>{"Application/JSON"},
+        std::optional<std::string>{"application/vnd.api+json"}}) {
+    auto res = client.request(verb::post, "/session", session_request("acme"),
+                              ct);
+    EXPECT_EQ(res.result(), status::ok)
+      << ct.value_or("(none)") << ": " << res.body();
+  }
+}
+
+TEST_F(HttpSession, IgnoresExtraFieldsAndTheQueryString) {
+  auto res = client.post("/session?x=1",
+                         R"({"extra":[1,2],"tenant_id":"globex","z":null})");
+  ASSERT_EQ(res.result(), status::ok) << res.body();
+  EXPECT_EQ(json::parse(res.body()).at("tenant").at("id"), "globex");
+}
+
+// -- POST /chat: replies ------------------------------------------------------
+
+TEST_F(HttpChat, TheSeedDemoRepliesExactly) {
+  struct demo {
+    const char* tenant;
+    const char* message;
+    const char* reply;
+    const char* model;
+  };
+  for (auto d :
+       {demo{"acme", "hello from acme",
+             "Howdy from Acme! [ACME MOCK] You said: 'hello from acme'. "
+             "Here's it reversed: 'emca morf olleh'",
+             "mock-1"},
+        demo{"globex", "hello from globex",
+             "Welcome from Globex. [GLOBEX MOCK] Echo: HELLO FROM GLOBEX",
+             "mock-2"},
+        demo{"initech", "hello from initech",
+             "Initech says hi. [INITECH MOCK] Got it. 'hello from initech'. "
+             "(pretend-smart summary).",
+             "mock-3"}}) {
+    auto sid = open_session(d.tenant);
+    auto res = chat(d.tenant, sid, d.message);
+    ASSERT_EQ(res.result(), status::ok) << res.body();
+    EXPECT_EQ(header(res, "Content-Type"), "application/json");
+    EXPECT_EQ(res.body(),
+              chat_response(d.tenant, sid, json_quote(d.reply), d.model));
+  }
+}
+
+TEST_F(HttpChat, StripsTheMessageLikePython) {
+  auto sid = open_session("acme");
+  auto res = chat("acme", sid, " \t\n padded\tmiddle \r\n");
+  ASSERT_EQ(res.result(), status::ok) << res.body();
+  EXPECT_EQ(res.body(),
+            chat_response("acme", sid,
+                          json_quote(seed_reply("acme", "padded\tmiddle")),
+                          "mock-1"));
+}
+
+TEST_F(HttpChat, UnknownTenantIs404EvenWithAnotherTenantsValidSession) {
+  auto sid = open_session("acme");
+  expect_detail(chat("nope", sid, "hi"), status::not_found,
+                "Unknown tenant_id");
+  expect_detail(chat("nope", "garbage", "hi"), status::not_found,
+                "Unknown tenant_id");
+  expect_detail(chat("", "", ""), status::not_found, "Unknown tenant_id");
+}
+
+TEST_F(HttpChat, UnknownSessionIs404) {
+  auto sid = open_session("acme");
+  auto upper = sid;
+  std::transform(
+    upper.begin(), upper.end(), upper.begin(),
+    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  // A well-formed v4 id never issued, malformed ids, and spellings of a
+  // real id that the seed's exact string comparison would not match.
+  for (std::string bad : {std::string{"0b5c1a1e-9d4f-4c3b-8a2e-5f6d7c8b9a0f"},
+                          std::string{"not-a-uuid"}, std::string{}, upper,
+                          " " + sid, sid + " ", "{" + sid + "}"}) {
+    expect_detail(chat("acme", bad, "hi"), status::not_found,
+                  "Unknown session_id");
+  }
+}
+
+TEST_F(HttpChat, ASessionOfAnotherTenantIs403) {
+  std::map<std::string, std::string> sids;
+  for (auto t : {"acme", "globex", "initech"})
+    sids[t] = open_session(t);
+  for (auto& [owner, sid] : sids)
+    for (auto t : {"acme", "globex", "initech"})
+      if (t != owner)
+        expect_detail(chat(t, sid, "should fail"), status::forbidden,
+                      "Session does not belong to tenant");
+  // The owner may still use it.
+  EXPECT_EQ(chat("acme", sids["acme"], "mine").result(), status::ok);
+}
+
+TEST_F(HttpChat, SessionsSurviveAcrossConnections) {
+  auto sid = open_session("initech");
+  http_client other{server.port()};
+  auto res = chat(other, "initech", sid, "from elsewhere");
+  ASSERT_EQ(res.result(), status::ok) << res.body();
+  EXPECT_EQ(res.body(),
+            chat_response("initech", sid,
+                          json_quote(seed_reply("initech", "from elsewhere")),
+                          "mock-3"));
+}
+
+// Unicode replies, byte for byte as the seed's f-strings produce them
+// (computed with Python 3.11; reply_json is json.dumps(reply,
+// ensure_ascii=False), which is how FastAPI's JSONResponse renders it).
+struct reply_case {
+  const char* name;
+  const char* tenant;
+  const char* message;
+  const char* reply;
+  const char* reply_json;
+};
+
+// clang-format off
+const reply_case unicode_cases[] = {
+  {"ligatures_and_nbsp", "acme",
+   "  Straße ﬁ 😀 ĳ\u00A0",
+   "Howdy from Acme! [ACME MOCK] You said: 'Straße ﬁ 😀 ĳ'. Here's it reversed: 'ĳ 😀 ﬁ eßartS'",
+   "\"Howdy from Acme! [ACME MOCK] You said: 'Straße ﬁ 😀 ĳ'. Here's it reversed: 'ĳ 😀 ﬁ eßartS'\""},
+  {"ligatures_and_nbsp", "globex",
+   "  Straße ﬁ 😀 ĳ\u00A0",
+   "Welcome from Globex. [GLOBEX MOCK] Echo: STRASSE FI 😀 Ĳ",
+   "\"Welcome from Globex. [GLOBEX MOCK] Echo: STRASSE FI 😀 Ĳ\""},
+  {"ligatures_and_nbsp", "initech",
+   "  Straße ﬁ 😀 ĳ\u00A0",
+   "Initech says hi. [INITECH MOCK] Got it. 'Straße ﬁ 😀 ĳ'. (pretend-smart summary).",
+   "\"Initech says hi. [INITECH MOCK] Got it. 'Straße ﬁ 😀 ĳ'. (pretend-smart summary).\""},
+  {"combining_marks", "acme",
+   "e\u0301te\u0301 n\u0303o a\u0308\u0304!",
+   "Howdy from Acme! [ACME MOCK] You said: 'e\u0301te\u0301 n\u0303o a\u0308\u0304!'. Here's it reversed: '!\u0304\u0308a o\u0303n \u0301et\u0301e'",
+   "\"Howdy from Acme! [ACME MOCK] You said: 'e\u0301te\u0301 n\u0303o a\u0308\u0304!'. Here's it reversed: '!\u0304\u0308a o\u0303n \u0301et\u0301e'\""},
+  {"combining_marks", "globex",
+   "e\u0301te\u0301 n\u0303o a\u0308\u0304!",
+   "Welcome from Globex. [GLOBEX MOCK] Echo: E\u0301TE\u0301 N\u0303O A\u0308\u0304!",
+   "\"Welcome from Globex. [GLOBEX MOCK] Echo: E\u0301TE\u0301 N\u0303O A\u0308\u0304!\""},
+  {"combining_marks", "initech",
+   "e\u0301te\u0301 n\u0303o a\u0308\u0304!",
+   "Initech says hi. [INITECH MOCK] Got it. 'e\u0301te\u0301 n\u0303o a\u0308\u0304!'. (pretend-smart summary).",
+   "\"Initech says hi. [INITECH MOCK] Got it. 'e\u0301te\u0301 n\u0303o a\u0308\u0304!'. (pretend-smart summary).\""},
+  {"cjk", "acme",
+   "你好，世界！東京タワー 한국어",
+   "Howdy from Acme! [ACME MOCK] You said: '你好，世界！東京タワー 한국어'. Here's it reversed: '어국한 ーワタ京東！界世，好你'",
+   "\"Howdy from Acme! [ACME MOCK] You said: '你好，世界！東京タワー 한국어'. Here's it reversed: '어국한 ーワタ京東！界世，好你'\""},
+  {"cjk", "globex",
+   "你好，世界！東京タワー 한국어",
+   "Welcome from Globex. [GLOBEX MOCK] Echo: 你好，世界！東京タワー 한국어",
+   "\"Welcome from Globex. [GLOBEX MOCK] Echo: 你好，世界！東京タワー 한국어\""},
+  {"cjk", "initech",
+   "你好，世界！東京タワー 한국어",
+   "Initech says hi. [INITECH MOCK] Got it. '你好，世界！東京タワー 한국어'. (pretend-smart summary).",
+   "\"Initech says hi. [INITECH MOCK] Got it. '你好，世界！東京タワー 한국어'. (pretend-smart summary).\""},
+  {"rtl", "acme",
+   "\u200Fשלום עולם — مرحبا بالعالم\u200F",
+   "Howdy from Acme! [ACME MOCK] You said: '\u200Fשלום עולם — مرحبا بالعالم\u200F'. Here's it reversed: '\u200Fملاعلاب ابحرم — םלוע םולש\u200F'",
+   "\"Howdy from Acme! [ACME MOCK] You said: '\u200Fשלום עולם — مرحبا بالعالم\u200F'. Here's it reversed: '\u200Fملاعلاب ابحرم — םלוע םולש\u200F'\""},
+  {"rtl", "globex",
+   "\u200Fשלום עולם — مرحبا بالعالم\u200F",
+   "Welcome from Globex. [GLOBEX MOCK] Echo: \u200Fשלום עולם — مرحبا بالعالم\u200F",
+   "\"Welcome from Globex. [GLOBEX MOCK] Echo: \u200Fשלום עולם — مرحبا بالعالم\u200F\""},
+  {"rtl", "initech",
+   "\u200Fשלום עולם — مرحبا بالعالم\u200F",
+   "Initech says hi. [INITECH MOCK] Got it. '\u200Fשלום עולם — مرحبا بالعالم\u200F'. (pretend-smart summary).",
+   "\"Initech says hi. [INITECH MOCK] Got it. '\u200Fשלום עולם — مرحبا بالعالم\u200F'. (pretend-smart summary).\""},
+  {"special_casing", "acme",
+   "ŉ ǰ ΐ ﬀ ﬃ ᾳ ß ΣΑΣ ǅ",
+   "Howdy from Acme! [ACME MOCK] You said: 'ŉ ǰ ΐ ﬀ ﬃ ᾳ ß ΣΑΣ ǅ'. Here's it reversed: 'ǅ ΣΑΣ ß ᾳ ﬃ ﬀ ΐ ǰ ŉ'",
+   "\"Howdy from Acme! [ACME MOCK] You said: 'ŉ ǰ ΐ ﬀ ﬃ ᾳ ß ΣΑΣ ǅ'. Here's it reversed: 'ǅ ΣΑΣ ß ᾳ ﬃ ﬀ ΐ ǰ ŉ'\""},
+  {"special_casing", "globex",
+   "ŉ ǰ ΐ ﬀ ﬃ ᾳ ß ΣΑΣ ǅ",
+   "Welcome from Globex. [GLOBEX MOCK] Echo: ʼN J\u030C Ι\u0308\u0301 FF FFI ΑΙ SS ΣΑΣ Ǆ",
+   "\"Welcome from Globex. [GLOBEX MOCK] Echo: ʼN J\u030C Ι\u0308\u0301 FF FFI ΑΙ SS ΣΑΣ Ǆ\""},
+  {"special_casing", "initech",
+   "ŉ ǰ ΐ ﬀ ﬃ ᾳ ß ΣΑΣ ǅ",
+   "Initech says hi. [INITECH MOCK] Got it. 'ŉ ǰ ΐ ﬀ ﬃ ᾳ ß ΣΑΣ ǅ'. (pretend-smart summary).",
+   "\"Initech says hi. [INITECH MOCK] Got it. 'ŉ ǰ ΐ ﬀ ﬃ ᾳ ß ΣΑΣ ǅ'. (pretend-smart summary).\""},
+  {"emoji_sequences", "acme",
+   "👩\u200D👩\u200D👧 🇩🇪 👍🏽 1\uFE0F\u20E3",
+   "Howdy from Acme! [ACME MOCK] You said: '👩\u200D👩\u200D👧 🇩🇪 👍🏽 1\uFE0F\u20E3'. Here's it reversed: '\u20E3\uFE0F1 🏽👍 🇪🇩 👧\u200D👩\u200D👩'",
+   "\"Howdy from Acme! [ACME MOCK] You said: '👩\u200D👩\u200D👧 🇩🇪 👍🏽 1\uFE0F\u20E3'. Here's it reversed: '\u20E3\uFE0F1 🏽👍 🇪🇩 👧\u200D👩\u200D👩'\""},
+  {"emoji_sequences", "globex",
+   "👩\u200D👩\u200D👧 🇩🇪 👍🏽 1\uFE0F\u20E3",
+   "Welcome from Globex. [GLOBEX MOCK] Echo: 👩\u200D👩\u200D👧 🇩🇪 👍🏽 1\uFE0F\u20E3",
+   "\"Welcome from Globex. [GLOBEX MOCK] Echo: 👩\u200D👩\u200D👧 🇩🇪 👍🏽 1\uFE0F\u20E3\""},
+  {"emoji_sequences", "initech",
+   "👩\u200D👩\u200D👧 🇩🇪 👍🏽 1\uFE0F\u20E3",
+   "Initech says hi. [INITECH MOCK] Got it. '👩\u200D👩\u200D👧 🇩🇪 👍🏽 1\uFE0F\u20E3'. (pretend-smart summary).",
+   "\"Initech says hi. [INITECH MOCK] Got it. '👩\u200D👩\u200D👧 🇩🇪 👍🏽 1\uFE0F\u20E3'. (pretend-smart summary).\""},
+  {"unicode_whitespace_stripped", "acme",
+   "\u3000\u2003\t\n\r\013\014\034\035\036\037\u0085\u2028\u2029 core \u00A0\u1680\u202F\u205F",
+   "Howdy from Acme! [ACME MOCK] You said: 'core'. Here's it reversed: 'eroc'",
+   "\"Howdy from Acme! [ACME MOCK] You said: 'core'. Here's it reversed: 'eroc'\""},
+  {"unicode_whitespace_stripped", "globex",
+   "\u3000\u2003\t\n\r\013\014\034\035\036\037\u0085\u2028\u2029 core \u00A0\u1680\u202F\u205F",
+   "Welcome from Globex. [GLOBEX MOCK] Echo: CORE",
+   "\"Welcome from Globex. [GLOBEX MOCK] Echo: CORE\""},
+  {"unicode_whitespace_stripped", "initech",
+   "\u3000\u2003\t\n\r\013\014\034\035\036\037\u0085\u2028\u2029 core \u00A0\u1680\u202F\u205F",
+   "Initech says hi. [INITECH MOCK] Got it. 'core'. (pretend-smart summary).",
+   "\"Initech says hi. [INITECH MOCK] Got it. 'core'. (pretend-smart summary).\""},
+  {"zero_width_not_stripped", "acme",
+   "\u200Bzero width\u200B\uFEFF",
+   "Howdy from Acme! [ACME MOCK] You said: '\u200Bzero width\u200B\uFEFF'. Here's it reversed: '\uFEFF\u200Bhtdiw orez\u200B'",
+   "\"Howdy from Acme! [ACME MOCK] You said: '\u200Bzero width\u200B\uFEFF'. Here's it reversed: '\uFEFF\u200Bhtdiw orez\u200B'\""},
+  {"zero_width_not_stripped", "globex",
+   "\u200Bzero width\u200B\uFEFF",
+   "Welcome from Globex. [GLOBEX MOCK] Echo: \u200BZERO WIDTH\u200B\uFEFF",
+   "\"Welcome from Globex. [GLOBEX MOCK] Echo: \u200BZERO WIDTH\u200B\uFEFF\""},
+  {"zero_width_not_stripped", "initech",
+   "\u200Bzero width\u200B\uFEFF",
+   "Initech says hi. [INITECH MOCK] Got it. '\u200Bzero width\u200B\uFEFF'. (pretend-smart summary).",
+   "\"Initech says hi. [INITECH MOCK] Got it. '\u200Bzero width\u200B\uFEFF'. (pretend-smart summary).\""},
+  {"json_escapes", "acme",
+   "quote \" backslash \\ slash / tab\tnl\nctl\001\033\037 del\177 </script> \u2028 end",
+   "Howdy from Acme! [ACME MOCK] You said: 'quote \" backslash \\ slash / tab\tnl\nctl\001\033\037 del\177 </script> \u2028 end'. Here's it reversed: 'dne \u2028 >tpircs/< \177led \037\033\001ltc\nln\tbat / hsals \\ hsalskcab \" etouq'",
+   "\"Howdy from Acme! [ACME MOCK] You said: 'quote \\\" backslash \\\\ slash / tab\\tnl\\nctl\\u0001\\u001b\\u001f del\177 </script> \u2028 end'. Here's it reversed: 'dne \u2028 >tpircs/< \177led \\u001f\\u001b\\u0001ltc\\nln\\tbat / hsals \\\\ hsalskcab \\\" etouq'\""},
+  {"json_escapes", "globex",
+   "quote \" backslash \\ slash / tab\tnl\nctl\001\033\037 del\177 </script> \u2028 end",
+   "Welcome from Globex. [GLOBEX MOCK] Echo: QUOTE \" BACKSLASH \\ SLASH / TAB\tNL\nCTL\001\033\037 DEL\177 </SCRIPT> \u2028 END",
+   "\"Welcome from Globex. [GLOBEX MOCK] Echo: QUOTE \\\" BACKSLASH \\\\ SLASH / TAB\\tNL\\nCTL\\u0001\\u001b\\u001f DEL\177 </SCRIPT> \u2028 END\""},
+  {"json_escapes", "initech",
+   "quote \" backslash \\ slash / tab\tnl\nctl\001\033\037 del\177 </script> \u2028 end",
+   "Initech says hi. [INITECH MOCK] Got it. 'quote \" backslash \\ slash / tab\tnl\nctl\001\033\037 del\177 </script> \u2028 end'. (pretend-smart summary).",
+   "\"Initech says hi. [INITECH MOCK] Got it. 'quote \\\" backslash \\\\ slash / tab\\tnl\\nctl\\u0001\\u001b\\u001f del\177 </script> \u2028 end'. (pretend-smart summary).\""},
+  {"empty_after_strip", "acme",
+   "   \t  ",
+   "Howdy from Acme! [ACME MOCK] You said: ''. Here's it reversed: ''",
+   "\"Howdy from Acme! [ACME MOCK] You said: ''. Here's it reversed: ''\""},
+  {"empty_after_strip", "globex",
+   "   \t  ",
+   "Welcome from Globex. [GLOBEX MOCK] Echo: ",
+   "\"Welcome from Globex. [GLOBEX MOCK] Echo: \""},
+  {"empty_after_strip", "initech",
+   "   \t  ",
+   "Initech says hi. [INITECH MOCK] Got it. ''. (pretend-smart summary).",
+   "\"Initech says hi. [INITECH MOCK] Got it. ''. (pretend-smart summary).\""},
+  {"astral_plane", "acme",
+   "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𐐨𐐩 𞤢 𞤀",
+   "Howdy from Acme! [ACME MOCK] You said: '𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𐐨𐐩 𞤢 𞤀'. Here's it reversed: '𞤀 𞤢 𐐩𐐨 𝔢𝔡𝔬𝔠𝔦𝔫𝔘'",
+   "\"Howdy from Acme! [ACME MOCK] You said: '𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𐐨𐐩 𞤢 𞤀'. Here's it reversed: '𞤀 𞤢 𐐩𐐨 𝔢𝔡𝔬𝔠𝔦𝔫𝔘'\""},
+  {"astral_plane", "globex",
+   "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𐐨𐐩 𞤢 𞤀",
+   "Welcome from Globex. [GLOBEX MOCK] Echo: 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𐐀𐐁 𞤀 𞤀",
+   "\"Welcome from Globex. [GLOBEX MOCK] Echo: 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𐐀𐐁 𞤀 𞤀\""},
+  {"astral_plane", "initech",
+   "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𐐨𐐩 𞤢 𞤀",
+   "Initech says hi. [INITECH MOCK] Got it. '𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𐐨𐐩 𞤢 𞤀'. (pretend-smart summary).",
+   "\"Initech says hi. [INITECH MOCK] Got it. '𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𐐨𐐩 𞤢 𞤀'. (pretend-smart summary).\""},
+};
+// clang-format on
+
+class HttpChatUnicode : public ::testing::TestWithParam<reply_case> {
+protected:
+  running_service server{seed_tenants()};
+  http_client client{server.port()};
+};
+
+TEST_P(HttpChatUnicode, ReplyMatchesTheSeedByteForByte) {
+  auto& c = GetParam();
+  auto grant = client.post("/session", session_request(c.tenant));
+  ASSERT_EQ(grant.result(), status::ok) << grant.body();
+  auto sid = std::string{
+    json::parse(grant.body()).at("session_id").as_string()};
+  auto res = client.post("/chat", chat_request(c.tenant, sid, c.message));
+  ASSERT_EQ(res.result(), status::ok) << res.body();
+  auto body = json::parse(res.body());
+  EXPECT_EQ(body.at("reply").as_string(), c.reply);
+  // Raw UTF-8 out, escaped exactly as Python's json.dumps does.
+  EXPECT_EQ(res.body(), chat_response(c.tenant, sid, c.reply_json,
+                                      seed_models.at(c.tenant)));
+}
+
+INSTANTIATE_TEST_SUITE_P(Seed, HttpChatUnicode,
+                         ::testing::ValuesIn(unicode_cases),
+                         [](const ::testing::TestParamInfo<reply_case>& info) {
+                           return std::string{info.param.tenant} + "_"
+                                  + info.param.name;
+                         });
+
+// -- 422: request validation as FastAPI + pydantic 2
+// ---------------------------
+
+constexpr std::string_view missing_body
+  = R"({"detail":[{"type":"missing","loc":["body"],"msg":"Field required","input":null}]})";
+
+std::string not_an_object(std::string_view input_json) {
+  return R"({"detail":[{"type":"model_attributes_type","loc":["body"],"msg":"Input should be a valid dictionary or object to extract fields from","input":)"
+         + std::string{input_json} + "}]}";
+}
+
+std::string missing_item(std::string_view field, std::string_view input_json) {
+  return R"({"type":"missing","loc":["body",")" + std::string{field}
+         + R"("],"msg":"Field required","input":)" + std::string{input_json}
+         + "}";
+}
+
+std::string string_type_item(std::string_view field,
+                             std::string_view input_json) {
+  return R"({"type":"string_type","loc":["body",")" + std::string{field}
+         + R"("],"msg":"Input should be a valid string","input":)"
+         + std::string{input_json} + "}";
+}
+
+std::string errors(std::initializer_list<std::string> items) {
+  std::string out = R"({"detail":[)";
+  bool first = true;
+  for (auto& item : items) {
+    if (!first)
+      out += ",";
+    out += item;
+    first = false;
+  }
+  return out + "]}";
+}
+
+void expect_422(const http_response& res, std::string_view body) {
+  EXPECT_EQ(res.result(), status::unprocessable_entity) << res.body();
+  EXPECT_EQ(res.body(), body);
+  EXPECT_EQ(header(res, "Content-Type"), "application/json");
+}
+
+TEST_F(HttpValidation, AMissingFieldEchoesTheObject) {
+  auto body = R"({"tenant_id":"acme","message":"hi"})";
+  expect_422(client.post("/chat", body),
+             errors({missing_item("session_id", body)}));
+  expect_422(client.post("/session", R"({"tenant":"acme"})"),
+             errors({missing_item("tenant_id", R"({"tenant":"acme"})")}));
+}
+
+TEST_F(HttpValidation, AllMissingFieldsAreReportedInDeclarationOrder) {
+  expect_422(
+    client.post("/chat", "{}"),
+    errors({missing_item("tenant_id", "{}"), missing_item("session_id", "{}"),
+            missing_item("message", "{}")}));
+  // Mixed problems come in field order too, whatever the body's key order.
+  auto body = R"({"message":5,"tenant_id":null})";
+  expect_422(client.post("/chat", body),
+             errors({string_type_item("tenant_id", "null"),
+                     missing_item("session_id", body),
+                     string_type_item("message", "5")}));
+}
+
+TEST_F(HttpValidation, NullAndNonStringValuesAreStringTypeErrors) {
+  // pydantic 2 does not coerce numbers or booleans to str.
+  for (auto input : {"null", "1", "-7", "true", "false",
+                     R"({"a":[1,{"b":null}]})", R"([1,"x"])"}) {
+    auto body = std::string{R"({"tenant_id":)"} + input + "}";
+    expect_422(client.post("/session", body),
+               errors({string_type_item("tenant_id", input)}));
+  }
+  auto sid = open_session("acme");
+  expect_422(client.post("/chat", R"({"tenant_id":"acme","session_id":")" + sid
+                                    + R"(","message":["hi"]})"),
+             errors({string_type_item("message", R"(["hi"])")}));
+}
+
+TEST_F(HttpValidation, InvalidJsonIsJsonInvalidAtThePythonOffset) {
+  // Offsets as json.JSONDecodeError.pos reports them for these bodies.
+  struct bad {
+    const char* body;
+    int64_t offset;
+  };
+  for (auto b :
+       {bad{R"({"tenant_id": })", 14}, bad{R"({"tenant_id":"acme")", 19},
+        bad{R"({"tenant_id":"acme",})", 20}, bad{"not json", 0},
+        bad{R"({"a":1} x)", 8}, bad{R"({"t":tru})", 5},
+        bad{R"({"tenant_id":"acme"}})", 20}}) {
+    for (auto target : {"/session", "/chat"}) {
+      auto res = client.post(target, b.body);
+      ASSERT_EQ(res.result(), status::unprocessable_entity) << b.body;
+      auto v = json::parse(res.body());
+      auto& items = v.at("detail").as_array();
+      ASSERT_EQ(items.size(), 1u) << res.body();
+      auto& item = items[0].as_object();
+      EXPECT_EQ(item.at("type"), "json_invalid") << b.body;
+      EXPECT_EQ(item.at("loc"), json::value(json::array{"body", b.offset}))
+        << b.body;
+      EXPECT_EQ(item.at("msg"), "JSON decode error");
+      EXPECT_EQ(item.at("input"), json::value(json::object{}));
+      EXPECT_TRUE(item.at("ctx").at("error").is_string()) << res.body();
+      // Key order as FastAPI writes it.
+      EXPECT_EQ(res.body().rfind(
+                  R"({"detail":[{"type":"json_invalid","loc":["body",)", 0),
+                0u)
+        << res.body();
+    }
+  }
+}
+
+// BUG: json.JSONDecodeError.pos counts code points (json.loads decodes the
+// bytes first); the service reports a byte offset.
+TEST_F(HttpValidation, InvalidJsonOffsetCountsCodePointsNotBytes) {
+  auto res = client.post(
+    "/session", "{\"message\":\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\", x}");
+  ASSERT_EQ(res.result(), status::unprocessable_entity) << res.body();
+  EXPECT_EQ(json::parse(res.body()).at("detail").at(0).at("loc"),
+            json::value(json::array{"body", 18}))
+    << res.body();
+}
+
+TEST_F(HttpValidation, ABodyThatIsNotAnObjectIsModelAttributesType) {
+  for (auto input : {R"([1,"x"])", R"("acme")", "42", "true", "[]"}) {
+    expect_422(client.post("/session", input), not_an_object(input));
+    expect_422(client.post("/chat", input), not_an_object(input));
+  }
+}
+
+// FastAPI treats a JSON null body like no body at all.
+TEST_F(HttpValidation, AJsonNullBodyIsMissing) {
+  expect_422(client.post("/session", "null"), missing_body);
+  expect_422(client.post("/chat", " null "), missing_body);
+}
+
+TEST_F(HttpValidation, AnEmptyBodyIsMissing) {
+  for (auto target : {"/session", "/chat"}) {
+    expect_422(client.post(target, ""), missing_body);
+    expect_422(client.request(verb::post, target, "", std::nullopt),
+               missing_body);
+    expect_422(client.request(verb::post, target, "", "text/plain"),
+               missing_body);
+  }
+}
+
+TEST_F(HttpValidation, InvalidUtf8IsJsonInvalid) {
+  for (auto body :
+       {std::string{"{\"tenant_id\":\"ac\xFFme\"}"},
+        std::string{"{\"tenant_id\":\"\xC0\xAF\"}"},         // overlong
+        std::string{"{\"tenant_id\":\"\xED\xA0\x80\"}"},     // surrogate
+        std::string{"{\"tenant_id\":\"\xF4\x90\x80\x80\"}"}, // > U+10FFFF
+        std::string{"{\"tenant_id\":\"acme\xE2\x82\"}"}}) {  // truncated
+    auto res = client.post("/session", body);
+    ASSERT_EQ(res.result(), status::unprocessable_entity) << res.body();
+    auto item = json::parse(res.body()).at("detail").at(0);
+    EXPECT_EQ(item.at("type"), "json_invalid") << res.body();
+    EXPECT_EQ(item.at("loc").at(0), "body");
+    EXPECT_TRUE(item.at("loc").at(1).is_number()) << res.body();
+  }
+}
+
+TEST_F(HttpValidation, ANonJsonContentTypeIsModelAttributesType) {
+  auto body = R"({"tenant_id":"acme"})";
+  expect_422(client.request(verb::post, "/session", body, "text/plain"),
+             not_an_object(json_quote(body)));
+  // curl -d without -H sends a form content type.
+  expect_422(client.request(verb::post, "/session", body,
+                            "application/x-www-form-urlencoded"),
+             not_an_object(json_quote(body)));
+  expect_422(client.request(verb::post, "/chat", "hello", "application/jsonx"),
+             not_an_object(R"("hello")"));
+}
+
+TEST_F(HttpValidation, ComesBeforeTheTenantCheck) {
+  // Unknown tenant and a missing message: the body is checked first.
+  auto body = R"({"tenant_id":"nope","session_id":"x"})";
+  expect_422(client.post("/chat", body),
+             errors({missing_item("message", body)}));
+  expect_422(client.post(
+               "/chat", R"({"tenant_id":"nope","session_id":"x","message":1})"),
+             errors({string_type_item("message", "1")}));
+}
+
+// pydantic echoes a float input as Python's repr writes it.
+TEST_F(HttpValidation, FloatInputsAreEchoedAsPythonWritesThem) {
+  expect_422(client.post("/session", R"({"tenant_id":1.5})"),
+             errors({string_type_item("tenant_id", "1.5")}));
+  expect_422(client.post("/session", R"({"tenant_id":2.0})"),
+             errors({string_type_item("tenant_id", "2.0")}));
+  expect_422(client.post("/session", R"({"tenant_id":1e5})"),
+             errors({string_type_item("tenant_id", "100000.0")}));
+}
+
+// json.loads accepts (and skips) a UTF-8 byte order mark on bytes.
+TEST_F(HttpValidation, AUtf8ByteOrderMarkIsSkipped) {
+  auto res = client.post("/session", "\xEF\xBB\xBF" + session_request("acme"));
+  EXPECT_EQ(res.result(), status::ok) << res.body();
+}
+
+// -- routing ------------------------------------------------------------------
+
+TEST_F(HttpRouting, UnknownPathsAre404NotFound) {
+  for (auto [method, target] :
+       {std::pair{verb::get, "/nope"}, std::pair{verb::post, "/nope"},
+        std::pair{verb::get, "/session/extra"}, std::pair{verb::post, "/Chat"},
+        std::pair{verb::get, "/docs"}, std::pair{verb::delete_, "/x?y=1"}}) {
+    auto res = client.request(method, target, {}, std::nullopt);
+    expect_detail(res, status::not_found, "Not Found");
+  }
+}
+
+TEST_F(HttpRouting, WrongMethodsAre405WithAnAllowHeader) {
+  struct wrong {
+    verb method;
+    const char* target;
+    const char* allow;
+  };
+  for (auto w :
+       {wrong{verb::get, "/chat", "POST"}, wrong{verb::put, "/chat", "POST"},
+        wrong{verb::delete_, "/session", "POST"},
+        wrong{verb::get, "/session?x=1", "POST"}, wrong{verb::post, "/", "GET"},
+        wrong{verb::patch, "/", "GET"},
+        wrong{verb::post, "/openapi.json", "GET"}}) {
+    auto res = client.request(w.method, w.target, {}, std::nullopt);
+    expect_detail(res, status::method_not_allowed, "Method Not Allowed");
+    EXPECT_EQ(header(res, "Allow"), w.allow) << w.target;
+  }
+}
+
+// BUG: a response to HEAD must not carry a body (RFC 9110 9.3.2); the
+// service sends one, so the next response on the connection is misread.
+TEST_F(HttpRouting, AHeadAnswerHasNoBody) {
+  auto head = client.request(verb::head, "/", {}, std::nullopt);
+  EXPECT_EQ(head.result(), status::method_not_allowed);
+  EXPECT_EQ(header(head, "Allow"), "GET");
+  auto next = client.get("/");
+  EXPECT_EQ(next.result(), status::ok);
+  EXPECT_EQ(next.body(),
+            R"({"ok":true,"tenants":["acme","globex","initech"]})");
+}
+
+// -- rate limits
+// ---------------------------------------------------------------
+
+struct rate_header {
+  unsigned remaining = 0;
+  unsigned reset = 0;
+};
+
+/// Parses RateLimit: "chat";r=<remaining>;t=<reset>.
+std::optional<rate_header> parse_rate_limit(const std::string& value) {
+  static const std::regex form{R"re("chat";r=(\d+);t=(\d+))re"};
+  std::smatch m;
+  if (!std::regex_match(value, m, form))
+    return std::nullopt;
+  return rate_header{static_cast<unsigned>(std::stoul(m[1])),
+                     static_cast<unsigned>(std::stoul(m[2]))};
+}
+
+TEST_F(HttpRateLimit, GlobexAdmitsFourChatsPerTenSecondsThen429) {
+  // Two sessions: the window is the tenant's, not the session's.
+  std::string sids[] = {open_session("globex"), open_session("globex")};
+  for (unsigned i = 0; i < 4; ++i) {
+    auto res = chat("globex", sids[i % 2], "msg " + std::to_string(i));
+    ASSERT_EQ(res.result(), status::ok) << i << ": " << res.body();
+    EXPECT_EQ(header(res, "RateLimit-Policy"), R"("chat";q=4;w=10)");
+    auto rl = parse_rate_limit(header(res, "RateLimit"));
+    ASSERT_TRUE(rl) << header(res, "RateLimit");
+    EXPECT_EQ(rl->remaining, 3 - i);
+    EXPECT_GE(rl->reset, 1u);
+    EXPECT_LE(rl->reset, 10u);
+    EXPECT_EQ(header(res, "Retry-After"), "");
+  }
+  auto refused = chat("globex", sids[1], "one too many");
+  EXPECT_EQ(refused.result(), status::too_many_requests) << refused.body();
+  EXPECT_EQ(header(refused, "Content-Type"), "application/json");
+  auto body = json::parse(refused.body());
+  ASSERT_TRUE(body.is_object());
+  EXPECT_EQ(body.as_object().size(), 1u) << refused.body();
+  EXPECT_TRUE(body.at("detail").is_string()) << refused.body();
+  auto retry = header(refused, "Retry-After");
+  ASSERT_TRUE(std::regex_match(retry, std::regex{"[0-9]+"})) << retry;
+  EXPECT_GE(std::stoi(retry), 1);
+  EXPECT_LE(std::stoi(retry), 10);
+  EXPECT_EQ(header(refused, "RateLimit-Policy"), R"("chat";q=4;w=10)");
+  auto rl = parse_rate_limit(header(refused, "RateLimit"));
+  ASSERT_TRUE(rl) << header(refused, "RateLimit");
+  EXPECT_EQ(rl->remaining, 0u);
+  EXPECT_EQ(std::to_string(rl->reset), retry);
+  // Still refused on the other session.
+  EXPECT_EQ(chat("globex", sids[0], "again").result(),
+            status::too_many_requests);
+}
+
+TEST_F(HttpRateLimit, OtherTenantsAreUnaffected) {
+  auto globex = open_session("globex");
+  for (int i = 0; i < 5; ++i)
+    chat("globex", globex, "fill");
+  ASSERT_EQ(chat("globex", globex, "full").result(), status::too_many_requests);
+  auto acme = open_session("acme");
+  for (unsigned i = 0; i < 8; ++i) {
+    auto res = chat("acme", acme, "fine");
+    ASSERT_EQ(res.result(), status::ok) << i << ": " << res.body();
+    EXPECT_EQ(header(res, "RateLimit-Policy"), R"("chat";q=8;w=10)");
+    auto rl = parse_rate_limit(header(res, "RateLimit"));
+    ASSERT_TRUE(rl);
+    EXPECT_EQ(rl->remaining, 7 - i);
+  }
+  EXPECT_EQ(chat("acme", acme, "ninth").result(), status::too_many_requests);
+  auto initech = open_session("initech");
+  auto res = chat("initech", initech, "fine");
+  EXPECT_EQ(res.result(), status::ok);
+  EXPECT_EQ(header(res, "RateLimit-Policy"), R"("chat";q=6;w=10)");
+}
+
+TEST_F(HttpRateLimit, TenantAndSessionChecksComeFirst) {
+  auto globex = open_session("globex");
+  auto acme = open_session("acme");
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(chat("globex", globex, "fill").result(), status::ok);
+  ASSERT_EQ(chat("globex", globex, "full").result(), status::too_many_requests);
+  expect_detail(chat("globex", "0b5c1a1e-9d4f-4c3b-8a2e-5f6d7c8b9a0f", "x"),
+                status::not_found, "Unknown session_id");
+  expect_detail(chat("globex", "garbage", "x"), status::not_found,
+                "Unknown session_id");
+  expect_detail(chat("globex", acme, "x"), status::forbidden,
+                "Session does not belong to tenant");
+  expect_detail(chat("nope", globex, "x"), status::not_found,
+                "Unknown tenant_id");
+  EXPECT_EQ(client.post("/chat", R"({"tenant_id":"globex"})").result(),
+            status::unprocessable_entity);
+  // Opening sessions is not limited.
+  EXPECT_FALSE(open_session("globex").empty());
+}
+
+// -- body limit, malformed requests
+// ----------------------------------------------
+
+/// A valid /session body for acme padded with spaces to exactly `size` bytes.
+std::string padded_session_body(std::size_t size) {
+  std::string body = R"({"tenant_id":"acme"})";
+  body.insert(body.size() - 1, size - body.size(), ' ');
+  return body;
+}
+
+TEST_F(HttpBodyLimit, A64KiBBodyIsAccepted) {
+  auto res = client.post("/session", padded_session_body(64 * 1024));
+  EXPECT_EQ(res.result(), status::ok) << res.body();
+}
+
+TEST_F(HttpBodyLimit, ALargerBodyIs413AndTheConnectionCloses) {
+  // The server may answer as soon as it has read the header, and close
+  // before the body is through: the write may fail, the answer must come.
+  auto ec = client.try_write(wire_bytes(
+    make_request(verb::post, "/session", padded_session_body(64 * 1024 + 1))));
+  http_response res;
+  try {
+    res = client.read_response();
+  } catch (const std::exception& e) {
+    FAIL() << "no 413 answer (write: " << ec.message() << "; read: " << e.what()
+           << ")";
+  }
+  EXPECT_EQ(res.result(), status::payload_too_large);
+  EXPECT_EQ(header(res, "Content-Type"), "application/json");
+  auto body = json::parse(res.body());
+  EXPECT_TRUE(body.at("detail").is_string()) << res.body();
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_TRUE(client.closed_by_server());
+  // The service itself is fine.
+  http_client other{server.port()};
+  EXPECT_EQ(other.get("/").result(), status::ok);
+}
+
+TEST_F(HttpBodyLimit, ALargeChunkedBodyIs413) {
+  std::string raw
+    = "POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
+  std::string chunk(16 * 1024, ' ');
+  for (int i = 0; i < 5; ++i)
+    raw += "4000\r\n" + chunk + "\r\n";
+  raw += "0\r\n\r\n";
+  client.try_write(raw); // may fail once the server has answered
+  auto res = client.read_response();
+  EXPECT_EQ(res.result(), status::payload_too_large);
+  EXPECT_TRUE(json::parse(res.body()).at("detail").is_string());
+}
+
+TEST_F(HttpBodyLimit, AChunkedBodyWithinTheLimitIsAccepted) {
+  client.write(
+    "POST /session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    "Transfer-Encoding: chunked\r\n\r\n"
+    "5\r\n{\"ten\r\n"
+    "f\r\nant_id\":\"acme\"}\r\n"
+    "0\r\n\r\n");
+  auto res = client.read_response();
+  EXPECT_EQ(res.result(), status::ok) << res.body();
+  EXPECT_EQ(json::parse(res.body()).at("tenant").at("id"), "acme");
+}
+
+TEST_F(HttpBodyLimit, AMalformedRequestIs400AndClosed) {
+  client.write("THIS IS NOT HTTP\r\n\r\n");
+  auto res = client.read_response();
+  EXPECT_EQ(res.result(), status::bad_request);
+  EXPECT_TRUE(json::parse(res.body()).at("detail").is_string()) << res.body();
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST_F(HttpBodyLimit, OversizedHeadersAre431) {
+  auto req = make_request(verb::get, "/", {}, std::nullopt,
+                          {{"X-Big", std::string(20 * 1024, 'a')}});
+  client.try_write(wire_bytes(req)); // may fail once the server has answered
+  auto res = client.read_response();
+  EXPECT_EQ(res.result(), status::request_header_fields_too_large);
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+// -- OpenAPI
+// ---------------------------------------------------------------------
+
+TEST_F(HttpOpenApi, ServesTheDocumentInTheRepository) {
+  auto res = client.get("/openapi.json");
+  ASSERT_EQ(res.result(), status::ok);
+  EXPECT_EQ(header(res, "Content-Type"), "application/json");
+  auto doc = json::parse(res.body());
+  ASSERT_TRUE(doc.at("openapi").is_string());
+  EXPECT_EQ(std::string{doc.at("openapi").as_string().c_str()}.substr(0, 2),
+            "3.");
+  auto& paths = doc.at("paths").as_object();
+  for (auto path : {"/", "/session", "/chat"})
+    EXPECT_TRUE(paths.contains(path)) << path;
+  std::ifstream file{
+    repo_tenants_file().substr(0, repo_tenants_file().rfind('/'))
+    + "/docs/openapi.json"};
+  std::string text{std::istreambuf_iterator<char>{file}, {}};
+  EXPECT_EQ(doc, json::parse(text));
+}
+
+// -- connections
+// -------------------------------------------------------------------
+
+TEST_F(HttpConnection, KeepsAliveFor100Requests) {
+  auto sid = open_session("bulk");
+  for (int i = 0; i < 100; ++i) {
+    http_response res;
+    switch (i % 4) {
+    case 0:
+      res = client.get("/");
+      break;
+    case 1:
+      res = client.post("/session", session_request("initech"));
+      break;
+    case 2:
+      res = chat("bulk", sid, "n" + std::to_string(i));
+      break;
+    default:
+      res = client.get("/openapi.json");
+    }
+    ASSERT_EQ(res.result(), status::ok) << i << ": " << res.body();
+    ASSERT_TRUE(res.keep_alive()) << i;
+  }
+}
+
+TEST_F(HttpConnection, AnswersPipelinedRequestsInOrder) {
+  auto acme = open_session("acme");
+  auto initech = open_session("initech");
+  struct step {
+    http_request req;
+    status st;
+    std::string body;         // exact, unless empty
+    std::string grant_tenant; // for session grants
+  };
+  auto post = [](const char* target, std::string body) {
+    return make_request(verb::post, target, std::move(body));
+  };
+  auto get = [](const char* target) {
+    return make_request(verb::get, target, {}, std::nullopt);
+  };
+  const std::string root
+    = R"({"ok":true,"tenants":["acme","globex","initech","bulk"]})";
+  std::vector<step> steps;
+  steps.push_back({get("/"), status::ok, root, ""});
+  steps.push_back(
+    {post("/session", session_request("acme")), status::ok, "", "acme"});
+  steps.push_back(
+    {post("/chat", chat_request("acme", acme, "one")), status::ok,
+     chat_response("acme", acme, json_quote(seed_reply("acme", "one")),
+                   "mock-1"),
+     ""});
+  steps.push_back(
+    {post("/session", session_request("initech")), status::ok, "", "initech"});
+  steps.push_back(
+    {post("/chat", chat_request("initech", initech, "two")), status::ok,
+     chat_response("initech", initech, json_quote(seed_reply("initech", "two")),
+                   "mock-3"),
+     ""});
+  steps.push_back({get("/nope"), status::not_found, detail("Not Found"), ""});
+  steps.push_back(
+    {post("/chat", chat_request("acme", acme, "three")), status::ok,
+     chat_response("acme", acme, json_quote(seed_reply("acme", "three")),
+                   "mock-1"),
+     ""});
+  steps.push_back(
+    {post("/chat", "{oops"), status::unprocessable_entity, "", ""});
+  steps.push_back({get("/?q=1"), status::ok, root, ""});
+  steps.push_back({post("/chat", chat_request("initech", acme, "four")),
+                   status::forbidden,
+                   detail("Session does not belong to tenant"), ""});
+  std::string wire;
+  for (auto& s : steps)
+    wire += wire_bytes(s.req);
+  client.write(wire);
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    auto res = client.read_response();
+    EXPECT_EQ(res.result(), steps[i].st) << i << ": " << res.body();
+    if (!steps[i].body.empty()) {
+      EXPECT_EQ(res.body(), steps[i].body) << i;
+    }
+    if (!steps[i].grant_tenant.empty()) {
+      EXPECT_EQ(json::parse(res.body()).at("tenant").at("id"),
+                steps[i].grant_tenant.c_str())
+        << i;
+    }
+  }
+  // The connection is still usable.
+  EXPECT_EQ(client.get("/").body(), root);
+}
+
+TEST_F(HttpConnection, AnswersAPipelineLongerThanItsReadAheadInOrder) {
+  // 48 requests in one write, more than the server reads ahead (16): it
+  // must resume reading as answers go out, and keep the order.
+  auto sid = open_session("bulk");
+  const char* tenants[] = {"acme", "globex", "initech"};
+  std::string wire;
+  for (int i = 0; i < 48; ++i)
+    wire += wire_bytes(
+      i % 2 == 0
+        ? make_request(verb::post, "/session", session_request(tenants[i % 3]))
+        : make_request(verb::post, "/chat",
+                       chat_request("bulk", sid, "#" + std::to_string(i))));
+  client.write(wire);
+  for (int i = 0; i < 48; ++i) {
+    auto res = client.read_response();
+    ASSERT_EQ(res.result(), status::ok) << i << ": " << res.body();
+    auto body = json::parse(res.body());
+    if (i % 2 == 0) {
+      EXPECT_EQ(body.at("tenant").at("id"), tenants[i % 3]) << i;
+    } else {
+      EXPECT_EQ(body.at("reply").as_string(),
+                "Hi from bulk. [bulk|Bulk bulk|mock-bulk] #"
+                  + std::to_string(i))
+        << i;
+    }
+  }
+}
+
+TEST_F(HttpConnection, ConnectionCloseIsHonoured) {
+  auto res = client.send(
+    make_request(verb::get, "/", {}, std::nullopt, {{"Connection", "close"}}));
+  EXPECT_EQ(res.result(), status::ok);
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST_F(HttpConnection, Http10GetsAnAnswerAndAClose) {
+  client.write("GET / HTTP/1.0\r\n\r\n");
+  auto res = client.read_response();
+  EXPECT_EQ(res.result(), status::ok);
+  EXPECT_EQ(res.version(), 10u);
+  EXPECT_EQ(res.body(),
+            R"({"ok":true,"tenants":["acme","globex","initech","bulk"]})");
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+// BUG: a client that sends "Expect: 100-continue" waits for "100 Continue"
+// before it sends the body (uvicorn sends it); the service never does, so
+// such clients stall (curl for 1 s, others until their own timeout).
+TEST_F(HttpConnection, Expect100ContinueIsAnswered) {
+  auto body = session_request("acme");
+  http_client c{server.port(), 2s};
+  c.write(
+    "POST /session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    "Expect: 100-continue\r\nContent-Length: "
+    + std::to_string(body.size()) + "\r\n\r\n");
+  try {
+    EXPECT_EQ(c.read_header_only().result(), status::continue_);
+  } catch (const std::exception& e) {
+    FAIL() << "no 100 Continue within 2 s (" << e.what() << ")";
+  }
+  c.write(body);
+  EXPECT_EQ(c.read_response().result(), status::ok);
+}
+
+// -- many clients at once
+// ------------------------------------------------------------
+
+TEST(HttpConcurrency, SixteenClientsKeepTenantsApart) {
+  // The seed's tenants with their seed replies but unlimited windows, plus
+  // two test tenants whose replies name them.
+  auto tenants = seed_tenants();
+  for (auto& t : tenants)
+    t.limits.chat_per_10s = 1'000'000;
+  tenants.push_back(bulk_tenant("load-a"));
+  tenants.push_back(bulk_tenant("load-b"));
+  auto config = test_config();
+  config.io_threads = 2;
+  running_service server{tenants, config};
+
+  constexpr int threads = 16;
+  constexpr int iterations = 50;
+  std::mutex mtx;
+  std::set<std::string> sids;
+  std::vector<std::string> failures;
+  std::atomic<int> answered{0};
+  auto fail = [&](std::string what) {
+    std::lock_guard<std::mutex> guard{mtx};
+    failures.push_back(std::move(what));
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      try {
+        http_client c{server.port()};
+        for (int i = 0; i < iterations; ++i) {
+          auto& tenant
+            = tenants[static_cast<std::size_t>(t + i) % tenants.size()];
+          auto grant = c.post("/session", session_request(tenant.id));
+          if (grant.result() != status::ok)
+            return fail("session " + tenant.id + ": " + grant.body());
+          auto g = json::parse(grant.body());
+          std::string sid{g.at("session_id").as_string()};
+          if (g.at("tenant").at("id") != tenant.id.c_str()
+              || g.at("tenant").at("name") != tenant.name.c_str()
+              || g.at("tenant").at("welcome") != tenant.welcome.c_str())
+            return fail("grant for " + tenant.id + ": " + grant.body());
+          auto message = "thread " + std::to_string(t) + " turn "
+                         + std::to_string(i);
+          auto res = c.post("/chat", chat_request(tenant.id, sid, message));
+          if (res.result() != status::ok)
+            return fail("chat " + tenant.id + ": " + res.body());
+          auto reply = seed_models.count(tenant.id)
+                         ? seed_reply(tenant.id, message)
+                         : tenant.welcome + " [" + tenant.id + "|" + tenant.name
+                             + "|" + tenant.model + "] " + message;
+          if (res.body()
+              != chat_response(tenant.id, sid, json_quote(reply), tenant.model))
+            return fail("reply for " + tenant.id + ": " + res.body());
+          {
+            std::lock_guard<std::mutex> guard{mtx};
+            if (!sids.insert(sid).second)
+              failures.push_back("duplicate session id " + sid);
+          }
+          answered += 2;
+        }
+      } catch (const std::exception& e) {
+        fail(std::string{"client error: "} + e.what());
+      }
+    });
+  for (auto& th : pool)
+    th.join();
+  for (std::size_t i = 0; i < failures.size() && i < 10; ++i)
+    ADD_FAILURE() << failures[i];
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failures";
+  EXPECT_EQ(answered.load(), threads * iterations * 2);
+  EXPECT_EQ(sids.size(), static_cast<std::size_t>(threads * iterations));
+}
+
+// -- tenants added at runtime
+// ----------------------------------------------------------
+
+/// Asks the service's registry to spawn `cfg`, as an operator tool would.
+caf::expected<caf::ok_atom> spawn_tenant(service& svc, tenant_config cfg) {
+  caf::scoped_actor self{svc.system()};
+  caf::expected<caf::ok_atom> result{
+    caf::make_error(caf::sec::request_timeout)};
+  self
+    ->request(svc.registry(), caf::timespan{5s}, atom::spawn_v, std::move(cfg))
+    .receive([&](caf::ok_atom x) { result = x; },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+tenant_config hooli() {
+  return make_tenant(
+    "hooli", "Hooli", "Hooli welcomes you.", "mock-h", 0,
+    "{welcome} [HOOLI MOCK] {message|upper} / {message|reverse} "
+    "({name}, {id}, {model})");
+}
+
+TEST_F(HttpRuntimeSpawn, ASpawnedTenantServesAtOnce) {
+  auto spawned = spawn_tenant(server.svc(), hooli());
+  ASSERT_TRUE(spawned) << server.svc().system().render(spawned.error());
+  auto root = client.get("/");
+  EXPECT_EQ(root.body(),
+            R"({"ok":true,"tenants":["acme","globex","initech","hooli"]})");
+  auto grant = client.post("/session", session_request("hooli"));
+  ASSERT_EQ(grant.result(), status::ok) << grant.body();
+  auto sid = std::string{
+    json::parse(grant.body()).at("session_id").as_string()};
+  EXPECT_TRUE(is_canonical_uuid_v4(sid)) << sid;
+  EXPECT_EQ(
+    grant.body(),
+    R"({"session_id":")" + sid
+      + R"(","tenant":{"id":"hooli","name":"Hooli","welcome":"Hooli welcomes you."}})");
+  auto res = chat("hooli", sid, "  Hello Straße ");
+  ASSERT_EQ(res.result(), status::ok) << res.body();
+  EXPECT_EQ(res.body(),
+            chat_response("hooli", sid,
+                          "\"Hooli welcomes you. [HOOLI MOCK] HELLO STRASSE / "
+                          "e\xC3\x9F"
+                          "artS olleH (Hooli, hooli, mock-h)\"",
+                          "mock-h"));
+  // No limit configured: no rate-limit headers.
+  EXPECT_EQ(header(res, "RateLimit-Policy"), "");
+  EXPECT_EQ(header(res, "RateLimit"), "");
+  // Tenant isolation holds for it too.
+  auto acme = open_session("acme");
+  expect_detail(chat("hooli", acme, "x"), status::forbidden,
+                "Session does not belong to tenant");
+  expect_detail(chat("acme", sid, "x"), status::forbidden,
+                "Session does not belong to tenant");
+}
+
+TEST_F(HttpRuntimeSpawn, ADuplicateIdIsRefused) {
+  ASSERT_TRUE(spawn_tenant(server.svc(), hooli()));
+  auto again = spawn_tenant(server.svc(), hooli());
+  ASSERT_FALSE(again);
+  EXPECT_TRUE(is(again.error(), errc::duplicate_tenant))
+    << server.svc().system().render(again.error());
+  auto seed = spawn_tenant(server.svc(),
+                           make_tenant("acme", "Other", "Other.", "m", 0,
+                                       tenant_config::default_reply));
+  ASSERT_FALSE(seed);
+  EXPECT_TRUE(is(seed.error(), errc::duplicate_tenant));
+  // Nothing changed.
+  EXPECT_EQ(client.get("/").body(),
+            R"({"ok":true,"tenants":["acme","globex","initech","hooli"]})");
+  auto sid = open_session("acme");
+  EXPECT_EQ(
+    chat("acme", sid, "hi").body(),
+    chat_response("acme", sid, json_quote(seed_reply("acme", "hi")), "mock-1"));
+}
+
+TEST_F(HttpRuntimeSpawn, AnUnusableConfigIsRefused) {
+  auto bad_template = hooli();
+  bad_template.reply = "{welcome} {nope}";
+  auto bad_id = hooli();
+  bad_id.id = "Not An Id";
+  for (auto& cfg : {bad_template, bad_id}) {
+    auto res = spawn_tenant(server.svc(), cfg);
+    ASSERT_FALSE(res) << cfg.id;
+    EXPECT_TRUE(is(res.error(), errc::invalid_config))
+      << server.svc().system().render(res.error());
+  }
+  EXPECT_EQ(client.get("/").body(),
+            R"({"ok":true,"tenants":["acme","globex","initech"]})");
+  expect_detail(client.post("/session", session_request("hooli")),
+                status::not_found, "Unknown tenant_id");
+}
+
+// -- graceful stop
+// -----------------------------------------------------------------------
+
+/// Occupies one actor scheduler thread until released: with a service
+/// configured for one actor thread, every ask then waits.
+class actor_thread_blocker {
+public:
+  explicit actor_thread_blocker(caf::actor_system& sys) {
+    auto entered = std::make_shared<std::promise<void>>();
+    auto started = entered->get_future();
+    auto gate = gate_.get_future().share();
+    actor_ = sys.spawn(
+      [entered, gate](caf::event_based_actor* self) -> caf::behavior {
+        return {[=](caf::ok_atom) {
+          entered->set_value();
+          gate.wait();
+          self->quit();
+        }};
+      });
+    caf::anon_send(actor_, caf::ok_atom::value);
+    if (started.wait_for(5s) != std::future_status::ready)
+      throw std::runtime_error("blocker actor did not start");
+  }
+
+  ~actor_thread_blocker() {
+    release();
+  }
+
+  void release() {
+    if (!released_) {
+      released_ = true;
+      gate_.set_value();
+    }
+  }
+
+private:
+  std::promise<void> gate_;
+  bool released_ = false;
+  caf::actor actor_;
+};
+
+TEST(HttpGracefulStop, AnswersTheRequestInFlightThenReturns) {
+  auto config = test_config();
+  config.actor_threads = 1;
+  config.ask_timeout = 10s;
+  running_service server{seed_tenants(), config};
+  http_client idle{server.port()};
+  ASSERT_EQ(idle.get("/").result(), status::ok);
+  http_client busy{server.port()};
+  ASSERT_EQ(busy.get("/").result(), status::ok);
+
+  actor_thread_blocker blocker{server.svc().system()};
+  busy.write(
+    wire_bytes(make_request(verb::post, "/session", session_request("acme"))));
+  // In flight: the server has read it (no unread bytes on its side of the
+  // connection), and its ask cannot be answered while the blocker holds
+  // the only actor thread.
+  auto port = server.port();
+  auto client_port = busy.local_port();
+  auto read_by_server = eventually([&] {
+    auto client_side = tcp_socket_queues(client_port, port);
+    auto server_side = tcp_socket_queues(port, client_port);
+    return client_side && client_side->unacked == 0 && server_side
+           && server_side->unread == 0;
+  });
+  if (!read_by_server)
+    GTEST_SKIP() << "cannot observe the connection in /proc/net/tcp";
+
+  server.stop();
+  EXPECT_TRUE(eventually([&] { return !can_connect(port); }))
+    << "still accepting connections after stop()";
+  EXPECT_TRUE(idle.closed_by_server())
+    << "idle keep-alive connection left open";
+  EXPECT_FALSE(server.returned_within(50ms))
+    << "run() returned with a request in flight";
+
+  blocker.release();
+  auto res = busy.read_response();
+  EXPECT_EQ(res.result(), status::ok) << res.body();
+  EXPECT_EQ(json::parse(res.body()).at("tenant").at("id"), "acme");
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_TRUE(busy.closed_by_server());
+  // Well before the 10 s drain deadline.
+  EXPECT_TRUE(server.returned_within(5s));
+  EXPECT_FALSE(can_connect(port));
+}
+
+TEST(HttpGracefulStop, ReturnsAtOnceWhenIdle) {
+  running_service server{seed_tenants()};
+  {
+    http_client c{server.port()};
+    ASSERT_EQ(c.get("/").result(), status::ok);
+    server.stop();
+    EXPECT_TRUE(c.closed_by_server());
+  }
+  EXPECT_TRUE(server.returned_within(5s));
+  EXPECT_FALSE(can_connect(server.port()));
+}
+
+} // namespace

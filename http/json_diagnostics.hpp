@@ -1,0 +1,40 @@
+#pragma once
+
+// Why a request body is not JSON, told the way FastAPI tells it: FastAPI
+// answers json_invalid with json.JSONDecodeError's pos and msg, so we
+// re-scan a body that Boost.JSON refused with a port of CPython 3.11's
+// scanner (Modules/_json.c and json/decoder.py, strict mode) to find the
+// same position and message.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace tenantd::http {
+
+/// Where and why a document fails to decode.
+struct json_syntax_error {
+  std::size_t pos; ///< in code points of the text, like Python's str index
+  std::string msg; ///< JSONDecodeError.msg, e.g. "Expecting ',' delimiter"
+};
+
+/// What CPython 3.11's json.loads(text) raises for `text`, which is UTF-8
+/// with any byte order mark already removed. Meant for the error path: a
+/// body that Boost.JSON (max_depth 64) refused.
+///
+/// Python accepts some documents that Boost.JSON refuses. If `text` has no
+/// Python error, the first such construct is described instead, with our own
+/// message:
+///   - a container opening at depth 65: "Nesting too deep", at the bracket;
+///   - NaN, Infinity or -Infinity: "NaN and Infinity are not valid JSON";
+///   - a \u escape of a lone surrogate ("\ud800"):
+///     "Unpaired surrogate in \\uXXXX escape", at the backslash.
+/// If there is none of these either, msg is empty (Boost.JSON refused the
+/// text for a reason of its own, e.g. an exponent it cannot represent).
+json_syntax_error python_json_error(std::string_view text);
+
+/// The number of code points in the first `byte_offset` bytes of the UTF-8
+/// `text`: a byte offset as Python would count it.
+std::size_t code_points_before(std::string_view text, std::size_t byte_offset);
+
+} // namespace tenantd::http
