@@ -6,13 +6,50 @@ namespace tenantd::http {
 
 namespace {
 
-caf::behavior bridge_actor(caf::event_based_actor* self) {
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
+// Fails every ask whose deadline has passed; ticks again while any remain.
+void expire_overdue(bridge_actor_pointer self) {
+  auto& st = self->state;
+  st.tick_scheduled = false;
+  auto now = self->clock().now();
+  while (!st.asks.empty() && st.asks.begin()->second.deadline <= now) {
+    auto expire = std::move(st.asks.begin()->second.expire);
+    st.asks.erase(st.asks.begin());
+    expire();
+  }
+  if (!st.asks.empty()) {
+    st.tick_scheduled = true;
+    self->delayed_send(self, bridge_state::tick, tick_atom::value);
+  }
+}
+
+caf::behavior bridge_actor(bridge_actor_pointer self) {
   return {
     [self](ask_job& job) { job.run(self); },
+    [self](tick_atom) { expire_overdue(self); },
   };
 }
 
 } // namespace
+
+uint64_t track_ask(bridge_actor_pointer self, caf::timespan timeout,
+                   std::function<void()> expire) {
+  auto& st = self->state;
+  auto id = st.next_ask++;
+  st.asks.emplace_hint(st.asks.end(), id,
+                       bridge_state::pending{self->clock().now() + timeout,
+                                             std::move(expire)});
+  if (!st.tick_scheduled) {
+    st.tick_scheduled = true;
+    self->delayed_send(self, bridge_state::tick, tick_atom::value);
+  }
+  return id;
+}
+
+bool settle_ask(bridge_actor_pointer self, uint64_t id) {
+  return self->state.asks.erase(id) > 0;
+}
 
 bridge::bridge(caf::actor_system& sys, registry_actor registry,
                std::chrono::milliseconds timeout, std::size_t actors)

@@ -2,16 +2,25 @@
 
 // The bridge from I/O threads to actors: an ask is handed to one of a few
 // long-lived bridge actors (a non-blocking enqueue), which sends the request
-// with a finite timeout and runs the continuation when the answer or an
-// error arrives. No I/O thread ever waits for an actor.
+// and runs the continuation when the answer or an error arrives. No I/O
+// thread ever waits for an actor.
 //
 // Measured on this machine (shared/notes/caf-0.17.md): long-lived bridge
 // actors cost about half of spawning an actor per request. Several of them
 // are used because each one serialises the asks it sends.
+//
+// Deadlines: CAF's per-request timeouts go through its clock thread, which
+// wakes twice per request (set and cancel) — costly at tens of thousands of
+// asks per second on two cores. Instead each bridge actor keeps its pending
+// asks in deadline order and fails the overdue ones with
+// caf::sec::request_timeout on a coarse tick (at most `tick` late).
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -20,15 +29,37 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/expected.hpp>
 #include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
 
 #include "actors/actors.hpp"
 
 namespace tenantd::http {
 
+/// The pending asks of one bridge actor.
+struct bridge_state {
+  static constexpr const char* name = "bridge";
+
+  /// How often overdue asks are looked for.
+  static constexpr std::chrono::milliseconds tick{50};
+
+  struct pending {
+    caf::actor_clock::time_point deadline;
+    /// Fails the ask with sec::request_timeout.
+    std::function<void()> expire;
+  };
+
+  /// By ask number; numbers grow with deadlines (one timeout per bridge).
+  std::map<uint64_t, pending> asks;
+  uint64_t next_ask = 0;
+  bool tick_scheduled = false;
+};
+
+using bridge_actor_pointer = caf::stateful_actor<bridge_state>*;
+
 /// Work for a bridge actor: sends one request from inside it. Holds a
 /// callback, so it is strictly local and never serialised.
 struct ask_job {
-  std::function<void(caf::event_based_actor*)> run;
+  std::function<void(bridge_actor_pointer)> run;
 };
 
 } // namespace tenantd::http
@@ -36,6 +67,13 @@ struct ask_job {
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tenantd::http::ask_job)
 
 namespace tenantd::http {
+
+/// Registers an ask due at now + `timeout`; returns its number.
+uint64_t track_ask(bridge_actor_pointer self, caf::timespan timeout,
+                   std::function<void()> expire);
+
+/// Forgets ask `id` (answered); returns false if it had expired already.
+bool settle_ask(bridge_actor_pointer self, uint64_t id);
 
 class bridge {
 public:
@@ -56,20 +94,32 @@ public:
   bridge(const bridge&) = delete;
   bridge& operator=(const bridge&) = delete;
 
-  /// Asks the registry `xs...` and calls `done` with the answer or the error,
-  /// on an actor thread: `done` must not block, and must hand its result
-  /// back to its own executor itself.
+  /// Asks the registry `xs...` and calls `done` exactly once with the answer
+  /// or the error, on an actor thread: `done` must not block, and must hand
+  /// its result back to its own executor itself.
   template <class Result, class... Ts>
   void ask(std::function<void(caf::expected<Result>)> done, Ts... xs) {
     auto job = ask_job{[registry = registry_, timeout = timeout_,
                         done = std::move(done),
                         args = std::make_tuple(std::move(xs)...)](
-                         caf::event_based_actor* self) mutable {
+                         bridge_actor_pointer self) mutable {
+      // Shared by the answer and the deadline; whichever comes first
+      // takes it. Both run inside this bridge actor: no races.
+      auto once = std::make_shared<decltype(done)>(std::move(done));
+      auto id = track_ask(self, timeout, [once] {
+        if (auto f = std::exchange(*once, nullptr))
+          f(caf::make_error(caf::sec::request_timeout));
+      });
+      auto finish = [self, id, once](caf::expected<Result> x) {
+        if (settle_ask(self, id))
+          if (auto f = std::exchange(*once, nullptr))
+            f(std::move(x));
+      };
       std::apply(
         [&](auto&... ys) {
-          self->request(registry, timeout, std::move(ys)...)
-            .then([done](Result& r) { done(std::move(r)); },
-                  [done](caf::error& e) { done(std::move(e)); });
+          self->request(registry, caf::infinite, std::move(ys)...)
+            .then([finish](Result& r) { finish(std::move(r)); },
+                  [finish](caf::error& e) { finish(std::move(e)); });
         },
         args);
     }};
