@@ -7,16 +7,13 @@
 #include <boost/json/stream_parser.hpp>
 
 #include "actors/text.hpp"
+#include "http/json_diagnostics.hpp"
 
 namespace tenantd::http {
 
 namespace json = boost::json;
 
 namespace {
-
-// Nesting allowed in request bodies (Boost.JSON's default is 32; Python's
-// json module allows about 1000). Deeper bodies are invalid JSON here.
-constexpr std::size_t max_json_depth = 64;
 
 void write_string(std::string& out, std::string_view s) {
   out += '"';
@@ -199,8 +196,13 @@ parse_body_object(std::string_view body, std::string_view content_type) {
   auto consumed = parser.write(body.data(), body.size(), ec);
   if (!ec)
     parser.finish(ec);
-  if (ec)
-    return json_invalid(consumed, ec.message());
+  if (ec) {
+    // Say what Python's json.loads would: its message and code point offset.
+    auto why = python_json_error(body);
+    if (why.msg.empty()) // Python accepts it: keep Boost.JSON's reason.
+      why = {code_points_before(body, consumed), ec.message()};
+    return json_invalid(why.pos, why.msg);
+  }
   auto value = parser.release();
   // FastAPI treats a body that decodes to null as no body at all.
   if (value.is_null())

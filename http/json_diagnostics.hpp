@@ -12,6 +12,10 @@
 
 namespace tenantd::http {
 
+/// Nesting accepted in request bodies (Boost.JSON's default is 32; Python's
+/// json module allows about 1000). Deeper bodies are refused as invalid.
+constexpr std::size_t max_json_depth = 64;
+
 /// Where and why a document fails to decode.
 struct json_syntax_error {
   std::size_t pos; ///< in code points of the text, like Python's str index
@@ -25,7 +29,9 @@ struct json_syntax_error {
 /// Python accepts some documents that Boost.JSON refuses. If `text` has no
 /// Python error, the first such construct is described instead, with our own
 /// message:
-///   - a container opening at depth 65: "Nesting too deep", at the bracket;
+///   - a container opening at depth 65: "Nesting too deep", at the bracket
+///     (also the answer when nesting passes Python's recursion limit, where
+///     json.loads raises RecursionError and scanning stops);
 ///   - NaN, Infinity or -Infinity: "NaN and Infinity are not valid JSON";
 ///   - a \u escape of a lone surrogate ("\ud800"):
 ///     "Unpaired surrogate in \\uXXXX escape", at the backslash.
