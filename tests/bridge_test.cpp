@@ -55,11 +55,11 @@ silent_registry(registry_actor::stateful_pointer<silent_state> self) {
   };
 }
 
-struct silent_fixture : testing::Test {
-  silent_fixture() : sys(init(cfg)), registry(sys.spawn(silent_registry)) {
+struct BridgeDeadline : testing::Test {
+  BridgeDeadline() : sys(init(cfg)), registry(sys.spawn(silent_registry)) {
   }
 
-  ~silent_fixture() override {
+  ~BridgeDeadline() override {
     caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
   }
 
@@ -74,7 +74,7 @@ struct silent_fixture : testing::Test {
   registry_actor registry;
 };
 
-TEST_F(silent_fixture, AskFailsWithRequestTimeoutAfterItsDeadline) {
+TEST_F(BridgeDeadline, AskFailsWithRequestTimeoutAfterItsDeadline) {
   http::bridge asks{sys, registry, 200ms, 2};
   std::promise<caf::error> result;
   auto start = std::chrono::steady_clock::now();
@@ -93,7 +93,7 @@ TEST_F(silent_fixture, AskFailsWithRequestTimeoutAfterItsDeadline) {
   asks.stop();
 }
 
-TEST_F(silent_fixture, EveryAskIsAnsweredExactlyOnce) {
+TEST_F(BridgeDeadline, EveryAskIsAnsweredExactlyOnce) {
   http::bridge asks{sys, registry, 100ms, 3};
   constexpr int n = 300;
   std::atomic<int> calls{0};
@@ -111,7 +111,7 @@ TEST_F(silent_fixture, EveryAskIsAnsweredExactlyOnce) {
   asks.stop();
 }
 
-TEST_F(silent_fixture, RouterAnswersTimeoutWith504AndJsonDetail) {
+TEST_F(BridgeDeadline, RouterAnswersTimeoutWith504AndJsonDetail) {
   http::bridge asks{sys, registry, 100ms, 1};
   http::router route{asks};
   http::request req{beast_http::verb::post, "/chat", 11};
