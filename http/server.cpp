@@ -1,12 +1,15 @@
 #include "http/server.hpp"
 
+#include <atomic>
 #include <deque>
 #include <mutex>
-#include <unordered_set>
 #include <optional>
+#include <unordered_set>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -18,8 +21,35 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace beast_http = beast::http;
 using tcp = net::ip::tcp;
+using clock_type = std::chrono::steady_clock;
 
-/// The live connections, for stop().
+namespace {
+
+// How often deadlines are checked: timeouts fire up to this much late.
+constexpr std::chrono::seconds sweep_interval{1};
+
+// A deadline readable from the sweeper's thread; 0 = none.
+class deadline {
+public:
+  void arm(std::chrono::seconds timeout) {
+    ticks_.store((clock_type::now() + timeout).time_since_epoch().count(),
+                 std::memory_order_relaxed);
+  }
+  void disarm() {
+    ticks_.store(0, std::memory_order_relaxed);
+  }
+  bool passed(clock_type::time_point now) const {
+    auto t = ticks_.load(std::memory_order_relaxed);
+    return t != 0 && t <= now.time_since_epoch().count();
+  }
+
+private:
+  std::atomic<clock_type::rep> ticks_{0};
+};
+
+} // namespace
+
+/// The live connections, for stop() and the deadline sweeper.
 struct server::tracker {
   std::mutex mtx;
   std::unordered_set<connection*> live;
@@ -42,10 +72,15 @@ struct server::tracker {
 
 /// One client connection. Lives on its own strand; owned by the
 /// shared_ptrs held by its pending operations and pending asks.
+///
+/// Timeouts: instead of a timer per read and write (each re-arm cancels and
+/// re-queues a timer wait), a connection records a deadline for its pending
+/// read and write, and the server's sweeper closes connections whose
+/// deadline has passed. Slow or idle clients cost no thread and no timer.
 class connection : public std::enable_shared_from_this<connection> {
 public:
   connection(tcp::socket&& socket, server& owner)
-    : stream_(std::move(socket)), owner_(owner), tracker_(owner.tracker_) {
+    : socket_(std::move(socket)), owner_(owner), tracker_(owner.tracker_) {
   }
 
   ~connection() {
@@ -53,15 +88,26 @@ public:
   }
 
   void start() {
-    net::dispatch(stream_.get_executor(),
+    net::dispatch(socket_.get_executor(),
                   [self = shared_from_this()] { self->do_read(); });
   }
 
   /// Called by server::stop (from any thread).
   void drain() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
       self->draining_ = true;
       if (self->queue_.empty())
+        self->close();
+    });
+  }
+
+  /// Called by the sweeper (from any thread).
+  void close_if_overdue(clock_type::time_point now) {
+    if (!read_deadline_.passed(now) && !write_deadline_.passed(now))
+      return;
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      auto now = clock_type::now();
+      if (self->read_deadline_.passed(now) || self->write_deadline_.passed(now))
         self->close();
     });
   }
@@ -77,20 +123,25 @@ private:
     parser_.emplace();
     parser_->body_limit(options().body_limit);
     parser_->header_limit(static_cast<uint32_t>(options().header_limit));
-    stream_.expires_after(options().io_timeout);
+    continue_checked_ = false;
     reading_ = true;
-    // The header first, so that a client waiting for "100 Continue" gets it
-    // before it sends the body.
-    beast_http::async_read_header(
-      stream_, buffer_, *parser_,
+    read_deadline_.arm(options().io_timeout);
+    read_some();
+  }
+
+  // Reads and parses until the request is complete: usually one read. In
+  // between, a client waiting for "100 Continue" gets it.
+  void read_some() {
+    beast_http::async_read_some(
+      socket_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, std::size_t) {
         if (ec || self->parser_->is_done())
           return self->on_read(ec);
-        self->continue_if_expected();
-        self->stream_.expires_after(self->options().io_timeout);
-        beast_http::async_read(
-          self->stream_, self->buffer_, *self->parser_,
-          [self](beast::error_code ec, std::size_t) { self->on_read(ec); });
+        if (self->parser_->is_header_done() && !self->continue_checked_) {
+          self->continue_checked_ = true;
+          self->continue_if_expected();
+        }
+        self->read_some();
       });
   }
 
@@ -104,10 +155,12 @@ private:
       return;
     static const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
     writing_ = true;
-    net::async_write(stream_, net::buffer(interim),
+    write_deadline_.arm(options().io_timeout);
+    net::async_write(socket_, net::buffer(interim),
                      [self = shared_from_this()](beast::error_code ec,
                                                  std::size_t) {
                        self->writing_ = false;
+                       self->write_deadline_.disarm();
                        if (ec)
                          return self->close();
                        self->write_front();
@@ -116,6 +169,7 @@ private:
 
   void on_read(beast::error_code ec) {
     reading_ = false;
+    read_deadline_.disarm();
     if (ec == beast_http::error::end_of_stream || ec == net::error::eof) {
       read_closed_ = true;
       if (queue_.empty())
@@ -128,7 +182,7 @@ private:
     if (ec == beast_http::error::header_limit)
       return refuse(beast_http::status::request_header_fields_too_large,
                     "Request header fields too large");
-    if (ec == beast::error::timeout || ec == net::error::operation_aborted
+    if (ec == net::error::operation_aborted || ec == net::error::bad_descriptor
         || ec == net::error::connection_reset || closing_)
       return close();
     if (ec)
@@ -139,7 +193,7 @@ private:
     // The ask's answer comes back on an actor thread: post it to this
     // connection's strand. The tracked executor keeps io_context::run()
     // alive while any answer is outstanding (graceful shutdown).
-    auto ex = net::prefer(stream_.get_executor(),
+    auto ex = net::prefer(socket_.get_executor(),
                           net::execution::outstanding_work.tracked);
     owner_.handler_(std::move(req), [self = shared_from_this(), seq,
                                      ex](response res) {
@@ -168,15 +222,15 @@ private:
   }
 
   void write_front() {
-    if (writing_ || queue_.empty() || !queue_.front())
+    if (writing_ || closing_ || queue_.empty() || !queue_.front())
       return;
     auto& res = *queue_.front();
     if (draining_ || read_closed_)
       res.keep_alive(false);
     writing_ = true;
-    stream_.expires_after(options().io_timeout);
+    write_deadline_.arm(options().io_timeout);
     beast_http::async_write(
-      stream_, res,
+      socket_, res,
       [self = shared_from_this()](beast::error_code ec, std::size_t) {
         self->on_write(ec);
       });
@@ -184,6 +238,7 @@ private:
 
   void on_write(beast::error_code ec) {
     writing_ = false;
+    write_deadline_.disarm();
     bool keep_alive = queue_.front()->keep_alive();
     queue_.pop_front();
     ++front_seq_;
@@ -202,12 +257,14 @@ private:
     if (closing_)
       return;
     closing_ = true;
+    read_deadline_.disarm();
+    write_deadline_.disarm();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
   }
 
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
   server& owner_; // used only while the server runs
   std::shared_ptr<server::tracker> tracker_;
   beast::flat_buffer buffer_;
@@ -216,6 +273,9 @@ private:
   std::deque<std::optional<response>> queue_;
   uint64_t front_seq_ = 0; // sequence number of queue_.front()
   uint64_t next_seq_ = 0;  // sequence number of the next request
+  deadline read_deadline_;
+  deadline write_deadline_;
+  bool continue_checked_ = false;
   bool reading_ = false;
   bool writing_ = false;
   bool read_closed_ = false;
@@ -228,6 +288,7 @@ server::server(net::io_context& ioc, server_options options, handler on_request)
     options_(std::move(options)),
     handler_(std::move(on_request)),
     acceptor_(net::make_strand(ioc)),
+    sweep_timer_(acceptor_.get_executor()),
     tracker_(std::make_shared<tracker>()) {
   auto endpoint = tcp::endpoint{net::ip::make_address(options_.host),
                                 options_.port};
@@ -245,7 +306,29 @@ server::~server() {
 }
 
 void server::start() {
-  net::dispatch(acceptor_.get_executor(), [this] { do_accept(); });
+  net::dispatch(acceptor_.get_executor(), [this] {
+    do_accept();
+    sweep();
+  });
+}
+
+void server::sweep() {
+  sweep_timer_.expires_after(sweep_interval);
+  sweep_timer_.async_wait([this](beast::error_code ec) {
+    if (ec)
+      return; // cancelled by stop()
+    auto now = clock_type::now();
+    std::vector<std::shared_ptr<connection>> live;
+    {
+      std::lock_guard<std::mutex> guard{tracker_->mtx};
+      for (auto* c : tracker_->live)
+        if (auto p = c->weak_from_this().lock())
+          live.push_back(std::move(p));
+    }
+    for (auto& c : live)
+      c->close_if_overdue(now);
+    sweep();
+  });
 }
 
 void server::do_accept() {
@@ -279,6 +362,7 @@ void server::stop(std::function<void()> on_drained) {
   net::dispatch(acceptor_.get_executor(), [this] {
     beast::error_code ec;
     acceptor_.close(ec);
+    sweep_timer_.cancel();
   });
   std::vector<std::shared_ptr<connection>> live;
   {

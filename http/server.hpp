@@ -4,7 +4,7 @@
 // advanced_server example: a listener accepts each connection onto its own
 // strand; a session reads requests with a fresh size-limited parser, hands
 // each to the handler, and writes the answers back in request order
-// (keep-alive and pipelining), with a timeout on every read and write.
+// (keep-alive and pipelining), with a deadline on every read and write.
 
 #include <chrono>
 #include <cstdint>
@@ -14,6 +14,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "http/router.hpp"
@@ -27,7 +28,8 @@ struct server_options {
   std::size_t body_limit = 64 * 1024;
   /// Largest request header section accepted; larger ones get 431.
   std::size_t header_limit = 16 * 1024;
-  /// Limit on every read and write, including idle keep-alive time.
+  /// Limit on every read and write, including idle keep-alive time
+  /// (checked once a second).
   std::chrono::seconds io_timeout{30};
   /// Requests read ahead of their answers on one connection.
   std::size_t pipeline_limit = 16;
@@ -65,11 +67,15 @@ private:
   friend class connection;
 
   void do_accept();
+  /// Closes connections whose read or write deadline has passed; re-arms
+  /// itself every second until stop().
+  void sweep();
 
   boost::asio::io_context& ioc_;
   server_options options_;
   handler handler_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer sweep_timer_;
   uint16_t port_ = 0;
   /// Shared with every connection: one may outlive the server when its last
   /// owner is an actor's pending callback.
