@@ -121,13 +121,6 @@ void write_json(std::string& out, const json::value& v) {
   }
 }
 
-std::string to_json(const json::value& v) {
-  std::string out;
-  out.reserve(256);
-  write_json(out, v);
-  return out;
-}
-
 json::object error_item(std::string_view type, json::array loc,
                         std::string_view msg, json::value input) {
   json::object item;
@@ -270,44 +263,63 @@ decoded<chat_request> decode_chat_request(std::string_view body,
   return decode(body, content_type, fields);
 }
 
+// The fixed-shape bodies below are written directly (no DOM): they are on
+// every request's path. Keys and their order are the seed's.
+
 std::string detail_body(std::string_view text) {
-  return to_json(json::object{{"detail", text}});
+  std::string out = "{\"detail\":";
+  write_string(out, text);
+  out += '}';
+  return out;
 }
 
 std::string validation_body(const validation_failure& failure) {
-  return to_json(json::object{{"detail", failure.detail}});
+  std::string out = "{\"detail\":";
+  write_json(out, failure.detail);
+  out += '}';
+  return out;
 }
 
 std::string root_body(const std::vector<std::string>& tenant_ids) {
-  json::array ids;
-  ids.reserve(tenant_ids.size());
-  for (auto& id : tenant_ids)
-    ids.emplace_back(id);
-  json::object obj;
-  obj["ok"] = true;
-  obj["tenants"] = std::move(ids);
-  return to_json(obj);
+  std::string out = "{\"ok\":true,\"tenants\":[";
+  for (std::size_t i = 0; i < tenant_ids.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    write_string(out, tenant_ids[i]);
+  }
+  out += "]}";
+  return out;
 }
 
 std::string session_body(const session_grant& grant) {
-  json::object tenant;
-  tenant["id"] = grant.tenant_id;
-  tenant["name"] = grant.name;
-  tenant["welcome"] = grant.welcome;
-  json::object obj;
-  obj["session_id"] = grant.session_id;
-  obj["tenant"] = std::move(tenant);
-  return to_json(obj);
+  std::string out;
+  out.reserve(96 + grant.name.size() + grant.welcome.size());
+  out += "{\"session_id\":";
+  write_string(out, grant.session_id);
+  out += ",\"tenant\":{\"id\":";
+  write_string(out, grant.tenant_id);
+  out += ",\"name\":";
+  write_string(out, grant.name);
+  out += ",\"welcome\":";
+  write_string(out, grant.welcome);
+  out += "}}";
+  return out;
 }
 
 std::string chat_body(const chat_request& req, const chat_result& result) {
-  json::object obj;
-  obj["tenant_id"] = req.tenant_id;
-  obj["session_id"] = req.session_id;
-  obj["reply"] = result.reply;
-  obj["model"] = result.model;
-  obj["mock"] = true;
-  return to_json(obj);
+  std::string out;
+  out.reserve(96 + req.tenant_id.size() + req.session_id.size()
+              + result.reply.size() + result.model.size());
+  out += "{\"tenant_id\":";
+  write_string(out, req.tenant_id);
+  out += ",\"session_id\":";
+  write_string(out, req.session_id);
+  out += ",\"reply\":";
+  write_string(out, result.reply);
+  out += ",\"model\":";
+  write_string(out, result.model);
+  out += ",\"mock\":true}";
+  return out;
 }
 
 } // namespace tenantd::http
