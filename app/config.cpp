@@ -1,9 +1,19 @@
 #include "app/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <string_view>
+#include <thread>
 
 namespace tenantd {
+
+std::size_t default_io_threads() {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::size_t default_actor_threads() {
+  return std::max(1u, std::thread::hardware_concurrency() / 2);
+}
 
 namespace {
 
@@ -44,12 +54,12 @@ const std::vector<setting>& settings() {
        c.tenants_file = std::string{v};
        return !v.empty();
      }},
-    {"--io-threads", "IO_THREADS", "HTTP I/O threads (default 1)",
+    {"--io-threads", "IO_THREADS", "HTTP I/O threads (default: one per core)",
      [](app_config& c, std::string_view v) {
        return parse_number<std::size_t>(v, c.io_threads, 1, 256);
      }},
     {"--actor-threads", "ACTOR_THREADS",
-     "actor scheduler threads (default 2)",
+     "actor scheduler threads (default: one per two cores)",
      [](app_config& c, std::string_view v) {
        return parse_number<std::size_t>(v, c.actor_threads, 1, 256);
      }},

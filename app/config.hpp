@@ -12,14 +12,20 @@
 
 namespace tenantd {
 
+/// Thread defaults from the number of cores (measured best on 2 cores:
+/// 2 I/O threads, 1 actor thread; see docs/benchmarks.md).
+std::size_t default_io_threads();
+std::size_t default_actor_threads();
+
 struct app_config {
   std::string host = "0.0.0.0";
   uint16_t port = 8001;
   std::string tenants_file = "./tenants.jsonl";
-  /// Threads running the HTTP server (Asio io_context).
-  std::size_t io_threads = 1;
-  /// Threads running actors (CAF scheduler).
-  std::size_t actor_threads = 2;
+  /// Threads running the HTTP server (Asio io_context); default: one per
+  /// core. Parsing, JSON and socket work is the larger share per request.
+  std::size_t io_threads = default_io_threads();
+  /// Threads running actors (CAF scheduler); default: one per two cores.
+  std::size_t actor_threads = default_actor_threads();
   /// Longest an HTTP request waits for an actor before answering 504.
   std::chrono::milliseconds ask_timeout{2000};
   /// Largest request body accepted (413 beyond).

@@ -3,9 +3,11 @@
 
 #include "app/config.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -65,8 +67,9 @@ TEST(ParseConfig, DefaultsWithoutEnvironmentOrFlags) {
   EXPECT_EQ(cfg.host, "0.0.0.0");
   EXPECT_EQ(cfg.port, 8001);
   EXPECT_EQ(cfg.tenants_file, "./tenants.jsonl");
-  EXPECT_EQ(cfg.io_threads, 1u);
-  EXPECT_EQ(cfg.actor_threads, 2u);
+  auto cores = std::max(1u, std::thread::hardware_concurrency());
+  EXPECT_EQ(cfg.io_threads, cores);
+  EXPECT_EQ(cfg.actor_threads, std::max(1u, cores / 2));
   EXPECT_EQ(cfg.ask_timeout, std::chrono::milliseconds{2000});
   EXPECT_EQ(cfg.body_limit, 65536u);
 }
