@@ -54,8 +54,8 @@ void restart_tenant(registry_pointer self, const caf::down_msg& msg) {
   st.by_actor.erase(it);
   auto& entry = st.tenants[index];
   entry.actor = nullptr;
-  for (auto d = st.directory.begin(); d != st.directory.end();)
-    d = d->second == index ? st.directory.erase(d) : std::next(d);
+  st.directory.erase_if(
+    [index](const session_id&, uint32_t owner) { return owner == index; });
   auto reason = self->system().render(msg.reason);
   if (self->clock().now() - entry.started < registry_state::quick_failure)
     ++entry.quick_failures;
@@ -104,7 +104,7 @@ registry(registry_pointer self, std::vector<tenant_config> configs) {
       auto id = session_id::generate();
       // 122 random bits make a collision practically impossible; checking
       // costs one lookup and makes it impossible.
-      while (!self->state.directory.emplace(id, index).second)
+      while (!self->state.directory.emplace(id, index))
         id = session_id::generate();
       return self->delegate(*actor, atom::open_v, id);
     },
@@ -118,11 +118,10 @@ registry(registry_pointer self, std::vector<tenant_config> configs) {
       auto id = session_id::parse(session);
       if (!id)
         return make_error(errc::unknown_session);
-      auto& directory = self->state.directory;
-      auto owner = directory.find(*id);
-      if (owner == directory.end())
+      auto owner = self->state.directory.find(*id);
+      if (owner == nullptr)
         return make_error(errc::unknown_session);
-      if (owner->second != index)
+      if (*owner != index)
         return make_error(errc::foreign_session);
       return self->delegate(*actor, atom::chat_v, *id, std::move(message));
     },

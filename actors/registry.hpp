@@ -8,6 +8,7 @@
 #include <caf/actor_clock.hpp>
 
 #include "actors/actors.hpp"
+#include "actors/session_table.hpp"
 
 namespace tenantd {
 
@@ -35,7 +36,7 @@ struct registry_state {
   /// Which tenant issued each session id: routing data only, so a session
   /// shown to the wrong tenant is refused (403) without asking any tenant.
   /// The session itself lives in its tenant actor.
-  std::unordered_map<session_id, uint32_t> directory;
+  session_table<uint32_t, 256> directory;
 
   /// Stops the tenant actors with the registry.
   ~registry_state();

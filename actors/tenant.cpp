@@ -51,11 +51,11 @@ tenant(tenant_actor::stateful_pointer<tenant_state> self, tenant_config config) 
     [self](atom::chat, session_id id,
            std::string& message) -> caf::result<chat_result> {
       auto& st = self->state;
-      auto it = st.sessions.find(id);
-      if (it == st.sessions.end())
+      auto* session = st.sessions.find(id);
+      if (session == nullptr)
         return make_error(errc::unknown_session);
       auto now = self->clock().now();
-      it->second.last_used = now;
+      session->last_used = now;
       chat_result result;
       if (!st.admit(now, result.window)) {
         result.limited = true;

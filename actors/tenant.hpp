@@ -1,10 +1,10 @@
 #pragma once
 
 #include <chrono>
-#include <unordered_map>
 
 #include "actors/actors.hpp"
 #include "actors/reply_template.hpp"
+#include "actors/session_table.hpp"
 
 namespace tenantd {
 
@@ -26,7 +26,7 @@ struct tenant_state {
 
   tenant_config config;
   reply_template reply;
-  std::unordered_map<session_id, session_record> sessions;
+  session_table<session_record, 16> sessions;
   chat_window window;
 
   /// Counts a chat at `now` against the window; fills `out` and returns
