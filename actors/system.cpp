@@ -16,6 +16,18 @@ void register_actor_types(caf::actor_system_config& cfg) {
                          });
 }
 
+void configure_actor_system(caf::actor_system_config& cfg,
+                            std::size_t threads) {
+  register_actor_types(cfg);
+  // CAF starts at least 4 workers by default, even on 2 cores.
+  cfg.set("scheduler.max-threads", threads);
+  // Spin a little longer before napping: a worker that naps (50 us in
+  // CAF's moderate phase) between asks adds latency and wake-ups. On the
+  // 2-core bench, POST /chat went from ~42k to ~46k req/s
+  // (docs/benchmarks.md).
+  cfg.set("work-stealing.aggressive-poll-attempts", std::size_t{1000});
+}
+
 registry_actor spawn_registry(caf::actor_system& sys,
                               std::vector<tenant_config> configs) {
   return sys.spawn(registry, std::move(configs));

@@ -25,13 +25,7 @@ constexpr std::chrono::seconds drain_deadline{10};
 
 caf::actor_system_config& prepare(caf::actor_system_config& cfg,
                                   const app_config& config) {
-  register_actor_types(cfg);
-  // CAF starts at least 4 workers by default, even on 2 cores.
-  cfg.set("scheduler.max-threads", config.actor_threads);
-  // Spin a little longer before sleeping: a worker that naps (50 us in
-  // CAF's moderate phase) between asks adds latency and wake-ups. On the
-  // 2-core bench, POST /chat went from ~42k to ~46k req/s (docs/benchmarks.md).
-  cfg.set("work-stealing.aggressive-poll-attempts", std::size_t{1000});
+  configure_actor_system(cfg, config.actor_threads);
   return cfg;
 }
 

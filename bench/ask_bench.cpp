@@ -27,8 +27,7 @@ struct fixture {
   std::string session;
 
   fixture() {
-    register_actor_types(cfg);
-    cfg.set("scheduler.max-threads", 2);
+    configure_actor_system(cfg, 1); // as the service on 2 cores
     sys = std::make_unique<caf::actor_system>(cfg);
     tenant_config t;
     t.id = "acme";
