@@ -291,17 +291,25 @@ std::string root_body(const std::vector<std::string>& tenant_ids) {
   return out;
 }
 
+// Appends `"key":"value"`, preceded by a comma unless it is the first.
+void write_member(std::string& out, std::string_view key,
+                  std::string_view value) {
+  if (out.back() != '{')
+    out += ',';
+  write_string(out, key);
+  out += ':';
+  write_string(out, value);
+}
+
 std::string session_body(const session_grant& grant) {
   std::string out;
   out.reserve(96 + grant.name.size() + grant.welcome.size());
-  out += "{\"session_id\":";
-  write_string(out, grant.session_id);
-  out += ",\"tenant\":{\"id\":";
-  write_string(out, grant.tenant_id);
-  out += ",\"name\":";
-  write_string(out, grant.name);
-  out += ",\"welcome\":";
-  write_string(out, grant.welcome);
+  out += '{';
+  write_member(out, "session_id", grant.session_id);
+  out += ",\"tenant\":{";
+  write_member(out, "id", grant.tenant_id);
+  write_member(out, "name", grant.name);
+  write_member(out, "welcome", grant.welcome);
   out += "}}";
   return out;
 }
@@ -310,14 +318,11 @@ std::string chat_body(const chat_request& req, const chat_result& result) {
   std::string out;
   out.reserve(96 + req.tenant_id.size() + req.session_id.size()
               + result.reply.size() + result.model.size());
-  out += "{\"tenant_id\":";
-  write_string(out, req.tenant_id);
-  out += ",\"session_id\":";
-  write_string(out, req.session_id);
-  out += ",\"reply\":";
-  write_string(out, result.reply);
-  out += ",\"model\":";
-  write_string(out, result.model);
+  out += '{';
+  write_member(out, "tenant_id", req.tenant_id);
+  write_member(out, "session_id", req.session_id);
+  write_member(out, "reply", result.reply);
+  write_member(out, "model", result.model);
   out += ",\"mock\":true}";
   return out;
 }

@@ -32,7 +32,8 @@
 #include "actors/errors.hpp"
 #include "app/config.hpp"
 #include "app/service.hpp"
-#include "http_client.hpp"
+#include "tests/http_client.hpp"
+#include "tests/test_tenants.hpp"
 
 namespace {
 
@@ -53,19 +54,6 @@ std::string repo_tenants_file() {
 
 std::vector<tenant_config> seed_tenants() {
   return load_tenants_file(repo_tenants_file());
-}
-
-tenant_config make_tenant(std::string id, std::string name, std::string welcome,
-                          std::string model, uint32_t chat_per_10s,
-                          std::string reply) {
-  tenant_config cfg;
-  cfg.id = std::move(id);
-  cfg.name = std::move(name);
-  cfg.welcome = std::move(welcome);
-  cfg.model = std::move(model);
-  cfg.limits.chat_per_10s = chat_per_10s;
-  cfg.reply = std::move(reply);
-  return cfg;
 }
 
 /// A test tenant with a (practically) unlimited chat window whose replies
