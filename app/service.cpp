@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <caf/all.hpp>
 
@@ -31,31 +32,55 @@ caf::actor_system_config& prepare(caf::actor_system_config& cfg,
 
 } // namespace
 
+// One single-threaded io_context per I/O thread: a connection lives on one
+// of them, so its handlers never run concurrently (no strand needed), and
+// handlers it posts to itself skip the shared, locked queue a multi-threaded
+// io_context would use.
+struct io_pool {
+  explicit io_pool(std::size_t n) {
+    for (std::size_t i = 0; i < std::max<std::size_t>(n, 1); ++i)
+      contexts.push_back(std::make_unique<net::io_context>(1));
+  }
+
+  net::io_context& first() {
+    return *contexts.front();
+  }
+
+  net::any_io_executor next() {
+    return contexts[next_index++ % contexts.size()]->get_executor();
+  }
+
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  std::size_t next_index = 0; // used on the listener's executor only
+};
+
 struct service::impl {
   impl(const app_config& config, std::vector<tenant_config> tenants)
     : system(prepare(actor_config, config)),
       registry(spawn_registry(system, std::move(tenants))),
       asks(system, registry, config.ask_timeout, 2 * config.actor_threads),
       routes(asks),
-      server(ioc,
+      io(config.io_threads),
+      server(io.first(),
              http::server_options{config.host, config.port, config.body_limit},
              [this](http::request&& req, http::responder done) {
                routes(std::move(req), std::move(done));
-             }),
-      io_threads(config.io_threads),
-      signals(ioc),
-      drain_timer(ioc) {
+             },
+             [this] { return io.next(); }),
+      signals(io.first()),
+      drain_timer(io.first()) {
   }
 
   ~impl() {
     // Actors first: a pending ask's continuation holds a connection and
-    // posts to the io_context, so every actor must be gone before the
-    // server and the io_context are destroyed.
+    // posts to an io_context, so every actor must be gone before the
+    // server and the io_contexts are destroyed.
     asks.stop();
     caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
     system.await_all_actors_done();
   }
 
+  // Runs on the first io_context.
   void begin_stop() {
     if (stopping.exchange(true))
       return;
@@ -66,10 +91,17 @@ struct service::impl {
     drain_timer.async_wait([this](boost::system::error_code ec) {
       if (!ec) {
         log::warning("service", "drain deadline passed; closing anyway");
-        ioc.stop();
+        for (auto& ctx : io.contexts)
+          ctx->stop();
       }
     });
-    server.stop([this] { drain_timer.cancel(); });
+    // Called from whichever thread closes the last connection.
+    server.stop([this] {
+      net::post(io.first(), [this] {
+        drain_timer.cancel();
+        idle_guards.clear(); // lets every io_context's run() return
+      });
+    });
   }
 
   caf::actor_system_config actor_config;
@@ -77,11 +109,13 @@ struct service::impl {
   registry_actor registry;
   http::bridge asks;
   http::router routes;
-  net::io_context ioc;
+  io_pool io;
   http::server server;
-  std::size_t io_threads;
   net::signal_set signals;
   net::steady_timer drain_timer;
+  /// Keep the io_contexts without connections running until stop.
+  std::vector<net::executor_work_guard<net::io_context::executor_type>>
+    idle_guards;
   std::atomic<bool> stopping{false};
 };
 
@@ -113,17 +147,19 @@ void service::run(bool handle_signals) {
         impl_->begin_stop();
     });
   }
+  for (auto& ctx : self.io.contexts)
+    self.idle_guards.push_back(net::make_work_guard(*ctx));
   self.server.start();
   std::vector<std::thread> extra;
-  for (std::size_t i = 1; i < self.io_threads; ++i)
-    extra.emplace_back([&self] { self.ioc.run(); });
-  self.ioc.run();
+  for (std::size_t i = 1; i < self.io.contexts.size(); ++i)
+    extra.emplace_back([ctx = self.io.contexts[i].get()] { ctx->run(); });
+  self.io.first().run();
   for (auto& t : extra)
     t.join();
 }
 
 void service::stop() {
-  net::post(impl_->ioc, [this] { impl_->begin_stop(); });
+  net::post(impl_->io.first(), [this] { impl_->begin_stop(); });
 }
 
 } // namespace tenantd

@@ -9,6 +9,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -70,7 +71,8 @@ struct server::tracker {
   }
 };
 
-/// One client connection. Lives on its own strand; owned by the
+/// One client connection. Its handlers run one at a time on its executor
+/// (see server.hpp); owned by the
 /// shared_ptrs held by its pending operations and pending asks.
 ///
 /// Timeouts: instead of a timer per read and write (each re-arm cancels and
@@ -283,10 +285,12 @@ private:
   bool closing_ = false;
 };
 
-server::server(net::io_context& ioc, server_options options, handler on_request)
+server::server(net::io_context& ioc, server_options options, handler on_request,
+               executor_picker pick)
   : ioc_(ioc),
     options_(std::move(options)),
     handler_(std::move(on_request)),
+    pick_(std::move(pick)),
     acceptor_(net::make_strand(ioc)),
     sweep_timer_(acceptor_.get_executor()),
     tracker_(std::make_shared<tracker>()) {
@@ -333,7 +337,7 @@ void server::sweep() {
 
 void server::do_accept() {
   acceptor_.async_accept(
-    net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+    pick_(), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor_.is_open())
         return;
       if (ec) {

@@ -1,8 +1,10 @@
 #pragma once
 
 // An asynchronous HTTP/1.1 server on Boost.Beast, shaped after Beast's
-// advanced_server example: a listener accepts each connection onto its own
-// strand; a session reads requests with a fresh size-limited parser, hands
+// advanced_server example: a listener accepts each connection onto an
+// executor of its own (one single-threaded io_context of a pool, which
+// serialises the connection like a strand without a strand's locking); a
+// session reads requests with a fresh size-limited parser, hands
 // each to the handler, and writes the answers back in request order
 // (keep-alive and pipelining), with a deadline on every read and write.
 
@@ -15,7 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/any_io_executor.hpp>
 
 #include "http/router.hpp"
 
@@ -37,6 +39,10 @@ struct server_options {
 
 using handler = std::function<void(request&&, responder)>;
 
+/// Picks the executor for a new connection (called on the listener's
+/// executor); every handler of that connection runs there, one at a time.
+using executor_picker = std::function<boost::asio::any_io_executor()>;
+
 class connection;
 
 class server {
@@ -45,8 +51,11 @@ public:
 
   /// Binds and listens at once (so a taken port fails here, and port 0
   /// yields an ephemeral port); accepting starts with start().
+  /// @param ioc Runs the listener and the deadline sweeper.
+  /// @param pick Where each connection runs; it must serialise handlers
+  ///        (a single-threaded io_context, or a strand).
   server(boost::asio::io_context& ioc, server_options options,
-         handler on_request);
+         handler on_request, executor_picker pick);
 
   ~server();
 
@@ -74,6 +83,7 @@ private:
   boost::asio::io_context& ioc_;
   server_options options_;
   handler handler_;
+  executor_picker pick_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer sweep_timer_;
   uint16_t port_ = 0;
