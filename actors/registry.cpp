@@ -44,8 +44,9 @@ void add_tenant(registry_pointer self, tenant_config config) {
 }
 
 // A tenant actor ended while the registry runs: that is always a failure.
+// Restarts it from its config, unless it keeps failing right after starts.
 // Its sessions died with it, so their directory entries go too.
-void restart_tenant(registry_pointer self, const caf::down_msg& msg) {
+void on_tenant_down(registry_pointer self, const caf::down_msg& msg) {
   auto& st = self->state;
   auto it = st.by_actor.find(msg.source);
   if (it == st.by_actor.end())
@@ -86,7 +87,7 @@ registry(registry_pointer self, std::vector<tenant_config> configs) {
   for (auto& cfg : configs)
     add_tenant(self, std::move(cfg));
   self->set_down_handler(
-    [self](caf::down_msg& msg) { restart_tenant(self, msg); });
+    [self](caf::down_msg& msg) { on_tenant_down(self, msg); });
   return {
     [self](atom::list) {
       std::vector<std::string> ids;
