@@ -1,6 +1,5 @@
 #include "actors/text.hpp"
 
-#include <array>
 #include <stdexcept>
 
 #include <unicode/ucasemap.h>
