@@ -72,6 +72,16 @@ const std::vector<setting>& settings() {
        c.ask_timeout = std::chrono::milliseconds{ms};
        return true;
      }},
+    {"--io-timeout-s", "IO_TIMEOUT_S",
+     "seconds a connection may stall on a read or write, idle keep-alive "
+     "included (default 30)",
+     [](app_config& c, std::string_view v) {
+       int64_t s = 0;
+       if (!parse_number<int64_t>(v, s, 1, 3600))
+         return false;
+       c.io_timeout = std::chrono::seconds{s};
+       return true;
+     }},
     {"--body-limit", "BODY_LIMIT",
      "largest request body in bytes, 413 beyond (default 65536)",
      [](app_config& c, std::string_view v) {

@@ -30,6 +30,9 @@ struct app_config {
   std::chrono::milliseconds ask_timeout{2000};
   /// Largest request body accepted (413 beyond).
   std::size_t body_limit = 64 * 1024;
+  /// Longest a connection may wait on one read or write, idle keep-alive
+  /// included, before it is closed (slow or silent clients).
+  std::chrono::seconds io_timeout{30};
 };
 
 /// The outcome of reading the configuration: a config, a request for help

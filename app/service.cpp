@@ -24,6 +24,15 @@ namespace {
 // How long a graceful stop waits for busy connections before cutting them.
 constexpr std::chrono::seconds drain_deadline{10};
 
+http::server_options server_options(const app_config& config) {
+  http::server_options opts;
+  opts.host = config.host;
+  opts.port = config.port;
+  opts.body_limit = config.body_limit;
+  opts.io_timeout = config.io_timeout;
+  return opts;
+}
+
 caf::actor_system_config& prepare(caf::actor_system_config& cfg,
                                   const app_config& config) {
   configure_actor_system(cfg, config.actor_threads);
@@ -62,7 +71,7 @@ struct service::impl {
       routes(asks),
       io(config.io_threads),
       server(io.first(),
-             http::server_options{config.host, config.port, config.body_limit},
+             server_options(config),
              [this](http::request&& req, http::responder done) {
                routes(std::move(req), std::move(done));
              },

@@ -72,6 +72,7 @@ TEST(ParseConfig, DefaultsWithoutEnvironmentOrFlags) {
   EXPECT_EQ(cfg.actor_threads, std::max(1u, cores / 2));
   EXPECT_EQ(cfg.ask_timeout, std::chrono::milliseconds{2000});
   EXPECT_EQ(cfg.body_limit, 65536u);
+  EXPECT_EQ(cfg.io_timeout, std::chrono::seconds{30});
 }
 
 TEST(ParseConfig, EveryEnvironmentVariableIsRead) {
@@ -81,7 +82,8 @@ TEST(ParseConfig, EveryEnvironmentVariableIsRead) {
                          {"IO_THREADS", "3"},
                          {"ACTOR_THREADS", "5"},
                          {"ASK_TIMEOUT_MS", "750"},
-                         {"BODY_LIMIT", "1024"}},
+                         {"BODY_LIMIT", "1024"},
+                         {"IO_TIMEOUT_S", "7"}},
                         {}});
   EXPECT_EQ(cfg.port, 8000);
   EXPECT_EQ(cfg.host, "127.0.0.1");
@@ -90,6 +92,7 @@ TEST(ParseConfig, EveryEnvironmentVariableIsRead) {
   EXPECT_EQ(cfg.actor_threads, 5u);
   EXPECT_EQ(cfg.ask_timeout, std::chrono::milliseconds{750});
   EXPECT_EQ(cfg.body_limit, 1024u);
+  EXPECT_EQ(cfg.io_timeout, std::chrono::seconds{7});
 }
 
 TEST(ParseConfig, UnrelatedEnvironmentVariablesAreIgnored) {
@@ -103,7 +106,8 @@ TEST(ParseConfig, EveryFlagWithASeparateValue) {
   auto cfg = config_ok({{},
                         {"--port", "9000", "--host", "::1", "--tenants-file",
                          "t.jsonl", "--io-threads", "4", "--actor-threads", "6",
-                         "--ask-timeout-ms", "100", "--body-limit", "2048"}});
+                         "--ask-timeout-ms", "100", "--body-limit", "2048",
+                         "--io-timeout-s", "3"}});
   EXPECT_EQ(cfg.port, 9000);
   EXPECT_EQ(cfg.host, "::1");
   EXPECT_EQ(cfg.tenants_file, "t.jsonl");
@@ -111,6 +115,7 @@ TEST(ParseConfig, EveryFlagWithASeparateValue) {
   EXPECT_EQ(cfg.actor_threads, 6u);
   EXPECT_EQ(cfg.ask_timeout, std::chrono::milliseconds{100});
   EXPECT_EQ(cfg.body_limit, 2048u);
+  EXPECT_EQ(cfg.io_timeout, std::chrono::seconds{3});
 }
 
 TEST(ParseConfig, EveryFlagWithAnEqualsValue) {
@@ -201,6 +206,7 @@ TEST(ParseConfigErrors, InvalidFlagValues) {
     {"--ask-timeout-ms", "-5"}, {"--ask-timeout-ms", "3600001"},
     {"--body-limit", "0"},      {"--body-limit", "67108865"},
     {"--body-limit", "99999999999999999999999"},
+    {"--io-timeout-s", "0"},    {"--io-timeout-s", "3601"},
   };
   for (auto& c : cases) {
     auto expected = std::string{"invalid value for "} + c.flag + ": '" + c.value + "'";

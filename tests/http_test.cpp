@@ -1030,6 +1030,47 @@ TEST_F(HttpBodyLimit, OversizedHeadersAre431) {
   EXPECT_TRUE(client.closed_by_server());
 }
 
+// -- deadlines on reads and writes ------------------------------------------
+
+TEST(HttpDeadline, AnIdleKeepAliveConnectionIsClosed) {
+  auto config = test_config();
+  config.io_timeout = 1s;
+  running_service server{seed_tenants(), config};
+  http_client idle{server.port()};
+  ASSERT_EQ(idle.get("/").result(), status::ok);
+  auto start = std::chrono::steady_clock::now();
+  // Closed after the timeout, give or take the sweeper's one-second period.
+  EXPECT_TRUE(idle.closed_by_server(5s));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms);
+}
+
+TEST(HttpDeadline, ASlowHeaderIsCutOffWhileOthersAreServed) {
+  auto config = test_config();
+  config.io_timeout = 1s;
+  running_service server{seed_tenants(), config};
+  http_client slow{server.port()};
+  slow.write("GET / HTTP/1.1\r\nHost: x\r\n"); // never finishes its header
+  // Another client is served normally meanwhile.
+  http_client other{server.port()};
+  EXPECT_EQ(other.get("/").result(), status::ok);
+  EXPECT_TRUE(slow.closed_by_server(5s));
+  // (`other` sat idle meanwhile and may be closed too: use a new client.)
+  http_client after{server.port()};
+  EXPECT_EQ(after.get("/").result(), status::ok);
+}
+
+TEST(HttpDeadline, AnActiveClientIsNotCutOff) {
+  auto config = test_config();
+  config.io_timeout = 1s;
+  running_service server{seed_tenants(), config};
+  http_client busy{server.port()};
+  // 2.5 s of traffic with pauses shorter than the timeout.
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(busy.get("/").result(), status::ok) << "request " << i;
+    std::this_thread::sleep_for(250ms);
+  }
+}
+
 // -- OpenAPI
 // ---------------------------------------------------------------------
 
