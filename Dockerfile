@@ -28,6 +28,7 @@ RUN apt-get update \
         libcaf-dev \
         libboost1.81-dev libboost-json1.81-dev \
         libicu-dev \
+        libmimalloc-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -67,6 +68,7 @@ RUN apt-get update \
         libcaf-core0.17 \
         libboost-json1.81.0 \
         libicu72 \
+        libmimalloc2.0 \
  && rm -rf /var/lib/apt/lists/*
 
 # Unprivileged system user; /app stays owned by root so the service cannot

@@ -5,10 +5,24 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <string>
+
+#include <mimalloc.h>
 
 #include "app/config.hpp"
 #include "app/service.hpp"
 #include "util/log.hpp"
+
+namespace {
+
+// mi_version() is 209 for 2.0.9.
+std::string allocator_version() {
+  auto v = mi_version();
+  return std::to_string(v / 100) + "." + std::to_string(v / 10 % 10) + "."
+         + std::to_string(v % 10);
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
   using namespace tenantd;
@@ -31,7 +45,8 @@ int main(int argc, char** argv) {
     log::info("service", "listening on http://" + config.host + ":"
                            + std::to_string(svc.port()) + " with "
                            + std::to_string(count) + " tenants from "
-                           + config.tenants_file);
+                           + config.tenants_file + " (allocator: mimalloc "
+                           + allocator_version() + ")");
     svc.run(true);
     log::info("service", "stopped");
   } catch (const std::exception& e) {
