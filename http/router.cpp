@@ -1,5 +1,6 @@
 #include "http/router.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include <caf/sec.hpp>
@@ -73,7 +74,8 @@ void set_rate_headers(response& res, const rate_window& w, bool limited) {
     res.set(beast_http::field::retry_after, std::to_string(w.reset_seconds));
 }
 
-void handle_root(bridge& asks, const request_facts& facts, responder done) {
+void handle_root(bridge& asks, const request_facts& facts, const request&,
+                 responder done) {
   asks.ask<std::vector<std::string>>(
     [facts, done = std::move(done)](
       caf::expected<std::vector<std::string>> ids) {
@@ -132,6 +134,52 @@ void handle_chat(bridge& asks, const request_facts& facts, const request& req,
     atom::chat_v, std::move(tenant_id), std::move(session), std::move(message));
 }
 
+void handle_openapi(bridge&, const request_facts& facts, const request&,
+                    responder done) {
+  done(make_response(facts, status::ok, std::string{openapi_document()}));
+}
+
+struct route {
+  std::string_view path;
+  beast_http::verb method;
+  void (*handle)(bridge&, const request_facts&, const request&, responder);
+};
+
+// HEAD is not routed (405), as in FastAPI.
+constexpr route routes[] = {
+  {"/", beast_http::verb::get, handle_root},
+  {"/session", beast_http::verb::post, handle_session},
+  {"/chat", beast_http::verb::post, handle_chat},
+  {"/openapi.json", beast_http::verb::get, handle_openapi},
+};
+
+const route* find_route(std::string_view path) {
+  for (auto& r : routes)
+    if (r.path == path)
+      return &r;
+  return nullptr;
+}
+
+// FastAPI (Starlette's redirect_slashes) answers a path that matches a
+// route but for a trailing slash with 307 to the other spelling.
+response redirect_slash(const request_facts& facts, const request& req,
+                        std::string_view path, std::string_view query) {
+  auto location = std::string{path};
+  if (!location.empty() && location.back() == '/')
+    location.pop_back();
+  else
+    location += '/';
+  location += query;
+  auto host = req[beast_http::field::host];
+  if (!host.empty())
+    location = "http://" + std::string{host} + location;
+  response res{status::temporary_redirect, facts.version};
+  res.set(beast_http::field::location, location);
+  res.keep_alive(facts.keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
 } // namespace
 
 response router::error_response(status st, std::string_view text,
@@ -140,40 +188,26 @@ response router::error_response(status st, std::string_view text,
 }
 
 void router::operator()(request&& req, responder done) const {
-  auto method = req.method();
   request_facts facts{req.version(), req.keep_alive(),
-                      method == beast_http::verb::head};
-  // Routes match the path only; a query string is ignored, and HEAD is not
-  // routed (405), as in FastAPI.
+                      req.method() == beast_http::verb::head};
+  // Routes match the path only; a query string is ignored, as in FastAPI.
   auto target = std::string_view{req.target().data(), req.target().size()};
-  auto path = target.substr(0, target.find('?'));
-  auto is_get = method == beast_http::verb::get;
-  auto method_not_allowed = [&](std::string_view allow) {
+  auto query_start = std::min(target.find('?'), target.size());
+  auto path = target.substr(0, query_start);
+  auto query = target.substr(query_start);
+  if (auto* r = find_route(path)) {
+    if (req.method() == r->method)
+      return r->handle(asks_, facts, req, std::move(done));
     auto res = detail_response(facts, status::method_not_allowed,
                                "Method Not Allowed");
-    res.set(beast_http::field::allow, allow);
-    done(std::move(res));
-  };
-  if (path == "/") {
-    if (!is_get)
-      return method_not_allowed("GET");
-    return handle_root(asks_, facts, std::move(done));
+    res.set(beast_http::field::allow, beast_http::to_string(r->method));
+    return done(std::move(res));
   }
-  if (path == "/session") {
-    if (method != beast_http::verb::post)
-      return method_not_allowed("POST");
-    return handle_session(asks_, facts, req, std::move(done));
-  }
-  if (path == "/chat") {
-    if (method != beast_http::verb::post)
-      return method_not_allowed("POST");
-    return handle_chat(asks_, facts, req, std::move(done));
-  }
-  if (path == "/openapi.json") {
-    if (!is_get)
-      return method_not_allowed("GET");
-    return done(make_response(facts, status::ok,
-                              std::string{openapi_document()}));
+  if (path.size() > 1) {
+    auto other = path.back() == '/' ? std::string{path.substr(0, path.size() - 1)}
+                                    : std::string{path} + '/';
+    if (find_route(other) != nullptr)
+      return done(redirect_slash(facts, req, path, query));
   }
   done(detail_response(facts, status::not_found, "Not Found"));
 }

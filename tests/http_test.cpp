@@ -825,6 +825,31 @@ TEST_F(HttpRouting, UnknownPathsAre404NotFound) {
   }
 }
 
+TEST_F(HttpRouting, ATrailingSlashIsRedirectedLikeFastApi) {
+  // Starlette's redirect_slashes: 307 to the route's spelling, query kept,
+  // whatever the method (the client then meets 405 if it is wrong).
+  struct slash {
+    verb method;
+    const char* target;
+    const char* location;
+  };
+  for (auto c : {slash{verb::post, "/chat/", "/chat"},
+                 slash{verb::post, "/session/?x=1", "/session?x=1"},
+                 slash{verb::get, "/openapi.json/", "/openapi.json"},
+                 slash{verb::get, "/chat/", "/chat"}}) {
+    auto res = client.request(c.method, c.target, {}, std::nullopt);
+    EXPECT_EQ(res.result(), status::temporary_redirect) << c.target;
+    // Built from the request's Host header, as Starlette does.
+    EXPECT_EQ(header(res, "Location"), std::string{"http://127.0.0.1"} + c.location)
+      << c.target;
+    EXPECT_EQ(res.body(), "") << c.target;
+  }
+  // Only one slash away from a route: "/chat//" and "/x/" stay 404.
+  for (auto target : {"/chat//", "/x/"})
+    expect_detail(client.request(verb::post, target, {}, std::nullopt),
+                  status::not_found, "Not Found");
+}
+
 TEST_F(HttpRouting, WrongMethodsAre405WithAnAllowHeader) {
   struct wrong {
     verb method;
