@@ -94,11 +94,13 @@ public:
                   [self = shared_from_this()] { self->do_read(); });
   }
 
-  /// Called by server::stop (from any thread).
+  /// Called by server::stop (from any thread). A request already partly
+  /// received is read to its end (within its deadline) and answered.
   void drain() {
     net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
       self->draining_ = true;
-      if (self->queue_.empty())
+      bool mid_request = self->reading_ && self->parser_->got_some();
+      if (self->queue_.empty() && !mid_request)
         self->close();
     });
   }

@@ -1526,6 +1526,26 @@ TEST(HttpGracefulStop, AnswersTheRequestInFlightThenReturns) {
   EXPECT_FALSE(can_connect(port));
 }
 
+TEST(HttpGracefulStop, FinishesAPartlyReceivedRequest) {
+  running_service server{seed_tenants()};
+  http_client idle{server.port()};
+  ASSERT_EQ(idle.get("/").result(), status::ok);
+  http_client partial{server.port()};
+  auto wire = wire_bytes(
+    make_request(verb::post, "/session", session_request("acme")));
+  auto half = wire.size() - 5; // the header and most of the body
+  partial.write(wire.substr(0, half));
+  std::this_thread::sleep_for(100ms); // let the server read what came
+  server.stop();
+  EXPECT_TRUE(idle.closed_by_server()) << "idle connection left open";
+  partial.write(wire.substr(half));
+  auto res = partial.read_response();
+  EXPECT_EQ(res.result(), status::ok) << res.body();
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_TRUE(partial.closed_by_server());
+  EXPECT_TRUE(server.returned_within(5s));
+}
+
 TEST(HttpGracefulStop, ReturnsAtOnceWhenIdle) {
   running_service server{seed_tenants()};
   {
