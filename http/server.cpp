@@ -4,6 +4,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <unordered_set>
 
 #include <boost/asio/dispatch.hpp>
@@ -296,12 +297,22 @@ server::server(net::io_context& ioc, server_options options, handler on_request,
     acceptor_(net::make_strand(ioc)),
     sweep_timer_(acceptor_.get_executor()),
     tracker_(std::make_shared<tracker>()) {
-  auto endpoint = tcp::endpoint{net::ip::make_address(options_.host),
-                                options_.port};
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(net::socket_base::reuse_address(true));
-  acceptor_.bind(endpoint);
-  acceptor_.listen(net::socket_base::max_listen_connections);
+  auto where = options_.host + ":" + std::to_string(options_.port);
+  beast::error_code ec;
+  auto address = net::ip::make_address(options_.host, ec);
+  if (ec)
+    throw std::runtime_error("invalid HOST '" + options_.host + "'");
+  auto endpoint = tcp::endpoint{address, options_.port};
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec)
+    acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec)
+    acceptor_.bind(endpoint, ec);
+  if (!ec)
+    acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw std::runtime_error("cannot listen on " + where + ": "
+                             + ec.message());
   port_ = acceptor_.local_endpoint().port();
 }
 

@@ -1546,6 +1546,28 @@ TEST(HttpGracefulStop, FinishesAPartlyReceivedRequest) {
   EXPECT_TRUE(server.returned_within(5s));
 }
 
+TEST(HttpStartup, ATakenPortOrABadHostIsAClearError) {
+  running_service first{seed_tenants()};
+  auto config = test_config();
+  config.port = first.port();
+  try {
+    service second{config, seed_tenants()};
+    FAIL() << "a second service bound the same port";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string{e.what()},
+              "cannot listen on 127.0.0.1:" + std::to_string(first.port())
+                + ": Address already in use");
+  }
+  config = test_config();
+  config.host = "not-an-address";
+  try {
+    service bad{config, seed_tenants()};
+    FAIL() << "started on a bad host";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string{e.what()}, "invalid HOST 'not-an-address'");
+  }
+}
+
 TEST(HttpGracefulStop, ReturnsAtOnceWhenIdle) {
   running_service server{seed_tenants()};
   {
