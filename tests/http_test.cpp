@@ -725,8 +725,8 @@ TEST_F(HttpValidation, InvalidJsonIsJsonInvalidAtThePythonOffset) {
   }
 }
 
-// BUG: json.JSONDecodeError.pos counts code points (json.loads decodes the
-// bytes first); the service reports a byte offset.
+// json.JSONDecodeError.pos counts code points (json.loads decodes the bytes
+// first), not bytes.
 TEST_F(HttpValidation, InvalidJsonOffsetCountsCodePointsNotBytes) {
   auto res = client.post(
     "/session", "{\"message\":\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\", x}");
@@ -868,8 +868,8 @@ TEST_F(HttpRouting, WrongMethodsAre405WithAnAllowHeader) {
   }
 }
 
-// BUG: a response to HEAD must not carry a body (RFC 9110 9.3.2); the
-// service sends one, so the next response on the connection is misread.
+// A response to HEAD carries no body (RFC 9110 9.3.2); one would be misread
+// as the start of the next response on the connection.
 TEST_F(HttpRouting, AHeadAnswerHasNoBody) {
   auto head = client.request(verb::head, "/", {}, std::nullopt);
   EXPECT_EQ(head.result(), status::method_not_allowed);
@@ -1253,9 +1253,9 @@ TEST_F(HttpConnection, Http10GetsAnAnswerAndAClose) {
   EXPECT_TRUE(client.closed_by_server());
 }
 
-// BUG: a client that sends "Expect: 100-continue" waits for "100 Continue"
-// before it sends the body (uvicorn sends it); the service never does, so
-// such clients stall (curl for 1 s, others until their own timeout).
+// A client that sends "Expect: 100-continue" waits for "100 Continue" before
+// it sends the body (uvicorn sends it); without it, such clients stall (curl
+// for 1 s, others until their own timeout).
 TEST_F(HttpConnection, Expect100ContinueIsAnswered) {
   auto body = session_request("acme");
   http_client c{server.port(), 2s};

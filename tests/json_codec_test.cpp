@@ -279,7 +279,7 @@ TEST(DecodeErrors, InvalidJsonWithoutContentTypeIsStillParsed) {
   EXPECT_EQ(item["loc"], (json::array{"body", 1}));
 }
 
-// The service's choice (FastAPI itself answers 400 here, see the report):
+// The service's choice (FastAPI itself answers 400 here; the issue asks 422):
 // invalid UTF-8 is a json_invalid error at the first bad byte.
 TEST(DecodeErrors, InvalidUtf8IsJsonInvalid) {
   auto item = session_error_item("{\"tenant_id\":\"ab\xff\"}");
