@@ -989,6 +989,19 @@ TEST_F(HttpBodyLimit, A64KiBBodyIsAccepted) {
   EXPECT_EQ(res.result(), status::ok) << res.body();
 }
 
+TEST(HttpBodyLimitConfig, BodyLimitSetsTheLimit) {
+  auto config = test_config();
+  config.body_limit = 100;
+  running_service server{seed_tenants(), config};
+  http_client client{server.port()};
+  EXPECT_EQ(client.post("/session", padded_session_body(100)).result(),
+            status::ok);
+  http_client other{server.port()};
+  other.try_write(wire_bytes(
+    make_request(verb::post, "/session", padded_session_body(101))));
+  EXPECT_EQ(other.read_response().result(), status::payload_too_large);
+}
+
 TEST_F(HttpBodyLimit, ALargerBodyIs413AndTheConnectionCloses) {
   // The server may answer as soon as it has read the header, and close
   // before the body is through: the write may fail, the answer must come.
@@ -1361,11 +1374,41 @@ caf::expected<caf::ok_atom> spawn_tenant(service& svc, tenant_config cfg) {
   return result;
 }
 
+// Kills the tenant's serving actor and waits until the registry has seen it
+// go (it answers with another handle, or with tenant_unavailable).
+void kill_tenant(service& svc, const std::string& id) {
+  caf::scoped_actor self{svc.system()};
+  auto current = [&] {
+    tenant_actor handle;
+    self->request(svc.registry(), caf::timespan{5s}, atom::tenant_v, id)
+      .receive([&](tenant_actor& h) { handle = std::move(h); },
+               [](caf::error&) {});
+    return handle;
+  };
+  auto victim = current();
+  ASSERT_TRUE(victim) << id << " has no serving actor";
+  self->send_exit(victim, caf::exit_reason::kill);
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (current() == victim && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+}
+
 tenant_config hooli() {
   return make_tenant(
     "hooli", "Hooli", "Hooli welcomes you.", "mock-h", 0,
     "{welcome} [HOOLI MOCK] {message|upper} / {message|reverse} "
     "({name}, {id}, {model})");
+}
+
+TEST_F(HttpRuntimeSpawn, ATenantThatKeepsFailingIs503ForItselfOnly) {
+  // Five failures right after each start: the registry gives up on it.
+  for (int i = 0; i < 5; ++i)
+    kill_tenant(server.svc(), "globex");
+  expect_detail(client.post("/session", session_request("globex")),
+                status::service_unavailable, "Service temporarily unavailable");
+  // Everybody else is served as before.
+  auto sid = open_session("acme");
+  EXPECT_EQ(chat("acme", sid, "hi").result(), status::ok);
 }
 
 TEST_F(HttpRuntimeSpawn, ASpawnedTenantServesAtOnce) {
