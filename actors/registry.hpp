@@ -2,53 +2,69 @@
 
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/actor_addr.hpp>
 #include <caf/actor_clock.hpp>
 
 #include "actors/actors.hpp"
-#include "actors/session_table.hpp"
+#include "actors/settings.hpp"
 
 namespace tenantd {
 
 struct registry_state {
   static constexpr const char* name = "registry";
 
+  /// What routing needs about one tenant; its config and sessions live in
+  /// its actor while active, in the store otherwise.
   struct entry {
-    tenant_config config;
-    /// Null once the tenant kept failing and is no longer restarted.
+    std::string id;
+    tenant_status status = tenant_status::active;
+    /// Null while passivated (or given up on).
     tenant_actor actor;
+    /// A passivated actor still storing its last state; the next actor
+    /// waits for it before loading.
+    tenant_actor retiring;
+    caf::actor_clock::time_point last_request{};
     caf::actor_clock::time_point started{};
-    /// Consecutive failures within `quick_failure` of a (re)start.
+    /// Consecutive failures within `quick_failure` of an activation.
     uint32_t quick_failures = 0;
   };
 
-  /// A tenant that fails this soon after starting, `max_quick_failures`
-  /// times in a row, is given up on instead of restarted in a busy loop.
+  /// A tenant actor that fails this soon after activating,
+  /// `max_quick_failures` times in a row, is given up on instead of being
+  /// reactivated in a busy loop.
   static constexpr std::chrono::seconds quick_failure{1};
   static constexpr uint32_t max_quick_failures = 5;
 
-  /// Tenants in the order they were added; an index never changes.
+  /// Bounds on how often idle tenant actors are looked for.
+  static constexpr std::chrono::milliseconds min_sweep_interval{100};
+  static constexpr std::chrono::seconds max_sweep_interval{60};
+
+  store_actor store;
+  lifecycle_settings settings;
+  /// Tenants in creation order; an index never changes.
   std::vector<entry> tenants;
   std::unordered_map<std::string, uint32_t> by_id;
+  /// Active and retiring actors.
   std::unordered_map<caf::actor_addr, uint32_t> by_actor;
-  /// Which tenant issued each session id: routing data only, so a session
-  /// shown to the wrong tenant is refused (403) without asking any tenant.
-  /// The session itself lives in its tenant actor.
-  session_table<uint32_t, 256> directory;
+  /// Ids being stored by a create, not yet routable.
+  std::unordered_set<std::string> creating;
 
   /// Stops the tenant actors with the registry.
   ~registry_state();
 };
 
-/// Routes requests to tenant actors, spawns them (at start and at runtime)
-/// and restarts any that fails, from its config.
+/// Routes requests to tenant actors, activates them on demand, passivates
+/// idle ones and applies admin changes once the store has them.
 /// @param self The actor handle.
-/// @param configs The initial tenants, in file order, already validated and
-///        free of duplicate ids.
+/// @param store The store every change goes through.
+/// @param settings Session TTL and idle time.
+/// @param tenants The stored tenants, in creation order (all passivated).
 registry_actor::behavior_type
 registry(registry_actor::stateful_pointer<registry_state> self,
-         std::vector<tenant_config> configs);
+         store_actor store, lifecycle_settings settings,
+         std::vector<tenant_summary> tenants);
 
 } // namespace tenantd

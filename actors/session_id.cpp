@@ -1,5 +1,6 @@
 #include "actors/session_id.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <stdexcept>
@@ -52,11 +53,21 @@ int hex_value(char c) {
 
 } // namespace
 
-session_id session_id::generate() {
+void secure_random(void* out, std::size_t n) {
   thread_local random_pool pool;
+  auto* bytes = static_cast<uint8_t*>(out);
+  while (n > 0) {
+    auto chunk = std::min<std::size_t>(n, 256);
+    pool.fill(bytes, chunk);
+    bytes += chunk;
+    n -= chunk;
+  }
+}
+
+session_id session_id::generate() {
   session_id id;
-  pool.fill(&id.hi, sizeof(id.hi));
-  pool.fill(&id.lo, sizeof(id.lo));
+  secure_random(&id.hi, sizeof(id.hi));
+  secure_random(&id.lo, sizeof(id.lo));
   // RFC 9562 version 4: version nibble 0100, variant bits 10.
   id.hi = (id.hi & ~0xF000ull) | 0x4000ull;
   id.lo = (id.lo & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;

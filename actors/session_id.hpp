@@ -14,6 +14,10 @@
 
 namespace tenantd {
 
+/// Fills `out` with `n` bytes from the kernel's CSPRNG (getrandom(2),
+/// buffered per thread). Throws if the kernel fails us.
+void secure_random(void* out, std::size_t n);
+
 struct session_id {
   uint64_t hi = 0;
   uint64_t lo = 0;

@@ -32,6 +32,19 @@ public:
     return it == m.end() ? nullptr : &it->second;
   }
 
+  /// Removes the entry under `id`, if any.
+  void erase(const session_id& id) {
+    size_ -= shard(id).erase(id);
+  }
+
+  /// Calls `f(id, value)` for every entry.
+  template <class F>
+  void for_each(F f) {
+    for (auto& m : shards_)
+      for (auto& [id, value] : m)
+        f(id, value);
+  }
+
   /// Removes every entry for which `pred(id, value)` is true.
   template <class Predicate>
   void erase_if(Predicate pred) {

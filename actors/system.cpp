@@ -4,6 +4,7 @@
 
 #include "actors/errors.hpp"
 #include "actors/registry.hpp"
+#include "actors/store.hpp"
 
 namespace tenantd {
 
@@ -28,9 +29,18 @@ void configure_actor_system(caf::actor_system_config& cfg,
   cfg.set("work-stealing.aggressive-poll-attempts", std::size_t{1000});
 }
 
-registry_actor spawn_registry(caf::actor_system& sys,
-                              std::vector<tenant_config> configs) {
-  return sys.spawn(registry, std::move(configs));
+store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
+                        lifecycle_settings settings, bool detached) {
+  // Every call of the store may block on disk: never on a scheduler worker.
+  if (detached)
+    return sys.spawn<caf::detached>(store, std::move(db), settings);
+  return sys.spawn(store, std::move(db), settings);
+}
+
+registry_actor spawn_registry(caf::actor_system& sys, store_actor store,
+                              lifecycle_settings settings,
+                              std::vector<tenant_summary> tenants) {
+  return sys.spawn(registry, std::move(store), settings, std::move(tenants));
 }
 
 } // namespace tenantd

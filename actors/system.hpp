@@ -3,11 +3,13 @@
 // Spawn wiring for the actor layer, kept apart from the behaviours.
 
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include <caf/fwd.hpp>
 
 #include "actors/actors.hpp"
+#include "actors/settings.hpp"
 
 namespace tenantd {
 
@@ -20,8 +22,16 @@ void register_actor_types(caf::actor_system_config& cfg);
 void configure_actor_system(caf::actor_system_config& cfg,
                             std::size_t threads);
 
-/// Spawns the registry with one tenant actor per config.
-registry_actor spawn_registry(caf::actor_system& sys,
-                              std::vector<tenant_config> configs);
+class database;
+
+/// Spawns the store on `db`; `detached` gives it its own thread (always,
+/// but under the deterministic test scheduler).
+store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
+                        lifecycle_settings settings, bool detached = true);
+
+/// Spawns the registry over the stored `tenants` (all start passivated).
+registry_actor spawn_registry(caf::actor_system& sys, store_actor store,
+                              lifecycle_settings settings,
+                              std::vector<tenant_summary> tenants);
 
 } // namespace tenantd

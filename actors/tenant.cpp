@@ -1,11 +1,134 @@
 #include "actors/tenant.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 
+#include "actors/clock.hpp"
 #include "actors/errors.hpp"
 #include "actors/text.hpp"
 
 namespace tenantd {
+
+namespace {
+
+using tenant_pointer = tenant_actor::stateful_pointer<tenant_state>;
+
+stored_session to_stored(const tenant_state& st, const session_id& id,
+                         const session_record& s) {
+  auto last_used = to_unix_millis(s.last_used);
+  return {id, to_unix_millis(s.created), last_used,
+          last_used + to_millis(st.session_ttl())};
+}
+
+// Sends the sessions used since the last touch, and the counters, to the
+// store (not acknowledged: a crash loses at most one interval of uses).
+void send_touches(tenant_pointer self) {
+  auto& st = self->state;
+  if (st.touched.empty() && !st.counters_changed)
+    return;
+  std::vector<stored_session> used;
+  used.reserve(st.touched.size());
+  for (auto& id : st.touched)
+    if (auto* s = st.sessions.find(id)) {
+      s->touched = false;
+      used.push_back(to_stored(st, id, *s));
+    }
+  st.touched.clear();
+  st.counters_changed = false;
+  self->send(st.store, atom::touch_v, st.config.id, std::move(used), st.chats,
+             st.rate_limited);
+}
+
+void schedule_touch(tenant_pointer self) {
+  auto& st = self->state;
+  if (st.touch_scheduled)
+    return;
+  st.touch_scheduled = true;
+  self->delayed_send(self, st.settings.touch_interval, atom::touch_v);
+}
+
+void schedule_sweep(tenant_pointer self) {
+  auto& st = self->state;
+  if (st.sweep_scheduled)
+    return;
+  st.sweep_scheduled = true;
+  auto interval = std::clamp<caf::timespan>(st.session_ttl() / 4,
+                                            tenant_state::min_sweep_interval,
+                                            tenant_state::max_sweep_interval);
+  self->delayed_send(self, interval, atom::sweep_v);
+}
+
+// Drops expired sessions from memory and from the store.
+void sweep(tenant_pointer self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  std::vector<session_id> gone;
+  st.sessions.erase_if([&](const session_id& id, const session_record& s) {
+    if (!st.expired(s, now))
+      return false;
+    gone.push_back(id);
+    return true;
+  });
+  if (!gone.empty())
+    self->send(st.store, atom::expire_v, std::move(gone));
+}
+
+void touch(tenant_pointer self, const session_id& id, session_record& s,
+           caf::actor_clock::time_point now) {
+  s.last_used = now;
+  if (!s.touched) {
+    s.touched = true;
+    self->state.touched.push_back(id);
+  }
+  schedule_touch(self);
+}
+
+void activate(tenant_pointer self, tenant_snapshot& snap) {
+  auto& st = self->state;
+  if (!st.configure(std::move(snap.config))) {
+    self->quit(caf::make_error(caf::sec::runtime_error,
+                               "stored reply template does not compile"));
+    return;
+  }
+  st.chats = snap.chats;
+  st.rate_limited = snap.rate_limited;
+  for (auto& s : snap.sessions)
+    st.sessions.emplace(s.id, session_record{from_unix_millis(s.created_at),
+                                             from_unix_millis(s.last_used)});
+  if (st.sessions.size() > 0)
+    schedule_sweep(self);
+}
+
+// Answers a chat for a session this tenant does not hold: the store knows
+// whether another tenant holds it (403) or nobody does (404).
+caf::result<chat_result> not_ours(tenant_pointer self, const session_id& id) {
+  auto rp = self->make_response_promise<chat_result>();
+  self->request(self->state.store, caf::infinite, atom::owner_v, id)
+    .then(
+      [self, rp](const std::string& owner) mutable {
+        bool foreign = !owner.empty() && owner != self->state.config.id;
+        rp.deliver(make_error(foreign ? errc::foreign_session
+                                      : errc::unknown_session));
+      },
+      [rp](caf::error&) mutable {
+        rp.deliver(make_error(errc::storage_failed));
+      });
+  return rp;
+}
+
+} // namespace
+
+caf::timespan tenant_state::session_ttl() const {
+  if (config.limits.session_ttl != 0)
+    return std::chrono::seconds{config.limits.session_ttl};
+  return settings.session_ttl;
+}
+
+bool tenant_state::expired(const session_record& s,
+                           caf::actor_clock::time_point now) const {
+  return now - s.last_used >= session_ttl();
+}
 
 bool tenant_state::admit(caf::actor_clock::time_point now, rate_window& out) {
   auto limit = config.limits.chat_per_10s;
@@ -31,41 +154,130 @@ bool tenant_state::admit(caf::actor_clock::time_point now, rate_window& out) {
   return admitted;
 }
 
+bool tenant_state::configure(tenant_config cfg) {
+  auto compiled = reply_template::compile(cfg.reply);
+  if (!std::holds_alternative<reply_template>(compiled))
+    return false;
+  reply = std::move(std::get<reply_template>(compiled));
+  config = std::move(cfg);
+  return true;
+}
+
 tenant_actor::behavior_type
-tenant(tenant_actor::stateful_pointer<tenant_state> self, tenant_config config) {
-  auto compiled = reply_template::compile(config.reply);
-  if (auto* problem = std::get_if<std::string>(&compiled)) {
-    self->quit(caf::make_error(caf::sec::runtime_error,
-                               "invalid reply template: " + *problem));
-    return tenant_actor::behavior_type::make_empty_behavior();
-  }
-  self->state.reply = std::move(std::get<reply_template>(compiled));
-  self->state.config = std::move(config);
+tenant(tenant_pointer self, store_actor store, std::string id,
+       lifecycle_settings settings, tenant_actor predecessor) {
+  self->state.store = store;
+  self->state.settings = settings;
+  self->state.config.id = id;
+  // `await` holds back every other message until the answer is in: no
+  // request is served before the tenant's state is loaded, and none is
+  // loaded before the predecessor has stored everything.
+  auto load = [self, store, id] {
+    self->request(store, caf::infinite, atom::load_v, id)
+      .await([self](tenant_snapshot& snap) { activate(self, snap); },
+             [self](caf::error& err) { self->quit(std::move(err)); });
+  };
+  if (predecessor)
+    self->request(predecessor, caf::infinite, atom::passivate_v)
+      .await([load](caf::ok_atom) { load(); },
+             // Gone already: it stored everything before it stopped.
+             [load](caf::error&) { load(); });
+  else
+    load();
   return {
-    [self](atom::open, session_id id) -> session_grant {
-      auto now = self->clock().now();
+    [self](atom::open, session_id id) -> caf::result<session_grant> {
       auto& st = self->state;
+      auto now = self->clock().now();
       st.sessions.emplace(id, session_record{now, now});
-      return {id.to_string(), st.config.id, st.config.name, st.config.welcome};
+      schedule_sweep(self);
+      auto rp = self->make_response_promise<session_grant>();
+      self
+        ->request(st.store, caf::infinite, atom::open_v, st.config.id,
+                  to_stored(st, id, *st.sessions.find(id)))
+        .then(
+          [self, rp, id](caf::ok_atom) mutable {
+            auto& cfg = self->state.config;
+            rp.deliver(
+              session_grant{id.to_string(), cfg.id, cfg.name, cfg.welcome});
+          },
+          [self, rp, id](caf::error& err) mutable {
+            self->state.sessions.erase(id);
+            rp.deliver(is(err, errc::unknown_tenant)
+                         ? std::move(err)
+                         : make_error(errc::storage_failed));
+          });
+      return rp;
     },
     [self](atom::chat, session_id id,
            std::string& message) -> caf::result<chat_result> {
       auto& st = self->state;
-      auto* session = st.sessions.find(id);
-      if (session == nullptr)
-        return make_error(errc::unknown_session);
       auto now = self->clock().now();
-      session->last_used = now;
+      auto* session = st.sessions.find(id);
+      if (session != nullptr && st.expired(*session, now)) {
+        st.sessions.erase(id);
+        self->send(st.store, atom::expire_v, std::vector<session_id>{id});
+        return make_error(errc::unknown_session);
+      }
+      if (session == nullptr)
+        return not_ours(self, id);
+      touch(self, id, *session, now);
+      st.counters_changed = true;
       chat_result result;
       if (!st.admit(now, result.window)) {
+        ++st.rate_limited;
         result.limited = true;
         return result;
       }
+      ++st.chats;
       result.reply = st.reply.render(st.config, text::strip(message));
       result.model = st.config.model;
       return result;
     },
     [self](atom::tenant) { return self->state.config; },
+    [self](atom::configure, tenant_config& cfg) -> caf::result<caf::ok_atom> {
+      if (!self->state.configure(std::move(cfg)))
+        return caf::make_error(caf::sec::runtime_error,
+                               "reply template does not compile");
+      return caf::ok_atom::value;
+    },
+    [self](atom::stats) {
+      sweep(self);
+      auto& st = self->state;
+      return tenant_stats{true, st.sessions.size(), st.chats, st.rate_limited};
+    },
+    [self](atom::passivate) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      st.passivating.push_back(rp);
+      if (st.passivating.size() > 1)
+        return rp; // already on its way out
+      send_touches(self);
+      // The store answers in order: once this barrier is through, every
+      // write sent before it (sessions, uses) is committed.
+      self->request(st.store, caf::infinite, caf::flush_atom_v)
+        .then(
+          [self](caf::ok_atom) {
+            for (auto& p : self->state.passivating)
+              p.deliver(caf::ok_atom::value);
+            self->quit();
+          },
+          [self](caf::error& err) {
+            for (auto& p : self->state.passivating)
+              p.deliver(err);
+            self->quit(std::move(err));
+          });
+      return rp;
+    },
+    [self](atom::touch) {
+      self->state.touch_scheduled = false;
+      send_touches(self);
+    },
+    [self](atom::sweep) {
+      self->state.sweep_scheduled = false;
+      sweep(self);
+      if (self->state.sessions.size() > 0)
+        schedule_sweep(self);
+    },
   };
 }
 

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <chrono>
+#include <vector>
 
 #include "actors/actors.hpp"
 #include "actors/reply_template.hpp"
 #include "actors/session_table.hpp"
+#include "actors/settings.hpp"
 
 namespace tenantd {
 
@@ -12,6 +14,8 @@ namespace tenantd {
 struct session_record {
   caf::actor_clock::time_point created;
   caf::actor_clock::time_point last_used;
+  /// Used since its last use was sent to the store.
+  bool touched = false;
 };
 
 /// A fixed 10-second window counting admitted chats.
@@ -23,22 +27,47 @@ struct chat_window {
 struct tenant_state {
   static constexpr const char* name = "tenant";
   static constexpr std::chrono::seconds window_length{10};
+  /// Bounds on how often expired sessions are looked for.
+  static constexpr std::chrono::milliseconds min_sweep_interval{100};
+  static constexpr std::chrono::seconds max_sweep_interval{60};
 
+  store_actor store;
+  lifecycle_settings settings;
   tenant_config config;
   reply_template reply;
   session_table<session_record, 16> sessions;
   chat_window window;
+  uint64_t chats = 0;
+  uint64_t rate_limited = 0;
+  /// Sessions used (and counters changed) since the last touch to the store.
+  std::vector<session_id> touched;
+  bool counters_changed = false;
+  bool touch_scheduled = false;
+  bool sweep_scheduled = false;
+  /// Askers of passivate, answered once the last state is stored.
+  std::vector<caf::typed_response_promise<caf::ok_atom>> passivating;
+
+  /// The session TTL in force: the tenant's own or the service's.
+  caf::timespan session_ttl() const;
+
+  /// Whether `s` has gone unused for the TTL at `now`.
+  bool expired(const session_record& s, caf::actor_clock::time_point now) const;
 
   /// Counts a chat at `now` against the window; fills `out` and returns
   /// whether the chat is admitted.
   bool admit(caf::actor_clock::time_point now, rate_window& out);
+
+  /// Takes `cfg` as the config; false if its reply template does not
+  /// compile (the store never holds such a config).
+  bool configure(tenant_config cfg);
 };
 
-/// Serves one tenant.
-/// @param self The actor handle.
-/// @param config The tenant's config; its reply template must compile (see
-///        parse_tenant_config), else the actor quits with a runtime error.
+/// Serves one tenant: waits for `predecessor` (the tenant's previous actor,
+/// still storing its last state after passivation; may be null) to finish,
+/// then loads tenant `id` from the store and serves. Requests arriving
+/// meanwhile wait in the mailbox. Quits with the error if loading fails.
 tenant_actor::behavior_type
-tenant(tenant_actor::stateful_pointer<tenant_state> self, tenant_config config);
+tenant(tenant_actor::stateful_pointer<tenant_state> self, store_actor store,
+       std::string id, lifecycle_settings settings, tenant_actor predecessor);
 
 } // namespace tenantd

@@ -22,6 +22,7 @@ constexpr std::size_t max_welcome = 1000;
 constexpr std::size_t max_model = 100;
 constexpr std::size_t max_reply = 4000;
 constexpr int64_t max_chat_per_10s = 1'000'000'000;
+constexpr int64_t max_session_ttl = 10 * 365 * 86400; // ten years
 
 // Stores the string field `key` into `out`; returns whether it did.
 bool read_string(const json::object& obj, const char* key, std::size_t max_len,
@@ -47,6 +48,24 @@ bool read_string(const json::object& obj, const char* key, std::size_t max_len,
   return true;
 }
 
+// Reads limit `key` as an integer in [1, max] into `out`.
+void read_limit(std::string_view key, const json::value& val, int64_t max,
+                uint32_t& out, std::vector<config_error>& errors) {
+  auto field = "limits." + std::string{key};
+  if (!val.is_int64() && !val.is_uint64()) {
+    errors.push_back({field, "must be an integer"});
+    return;
+  }
+  auto n = val.is_int64() ? val.get_int64()
+                          : static_cast<int64_t>(std::min<uint64_t>(
+                              val.get_uint64(), INT64_MAX));
+  if (n < 1 || n > max) {
+    errors.push_back({field, "must be between 1 and " + std::to_string(max)});
+    return;
+  }
+  out = static_cast<uint32_t>(n);
+}
+
 void read_limits(const json::value& v, tenant_limits& out,
                  std::vector<config_error>& errors) {
   if (!v.is_object()) {
@@ -54,24 +73,12 @@ void read_limits(const json::value& v, tenant_limits& out,
     return;
   }
   for (auto& [key, val] : v.get_object()) {
-    if (key != "chat_per_10s") {
+    if (key == "chat_per_10s")
+      read_limit(key, val, max_chat_per_10s, out.chat_per_10s, errors);
+    else if (key == "session_ttl")
+      read_limit(key, val, max_session_ttl, out.session_ttl, errors);
+    else
       errors.push_back({"limits." + std::string{key}, "is not a known limit"});
-      continue;
-    }
-    if (!val.is_int64() && !val.is_uint64()) {
-      errors.push_back({"limits.chat_per_10s", "must be an integer"});
-      continue;
-    }
-    auto n = val.is_int64() ? val.get_int64()
-                            : static_cast<int64_t>(std::min<uint64_t>(
-                                val.get_uint64(), INT64_MAX));
-    if (n < 1 || n > max_chat_per_10s) {
-      errors.push_back({"limits.chat_per_10s",
-                        "must be between 1 and "
-                          + std::to_string(max_chat_per_10s)});
-      continue;
-    }
-    out.chat_per_10s = static_cast<uint32_t>(n);
   }
 }
 
@@ -119,6 +126,39 @@ parse_tenant_config(const json::value& v) {
   if (!errors.empty())
     return errors;
   return cfg;
+}
+
+json::object to_json(const tenant_config& config) {
+  json::object obj;
+  obj["id"] = config.id;
+  obj["name"] = config.name;
+  obj["welcome"] = config.welcome;
+  obj["model"] = config.model;
+  json::object limits;
+  if (config.limits.chat_per_10s != 0)
+    limits["chat_per_10s"] = config.limits.chat_per_10s;
+  if (config.limits.session_ttl != 0)
+    limits["session_ttl"] = config.limits.session_ttl;
+  if (!limits.empty())
+    obj["limits"] = std::move(limits);
+  obj["reply"] = config.reply;
+  return obj;
+}
+
+void apply_merge_patch(json::value& target, const json::value& patch) {
+  if (!patch.is_object()) {
+    target = patch;
+    return;
+  }
+  if (!target.is_object())
+    target = json::object{};
+  auto& obj = target.get_object();
+  for (auto& [key, val] : patch.get_object()) {
+    if (val.is_null())
+      obj.erase(key);
+    else
+      apply_merge_patch(obj[key], val);
+  }
 }
 
 std::vector<tenant_config> load_tenants_file(const std::string& path) {

@@ -17,6 +17,9 @@ namespace tenantd {
 struct tenant_limits {
   /// Chats admitted per 10-second window for the whole tenant; 0 = no limit.
   uint32_t chat_per_10s = 0;
+  /// Seconds a session may go unused before it expires; 0 = the service's
+  /// SESSION_TTL.
+  uint32_t session_ttl = 0;
 };
 
 struct tenant_config {
@@ -33,7 +36,8 @@ struct tenant_config {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tenant_limits& x) {
-  return f(caf::meta::type_name("tenant_limits"), x.chat_per_10s);
+  return f(caf::meta::type_name("tenant_limits"), x.chat_per_10s,
+           x.session_ttl);
 }
 
 template <class Inspector>
@@ -49,10 +53,26 @@ struct config_error {
   std::string problem;
 };
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, config_error& x) {
+  return f(caf::meta::type_name("config_error"), x.field, x.problem);
+}
+
 /// Validates and converts one tenant config object. Unknown fields are
 /// refused so that a typo never silently falls back to a default.
 std::variant<tenant_config, std::vector<config_error>>
 parse_tenant_config(const boost::json::value& v);
+
+/// The config as a JSON object, in the field order of a tenants.jsonl line;
+/// parse_tenant_config(to_json(c)) gives back c. Defaults are written out
+/// (model, reply); zero limits are left out.
+boost::json::object to_json(const tenant_config& config);
+
+/// Applies an RFC 7396 JSON merge patch to `target`: members of an object
+/// patch replace or (when null) remove the target's members, recursively;
+/// any other patch replaces the target whole.
+void apply_merge_patch(boost::json::value& target,
+                       const boost::json::value& patch);
 
 /// Reads a tenants file (JSON Lines, blank lines allowed). Throws
 /// std::runtime_error naming the file, the line and the problem for any bad

@@ -82,6 +82,43 @@ const std::vector<setting>& settings() {
        c.io_timeout = std::chrono::seconds{s};
        return true;
      }},
+    {"--data-dir", "DATA_DIR",
+     "directory of the database, created if missing (default ./data)",
+     [](app_config& c, std::string_view v) {
+       c.data_dir = std::string{v};
+       return !v.empty();
+     }},
+    {"", "ADMIN_TOKEN",
+     "bearer token of the admin API, 16-256 visible ASCII characters "
+     "(default: generated into DATA_DIR/admin-token)",
+     [](app_config& c, std::string_view v) {
+       if (v.size() < 16 || v.size() > 256)
+         return false;
+       for (char ch : v)
+         if (ch <= 0x20 || ch >= 0x7f)
+           return false;
+       c.admin_token = std::string{v};
+       return true;
+     }},
+    {"--session-ttl", "SESSION_TTL",
+     "seconds a session may go unused before it expires (default 86400)",
+     [](app_config& c, std::string_view v) {
+       int64_t s = 0;
+       if (!parse_number<int64_t>(v, s, 1, 10 * 365 * 86400))
+         return false;
+       c.session_ttl = std::chrono::seconds{s};
+       return true;
+     }},
+    {"--tenant-idle", "TENANT_IDLE",
+     "seconds without traffic before a tenant actor is passivated "
+     "(default 900)",
+     [](app_config& c, std::string_view v) {
+       int64_t s = 0;
+       if (!parse_number<int64_t>(v, s, 1, 10 * 365 * 86400))
+         return false;
+       c.tenant_idle = std::chrono::seconds{s};
+       return true;
+     }},
     {"--body-limit", "BODY_LIMIT",
      "largest request body in bytes, 413 beyond (default 65536)",
      [](app_config& c, std::string_view v) {
@@ -96,7 +133,9 @@ std::string help_text() {
                      "Multi-tenant chat service. Each setting may be given as "
                      "an environment\nvariable or as a flag (the flag wins).\n\n";
   for (auto& s : settings()) {
-    std::string left = "  " + std::string{s.flag} + " / " + s.env;
+    std::string left = s.flag.empty() ? "  " + std::string{s.env}
+                                      : "  " + std::string{s.flag} + " / "
+                                          + s.env;
     left.resize(std::max<std::size_t>(left.size() + 2, 36), ' ');
     text += left + std::string{s.help} + "\n";
   }
@@ -111,8 +150,10 @@ config_result parse_config(int argc, const char* const* argv,
   app_config cfg;
   for (auto& s : settings())
     if (auto v = getenv(s.env); v != nullptr && !s.store(cfg, v))
-      return config_error_message{"invalid value for " + std::string{s.env}
-                                  + ": '" + v + "'"};
+      // Never echo a secret, even a malformed one.
+      return config_error_message{
+        "invalid value for " + std::string{s.env}
+        + (s.flag.empty() ? " (see --help)" : ": '" + std::string{v} + "'")};
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h")
@@ -121,7 +162,7 @@ config_result parse_config(int argc, const char* const* argv,
     auto name = arg.substr(0, eq);
     const setting* match = nullptr;
     for (auto& s : settings())
-      if (s.flag == name)
+      if (!s.flag.empty() && s.flag == name)
         match = &s;
     if (match == nullptr)
       return config_error_message{"unknown flag '" + std::string{name}

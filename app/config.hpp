@@ -33,6 +33,15 @@ struct app_config {
   /// Longest a connection may wait on one read or write, idle keep-alive
   /// included, before it is closed (slow or silent clients).
   std::chrono::seconds io_timeout{30};
+  /// Directory of the database (and the generated admin token).
+  std::string data_dir = "./data";
+  /// The admin API's bearer token; empty = read or generate one in
+  /// data_dir. Only from the environment: flags show in `ps`.
+  std::string admin_token;
+  /// A session unused this long expires, unless its tenant sets its own.
+  std::chrono::seconds session_ttl{86400};
+  /// A tenant actor without traffic this long is passivated.
+  std::chrono::seconds tenant_idle{900};
 };
 
 /// The outcome of reading the configuration: a config, a request for help

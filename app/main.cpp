@@ -1,6 +1,7 @@
-// tenantd: the multi-tenant chat service. Reads its configuration, loads the
-// tenants file, serves HTTP until SIGINT/SIGTERM, then exits 0 after
-// finishing the requests in flight.
+// tenantd: the multi-tenant chat service. Reads its configuration, opens
+// its data directory (adding tenants from the tenants file it lacks), serves
+// HTTP until SIGINT/SIGTERM, then exits 0 after finishing the requests in
+// flight.
 
 #include <cstdio>
 #include <cstdlib>
@@ -39,14 +40,18 @@ int main(int argc, char** argv) {
   }
   auto& config = std::get<app_config>(parsed);
   try {
-    auto tenants = load_tenants_file(config.tenants_file);
-    auto count = tenants.size();
-    service svc{config, std::move(tenants)};
+    service svc{config, load_tenants_file(config.tenants_file)};
+    auto& token = svc.token();
+    log::info("service", token.generated
+                           ? "admin token generated into " + token.origin
+                               + " (owner-only; read it there)"
+                           : "admin token from " + token.origin);
     log::info("service", "listening on http://" + config.host + ":"
-                           + std::to_string(svc.port()) + " with "
-                           + std::to_string(count) + " tenants from "
-                           + config.tenants_file + " (allocator: mimalloc "
-                           + allocator_version() + ")");
+                           + std::to_string(svc.port())
+                           + " (tenants file " + config.tenants_file
+                           + ", data in " + config.data_dir
+                           + ", allocator: mimalloc " + allocator_version()
+                           + ")");
     svc.run(true);
     log::info("service", "stopped");
   } catch (const std::exception& e) {

@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <caf/all.hpp>
 
+#include "actors/database.hpp"
 #include "actors/system.hpp"
 #include "http/bridge.hpp"
 #include "http/router.hpp"
@@ -63,12 +64,33 @@ struct io_pool {
   std::size_t next_index = 0; // used on the listener's executor only
 };
 
+lifecycle_settings lifecycle(const app_config& config) {
+  lifecycle_settings s;
+  s.session_ttl = config.session_ttl;
+  s.tenant_idle = config.tenant_idle;
+  return s;
+}
+
+// Opens the store's database and adds the bootstrap tenants it lacks.
+std::shared_ptr<database> open_database(const app_config& config,
+                                        const std::vector<tenant_config>& boot) {
+  auto db = std::make_shared<database>(database::open(config.data_dir));
+  auto added = bootstrap_tenants(*db, boot, unix_millis());
+  log::info("store", "opened " + db->path() + "; " + std::to_string(added)
+                       + " of " + std::to_string(boot.size())
+                       + " tenants from the tenants file were new");
+  return db;
+}
+
 struct service::impl {
-  impl(const app_config& config, std::vector<tenant_config> tenants)
-    : system(prepare(actor_config, config)),
-      registry(spawn_registry(system, std::move(tenants))),
+  impl(const app_config& config, std::vector<tenant_config> bootstrap)
+    : db(open_database(config, bootstrap)),
+      token(resolve_admin_token(config.admin_token, config.data_dir)),
+      system(prepare(actor_config, config)),
+      store(spawn_store(system, db, lifecycle(config))),
+      registry(spawn_registry(system, store, lifecycle(config), db->tenants())),
       asks(system, registry, config.ask_timeout, 2 * config.actor_threads),
-      routes(asks),
+      routes(asks, token.value),
       io(config.io_threads),
       server(io.first(),
              server_options(config),
@@ -86,6 +108,7 @@ struct service::impl {
     // server and the io_contexts are destroyed.
     asks.stop();
     caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
     system.await_all_actors_done();
   }
 
@@ -113,8 +136,13 @@ struct service::impl {
     });
   }
 
+  /// Opened before the actor system: a bad data directory stops start-up
+  /// before anything listens.
+  std::shared_ptr<database> db;
+  admin_token token;
   caf::actor_system_config actor_config;
   caf::actor_system system;
+  store_actor store;
   registry_actor registry;
   http::bridge asks;
   http::router routes;
@@ -128,8 +156,12 @@ struct service::impl {
   std::atomic<bool> stopping{false};
 };
 
-service::service(const app_config& config, std::vector<tenant_config> tenants)
-  : impl_(std::make_unique<impl>(config, std::move(tenants))) {
+service::service(const app_config& config, std::vector<tenant_config> bootstrap)
+  : impl_(std::make_unique<impl>(config, std::move(bootstrap))) {
+}
+
+const admin_token& service::token() const {
+  return impl_->token;
 }
 
 service::~service() = default;

@@ -7,19 +7,25 @@
 #include <vector>
 
 #include "actors/actors.hpp"
+#include "app/admin_token.hpp"
 #include "app/config.hpp"
 
 namespace tenantd {
 
 class service {
 public:
-  /// Starts the actor system and the registry with `tenants`, and binds the
-  /// HTTP port (throws if it cannot). Serving starts with run().
-  service(const app_config& config, std::vector<tenant_config> tenants);
+  /// Opens the database in config.data_dir (throws database_error if it
+  /// cannot), adds the `bootstrap` tenants it does not have yet, resolves
+  /// the admin token, starts the actor system, store and registry, and
+  /// binds the HTTP port (throws if it cannot). Serving starts with run().
+  service(const app_config& config, std::vector<tenant_config> bootstrap);
   ~service();
 
   service(const service&) = delete;
   service& operator=(const service&) = delete;
+
+  /// The admin token in force and where it lives.
+  const admin_token& token() const;
 
   /// The port actually bound (useful with port 0).
   uint16_t port() const;

@@ -9,6 +9,7 @@ packages=(
   libcaf-dev
   libboost1.81-dev libboost-json1.81-dev
   libicu-dev
+  libsqlite3-dev sqlite3
   libmimalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl jq wrk docker-compose

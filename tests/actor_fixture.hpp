@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +21,8 @@
 #include <gtest/gtest.h>
 
 #include "actors/actors.hpp"
+#include "actors/clock.hpp"
+#include "actors/database.hpp"
 #include "actors/errors.hpp"
 #include "actors/system.hpp"
 #include "tests/test_tenants.hpp"
@@ -59,6 +63,13 @@ protected:
       self->send_exit(registry, caf::exit_reason::user_shutdown);
     registry = nullptr;
     run();
+    if (store)
+      self->send_exit(store, caf::exit_reason::user_shutdown);
+    store = nullptr;
+    run();
+    db.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(data_dir, ec);
   }
 
   static caf::actor_system_config& init(caf::actor_system_config& cfg) {
@@ -84,10 +95,35 @@ protected:
                     << " events (livelock?)";
   }
 
-  /// Spawns the registry under test and lets it (and its tenants) start.
+  /// Opens a fresh database in a temporary directory, stores `configs` in
+  /// it, and spawns the store (on the test scheduler, not detached) and the
+  /// registry under test with `settings`.
   void start_registry(std::vector<tenant_config> configs) {
-    registry = spawn_registry(sys, std::move(configs));
+    data_dir = fresh_data_dir();
+    db = std::make_shared<database>(database::open(data_dir));
+    bootstrap_tenants(*db, configs, to_unix_millis(sched.clock().now()));
+    store = spawn_store(sys, db, settings, false);
+    registry = spawn_registry(sys, store, settings, db->tenants());
     run();
+  }
+
+  /// Stops the registry and the store (as a crash of the process would, but
+  /// after the store committed what it had), then starts both again on the
+  /// same database, as a restart of the service does.
+  void restart() {
+    self->send_exit(registry, caf::exit_reason::kill);
+    run();
+    self->send_exit(store, caf::exit_reason::user_shutdown);
+    run();
+    store = spawn_store(sys, db, settings, false);
+    registry = spawn_registry(sys, store, settings, db->tenants());
+    run();
+  }
+
+  static std::string fresh_data_dir() {
+    auto dir = std::filesystem::temp_directory_path()
+               / ("tenantd-actor-test-" + session_id::generate().to_string());
+    return dir.string();
   }
 
   /// Moves the virtual clock forward and runs whatever that made due.
@@ -127,12 +163,31 @@ protected:
                             message);
   }
 
-  caf::expected<caf::ok_atom> spawn(const tenant_config& config) {
-    return ask<caf::ok_atom>(registry, atom::spawn_v, config);
+  caf::expected<tenant_record> create(const tenant_config& config) {
+    return ask<tenant_record>(registry, atom::create_v, config);
   }
 
+  caf::expected<tenant_record> update(const std::string& id,
+                                      const std::string& patch) {
+    return ask<tenant_record>(registry, atom::update_v, id, patch);
+  }
+
+  caf::expected<tenant_record> set_status(const std::string& id,
+                                          tenant_status status) {
+    return ask<tenant_record>(registry, atom::status_v, id, status);
+  }
+
+  caf::expected<tenant_record> record_of(const std::string& id) {
+    return ask<tenant_record>(registry, atom::tenant_v, id);
+  }
+
+  caf::expected<tenant_page> page(uint64_t offset, uint64_t limit) {
+    return ask<tenant_page>(registry, atom::page_v, offset, limit);
+  }
+
+  /// The actor serving `tenant_id` (activated if passivated).
   caf::expected<tenant_actor> tenant_of(const std::string& tenant_id) {
-    return ask<tenant_actor>(registry, atom::tenant_v, tenant_id);
+    return ask<tenant_actor>(registry, atom::activate_v, tenant_id);
   }
 
   /// Opens a session and returns its id; fails the test if that fails.
@@ -164,6 +219,11 @@ protected:
   caf::actor_system sys;
   caf::scoped_actor self;
   caf::scheduler::test_coordinator& sched;
+  /// Set before start_registry to change TTL and idle time.
+  lifecycle_settings settings;
+  std::string data_dir;
+  std::shared_ptr<database> db;
+  store_actor store;
   registry_actor registry;
 };
 

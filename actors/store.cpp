@@ -1,0 +1,287 @@
+#include "actors/store.hpp"
+
+#include <algorithm>
+
+#include <boost/json/parse.hpp>
+#include <caf/all.hpp>
+
+#include "actors/clock.hpp"
+#include "actors/errors.hpp"
+#include "util/log.hpp"
+
+namespace tenantd {
+
+namespace json = boost::json;
+
+namespace {
+
+using store_pointer = store_actor::stateful_pointer<store_state>;
+
+int64_t now_millis(store_pointer self) {
+  return to_unix_millis(self->clock().now());
+}
+
+caf::timespan sweep_interval(const lifecycle_settings& settings) {
+  auto quarter = std::chrono::duration_cast<caf::timespan>(settings.session_ttl)
+                 / 4;
+  return std::clamp<caf::timespan>(quarter, std::chrono::seconds{1},
+                                   store_state::max_sweep_interval);
+}
+
+caf::error storage_failure(store_pointer self, const database_error& e) {
+  log::error("store", e.what());
+  auto err = make_error(errc::storage_failed);
+  self->state.fail(err);
+  return err;
+}
+
+// Opens the group's transaction unless one is open; its COMMIT is queued
+// behind every message already waiting, so they all join this group.
+void join_group(store_pointer self) {
+  if (self->state.db->in_transaction())
+    return;
+  self->state.db->begin();
+  self->send(self, atom::commit_v);
+}
+
+// Runs `body` (a write, or a refusal without writing) in the open group and
+// answers once the group is committed. A refusal answers at once.
+template <class T, class Body>
+caf::result<T> write_and_ack(store_pointer self, Body body) {
+  try {
+    join_group(self);
+    caf::expected<T> result = body(*self->state.db);
+    if (!result)
+      return std::move(result.error());
+    auto rp = self->make_response_promise<T>();
+    self->state.waiting.push_back(
+      [rp, value = std::move(*result)](const caf::error* err) mutable {
+        if (err != nullptr)
+          rp.deliver(*err);
+        else
+          rp.deliver(std::move(value));
+      });
+    return rp;
+  } catch (const database_error& e) {
+    return storage_failure(self, e);
+  }
+}
+
+// Runs `body` (a write nobody waits for) in the open group.
+template <class Body>
+void write(store_pointer self, Body body) {
+  try {
+    join_group(self);
+    body(*self->state.db);
+  } catch (const database_error& e) {
+    storage_failure(self, e);
+  }
+}
+
+// Runs `body` (a read) and answers at once.
+template <class T, class Body>
+caf::result<T> read(store_pointer self, Body body) {
+  try {
+    caf::expected<T> result = body(*self->state.db);
+    if (!result)
+      return std::move(result.error());
+    return std::move(*result);
+  } catch (const database_error& e) {
+    return storage_failure(self, e);
+  }
+}
+
+caf::expected<tenant_record> record_of(database& db, const std::string& id,
+                                       int64_t now) {
+  auto stored = db.tenant(id);
+  if (!stored)
+    return make_error(errc::unknown_tenant);
+  tenant_record rec;
+  rec.config = std::move(stored->config);
+  rec.status = stored->status;
+  rec.created_at = stored->created_at;
+  rec.updated_at = stored->updated_at;
+  rec.stats.sessions = db.session_count(id, now);
+  rec.stats.chats = stored->chats;
+  rec.stats.rate_limited = stored->rate_limited;
+  return rec;
+}
+
+// The patched config, or the problems that make it invalid.
+caf::expected<tenant_config> patched(const tenant_config& current,
+                                     const std::string& patch) {
+  json::error_code ec;
+  auto doc = json::parse(patch, ec);
+  if (ec)
+    return make_error(std::vector<config_error>{{"", "is not valid JSON"}});
+  json::value merged = to_json(current);
+  apply_merge_patch(merged, doc);
+  auto parsed = parse_tenant_config(merged);
+  if (auto* problems = std::get_if<std::vector<config_error>>(&parsed))
+    return make_error(std::move(*problems));
+  auto& cfg = std::get<tenant_config>(parsed);
+  if (cfg.id != current.id)
+    return make_error(std::vector<config_error>{{"id", "cannot be changed"}});
+  return std::move(cfg);
+}
+
+} // namespace
+
+void store_state::commit() {
+  if (!db->in_transaction())
+    return;
+  try {
+    db->commit();
+  } catch (const database_error& e) {
+    log::error("store", e.what());
+    fail(make_error(errc::storage_failed));
+    return;
+  }
+  auto done = std::move(waiting);
+  waiting.clear();
+  for (auto& ack : done)
+    ack(nullptr);
+}
+
+void store_state::fail(const caf::error& err) {
+  db->rollback();
+  auto done = std::move(waiting);
+  waiting.clear();
+  for (auto& ack : done)
+    ack(&err);
+}
+
+store_actor::behavior_type store(store_pointer self,
+                                 std::shared_ptr<database> db,
+                                 lifecycle_settings settings) {
+  self->state.db = std::move(db);
+  self->state.settings = settings;
+  // Whatever is still uncommitted when the actor stops (session uses,
+  // counters) is committed on the way out.
+  self->attach_functor([db = self->state.db] {
+    if (db->in_transaction()) {
+      try {
+        db->commit();
+      } catch (const database_error& e) {
+        log::error("store", e.what());
+      }
+    }
+  });
+  self->delayed_send(self, sweep_interval(settings), atom::sweep_v);
+  return {
+    [self](atom::create, tenant_config& cfg) -> caf::result<tenant_record> {
+      return write_and_ack<tenant_record>(
+        self, [&](database& db) -> caf::expected<tenant_record> {
+          auto now = now_millis(self);
+          if (!db.insert_tenant(cfg, now))
+            return make_error(errc::duplicate_tenant);
+          return record_of(db, cfg.id, now);
+        });
+    },
+    [self](atom::update, const std::string& id,
+           const std::string& patch) -> caf::result<tenant_record> {
+      return write_and_ack<tenant_record>(
+        self, [&](database& db) -> caf::expected<tenant_record> {
+          auto current = db.tenant(id);
+          if (!current)
+            return make_error(errc::unknown_tenant);
+          if (current->status == tenant_status::archived)
+            return make_error(errc::tenant_archived);
+          auto cfg = patched(current->config, patch);
+          if (!cfg)
+            return std::move(cfg.error());
+          auto now = now_millis(self);
+          db.update_tenant(*cfg, now, self->state.settings.session_ttl.count());
+          return record_of(db, id, now);
+        });
+    },
+    [self](atom::status, const std::string& id,
+           tenant_status to) -> caf::result<tenant_record> {
+      return write_and_ack<tenant_record>(
+        self, [&](database& db) -> caf::expected<tenant_record> {
+          auto current = db.tenant(id);
+          if (!current)
+            return make_error(errc::unknown_tenant);
+          auto now = now_millis(self);
+          if (current->status == tenant_status::archived
+              && to != tenant_status::archived)
+            return make_error(errc::tenant_archived);
+          if (current->status != to)
+            db.set_status(id, to, now);
+          return record_of(db, id, now);
+        });
+    },
+    [self](atom::tenant, const std::string& id) -> caf::result<tenant_record> {
+      return read<tenant_record>(self, [&](database& db) {
+        return record_of(db, id, now_millis(self));
+      });
+    },
+    [self](atom::load, const std::string& id) -> caf::result<tenant_snapshot> {
+      return read<tenant_snapshot>(
+        self, [&](database& db) -> caf::expected<tenant_snapshot> {
+          auto stored = db.tenant(id);
+          if (!stored || stored->status == tenant_status::archived)
+            return make_error(errc::unknown_tenant);
+          tenant_snapshot snap;
+          snap.config = std::move(stored->config);
+          snap.sessions = db.sessions(id, now_millis(self));
+          snap.chats = stored->chats;
+          snap.rate_limited = stored->rate_limited;
+          return snap;
+        });
+    },
+    [self](atom::open, const std::string& tenant_id,
+           const stored_session& session) -> caf::result<caf::ok_atom> {
+      return write_and_ack<caf::ok_atom>(
+        self, [&](database& db) -> caf::expected<caf::ok_atom> {
+          if (!db.insert_session(tenant_id, session))
+            return make_error(errc::unknown_tenant);
+          return caf::ok_atom::value;
+        });
+    },
+    [self](atom::owner, const session_id& id) -> caf::result<std::string> {
+      return read<std::string>(self, [&](database& db) {
+        return caf::expected<std::string>{
+          db.session_owner(id, now_millis(self))};
+      });
+    },
+    [self](atom::touch, const std::string& tenant_id,
+           const std::vector<stored_session>& sessions, uint64_t chats,
+           uint64_t rate_limited) {
+      write(self, [&](database& db) {
+        for (auto& s : sessions)
+          db.touch_session(s);
+        db.set_counters(tenant_id, chats, rate_limited);
+      });
+    },
+    [self](atom::expire, const std::vector<session_id>& ids) {
+      write(self, [&](database& db) {
+        for (auto& id : ids)
+          db.delete_session(id);
+      });
+    },
+    [self](caf::flush_atom) -> caf::result<caf::ok_atom> {
+      if (!self->state.db->in_transaction())
+        return caf::ok_atom::value;
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      self->state.waiting.push_back([rp](const caf::error* err) mutable {
+        if (err != nullptr)
+          rp.deliver(*err);
+        else
+          rp.deliver(caf::ok_atom::value);
+      });
+      return rp;
+    },
+    [self](atom::commit) { self->state.commit(); },
+    [self](atom::sweep) {
+      write(self, [&](database& db) {
+        db.purge_expired_sessions(now_millis(self)
+                                  - to_millis(store_state::purge_grace));
+      });
+      self->delayed_send(self, sweep_interval(self->state.settings),
+                         atom::sweep_v);
+    },
+  };
+}
+
+} // namespace tenantd

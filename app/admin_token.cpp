@@ -1,0 +1,92 @@
+#include "app/admin_token.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "actors/session_id.hpp"
+
+namespace tenantd {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw std::runtime_error(path + ": " + what + ": " + std::strerror(errno));
+}
+
+std::string fresh_token() {
+  unsigned char bytes[32];
+  secure_random(bytes, sizeof(bytes));
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string hex;
+  for (auto b : bytes) {
+    hex += digits[b >> 4];
+    hex += digits[b & 0xF];
+  }
+  return hex;
+}
+
+std::string read_token(const std::string& path, int fd) {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0)
+    fail(path, "cannot stat admin token file");
+  if ((st.st_mode & 077) != 0) {
+    errno = EPERM;
+    fail(path, "admin token file is readable by group or others (chmod 600 "
+               "it)");
+  }
+  std::string text(256 + 2, '\0');
+  auto n = ::read(fd, text.data(), text.size());
+  if (n < 0)
+    fail(path, "cannot read admin token file");
+  text.resize(static_cast<std::size_t>(n));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+    text.pop_back();
+  if (text.size() < 16 || text.size() > 256
+      || text.find_first_of(" \t\r\n") != std::string::npos) {
+    errno = EINVAL;
+    fail(path, "admin token file must hold one token of 16-256 visible "
+               "characters");
+  }
+  return text;
+}
+
+} // namespace
+
+admin_token resolve_admin_token(const std::string& from_env,
+                                const std::string& data_dir) {
+  if (!from_env.empty())
+    return {from_env, "ADMIN_TOKEN", false};
+  auto path = data_dir + "/" + admin_token_file;
+  if (int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+    try {
+      auto value = read_token(path, fd);
+      ::close(fd);
+      return {value, path, false};
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+  }
+  if (errno != ENOENT)
+    fail(path, "cannot open admin token file");
+  // O_EXCL: never overwrite a token someone else just wrote.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    fail(path, "cannot create admin token file");
+  auto value = fresh_token();
+  auto line = value + "\n";
+  bool ok = ::write(fd, line.data(), line.size())
+              == static_cast<ssize_t>(line.size())
+            && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok)
+    fail(path, "cannot write admin token file");
+  return {value, path, true};
+}
+
+} // namespace tenantd
