@@ -11,8 +11,11 @@
 #   docker build -t tenantd .
 #   docker run --rm -p 8001:8000 tenantd          # or: docker-compose up --build
 #
-# Configuration is by environment (each also a flag, see `tenantd --help`):
-# PORT, HOST, TENANTS_FILE, IO_THREADS, ACTOR_THREADS, ASK_TIMEOUT_MS.
+# Configuration is by environment (most also flags, see `tenantd --help`):
+# PORT, HOST, TENANTS_FILE, DATA_DIR, ADMIN_TOKEN, SESSION_TTL, TENANT_IDLE,
+# IO_THREADS, ACTOR_THREADS, ASK_TIMEOUT_MS, IO_TIMEOUT_S, BODY_LIMIT.
+# State (the SQLite database and a generated admin token) lives in the
+# volume /data; without ADMIN_TOKEN, read the token from /data/admin-token.
 
 ARG DEBIAN_IMAGE=debian:bookworm-slim
 
@@ -29,6 +32,7 @@ RUN apt-get update \
         libboost1.81-dev libboost-json1.81-dev \
         libicu-dev \
         libmimalloc-dev \
+        libsqlite3-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -69,6 +73,7 @@ RUN apt-get update \
         libboost-json1.81.0 \
         libicu72 \
         libmimalloc2.0 \
+        libsqlite3-0 \
  && rm -rf /var/lib/apt/lists/*
 
 # Unprivileged system user; /app stays owned by root so the service cannot
@@ -78,6 +83,10 @@ RUN groupadd --system --gid 10001 tenantd \
         --home-dir /app --no-create-home --shell /usr/sbin/nologin tenantd
 
 WORKDIR /app
+
+# The data directory, owned by the service user (the only writable path).
+RUN install -d -o 10001 -g 10001 -m 0700 /data
+VOLUME ["/data"]
 
 COPY --from=build /out/tenantd /usr/local/bin/tenantd
 COPY tenants.jsonl /app/tenants.jsonl
@@ -90,7 +99,8 @@ RUN if ldd /usr/local/bin/tenantd | grep 'not found'; then \
 
 ENV PORT=8000 \
     HOST=0.0.0.0 \
-    TENANTS_FILE=/app/tenants.jsonl
+    TENANTS_FILE=/app/tenants.jsonl \
+    DATA_DIR=/data
 
 EXPOSE 8000
 

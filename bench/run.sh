@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# HTTP benchmarks with wrk against the real binary: GET /, POST /session and
-# POST /chat, 1 wrk thread and 64 connections, each run REPEATS times; prints
+# HTTP benchmarks with wrk against the real binary: GET /, POST /session
+# (durable: each 200 is committed and fsync'd) and POST /chat, 1 wrk thread and 64 connections, each run REPEATS times; prints
 # one line per run and the median of each. Then the RSS after opening
 # SESSIONS sessions. Uses bench/tenants-bench.jsonl (limits high enough that
 # no request is rate-limited).
@@ -20,11 +20,12 @@ port=${PORT:-18181}
 extra_args=${TENANTD_ARGS:-}
 
 log=$(mktemp)
+data=$(mktemp -d)
 # shellcheck disable=SC2086
-"$bin" --host 127.0.0.1 --port "$port" \
+"$bin" --host 127.0.0.1 --port "$port" --data-dir "$data" \
   --tenants-file "$here/tenants-bench.jsonl" $extra_args 2>"$log" &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$log" "$chat_script"' EXIT
+trap 'kill $pid 2>/dev/null || true; rm -rf "$log" "$chat_script" "$data"' EXIT
 url=http://127.0.0.1:$port
 for _ in $(seq 100); do curl -sf "$url/" >/dev/null && break; sleep 0.05; done
 

@@ -12,11 +12,12 @@ rounds=${ROUNDS:-6}
 duration=${DURATION:-8s}
 port=${PORT:-18182}
 
-"$build/tenantd" --host 127.0.0.1 --port "$port" \
+data=$(mktemp -d)
+"$build/tenantd" --host 127.0.0.1 --port "$port" --data-dir "$data" \
   --tenants-file "$here/tenants-bench.jsonl" 2>/dev/null &
 pid=$!
 script=$(mktemp --suffix=.lua)
-trap 'kill $pid 2>/dev/null || true; rm -f "$script"' EXIT
+trap 'kill $pid 2>/dev/null || true; rm -rf "$script" "$data"' EXIT
 url=http://127.0.0.1:$port
 for _ in $(seq 100); do curl -sf "$url/" >/dev/null && break; sleep 0.05; done
 

@@ -45,6 +45,7 @@ refuses_path() {
   shift 2
   local err="$work/$name.stderr" status=0
   timeout 10 "$bin" --tenants-file "$file" --port 0 --host 127.0.0.1 \
+    --data-dir "$work/data-$name" \
     >/dev/null 2>"$err" </dev/null || status=$?
   if ((status == 0)); then
     fail "$name: exited 0"
@@ -99,7 +100,8 @@ printf '%s\n\n%s\n' "$good" \
   '{"id":"globex","name":"Globex Inc.","welcome":"Welcome from Globex."}' \
   >"$work/good.jsonl"
 log="$work/good.stderr"
-"$bin" --tenants-file "$work/good.jsonl" --port 0 --host 127.0.0.1 2>"$log" &
+"$bin" --tenants-file "$work/good.jsonl" --port 0 --host 127.0.0.1 \
+  --data-dir "$work/data" 2>"$log" &
 pid=$!
 port=""
 for _ in $(seq 500); do # 10 s at 20 ms

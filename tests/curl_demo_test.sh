@@ -61,7 +61,8 @@ poll() {
 }
 
 # --- start the server ------------------------------------------------------------
-"$bin" --host 127.0.0.1 --port 0 --tenants-file "$tenants" 2>"$log" &
+"$bin" --host 127.0.0.1 --port 0 --tenants-file "$tenants" \
+  --data-dir "$work/data" 2>"$log" &
 pid=$!
 
 port=""
