@@ -47,13 +47,17 @@ constexpr const char* migrations[] = {
       config TEXT NOT NULL
     );
     CREATE INDEX tenant_history_by_tenant ON tenant_history (tenant);
+    -- Rows in insertion order, so inserts append to the last page. The
+    -- random ids have no index here: database keeps id -> seq in memory
+    -- (see database.hpp).
     CREATE TABLE sessions (
-      id BLOB PRIMARY KEY,
+      seq INTEGER PRIMARY KEY,
+      id BLOB NOT NULL,
       tenant TEXT NOT NULL REFERENCES tenants (id),
       created_at INTEGER NOT NULL,
       last_used INTEGER NOT NULL,
       expires_at INTEGER NOT NULL
-    ) WITHOUT ROWID;
+    );
     CREATE INDEX sessions_by_tenant ON sessions (tenant, expires_at);
     CREATE INDEX sessions_by_expiry ON sessions (expires_at);
   )sql",
@@ -360,19 +364,24 @@ struct database::statements {
       history_size{prepare(db, path,
                            "SELECT count(*) FROM tenant_history "
                            "WHERE tenant = ?")},
-      // One statement checks the tenant and the id, so a refusal changes
-      // nothing.
+      // One statement checks the tenant, so a refusal changes nothing (the
+      // id was checked in memory).
       insert_session{prepare(db, path,
                              "INSERT INTO sessions (id, tenant, created_at, "
                              "last_used, expires_at) SELECT ?, id, ?, ?, ? "
                              "FROM tenants WHERE id = ? AND status != "
-                             "'archived' ON CONFLICT (id) DO NOTHING")},
+                             "'archived'")},
+      session_ids{prepare(db, path, "SELECT seq, id FROM sessions")},
+      // A session is found by its seq from the index; the id is checked
+      // too, since seqs of deleted last rows are given out again.
       touch_session{prepare(db, path,
                             "UPDATE sessions SET last_used = ?, expires_at = ? "
-                            "WHERE id = ?")},
-      delete_session{prepare(db, path, "DELETE FROM sessions WHERE id = ?")},
+                            "WHERE seq = ? AND id = ?")},
+      delete_session{prepare(db, path,
+                             "DELETE FROM sessions WHERE seq = ? AND id = ?")},
       delete_tenant_sessions{prepare(db, path,
-                                     "DELETE FROM sessions WHERE tenant = ?")},
+                                     "DELETE FROM sessions WHERE tenant = ? "
+                                     "RETURNING id")},
       retime_sessions{prepare(db, path,
                               "UPDATE sessions SET expires_at = last_used + ? "
                               "WHERE tenant = ?")},
@@ -383,10 +392,11 @@ struct database::statements {
                             "SELECT count(*) FROM sessions WHERE tenant = ? "
                             "AND expires_at > ?")},
       session_owner{prepare(db, path,
-                            "SELECT tenant FROM sessions WHERE id = ? AND "
-                            "expires_at > ?")},
+                            "SELECT tenant FROM sessions WHERE seq = ? AND "
+                            "id = ? AND expires_at > ?")},
       purge_sessions{prepare(db, path,
-                             "DELETE FROM sessions WHERE expires_at <= ?")} {
+                             "DELETE FROM sessions WHERE expires_at <= ? "
+                             "RETURNING id")} {
   }
 
   statement_ptr begin;
@@ -402,6 +412,7 @@ struct database::statements {
   statement_ptr insert_history;
   statement_ptr history_size;
   statement_ptr insert_session;
+  statement_ptr session_ids;
   statement_ptr touch_session;
   statement_ptr delete_session;
   statement_ptr delete_tenant_sessions;
@@ -443,6 +454,7 @@ database database::open(const std::string& dir) {
   pragma(db, path, "PRAGMA foreign_keys = ON");
   migrate(db, path);
   result.stmts_ = std::make_unique<statements>(db, path);
+  result.load_ids();
   return result;
 }
 
@@ -453,7 +465,9 @@ database::database(std::string path, sqlite3* db)
 database::database(database&& other) noexcept
   : path_(std::move(other.path_)),
     db_(std::exchange(other.db_, nullptr)),
-    stmts_(std::move(other.stmts_)) {
+    stmts_(std::move(other.stmts_)),
+    ids_(std::move(other.ids_)),
+    ids_uncommitted_(other.ids_uncommitted_) {
 }
 
 database& database::operator=(database&& other) noexcept {
@@ -464,6 +478,8 @@ database& database::operator=(database&& other) noexcept {
     path_ = std::move(other.path_);
     db_ = std::exchange(other.db_, nullptr);
     stmts_ = std::move(other.stmts_);
+    ids_ = std::move(other.ids_);
+    ids_uncommitted_ = other.ids_uncommitted_;
   }
   return *this;
 }
@@ -476,19 +492,29 @@ database::~database() {
 // -- transactions -------------------------------------------------------------
 
 void database::begin() {
+  ids(); // reloads it if a transaction ended without commit() or rollback()
   query{db_, path_, stmts_->begin}.run();
 }
 
 void database::commit() {
   query{db_, path_, stmts_->commit}.run();
+  ids_uncommitted_ = false;
 }
 
 void database::rollback() noexcept {
-  if (!in_transaction() || !stmts_)
+  if (!stmts_)
     return;
-  auto* stmt = stmts_->rollback.get();
-  sqlite3_step(stmt);
-  sqlite3_reset(stmt);
+  if (in_transaction()) {
+    auto* stmt = stmts_->rollback.get();
+    sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+  }
+  // Reloads the index if the transaction changed it. A failed reload
+  // leaves ids_uncommitted_ set, so the next use of the index retries.
+  try {
+    ids();
+  } catch (...) {
+  }
 }
 
 bool database::in_transaction() const {
@@ -570,9 +596,16 @@ void database::set_status(std::string_view id, tenant_status status,
                          + std::string{id} + "'");
   query{db_, path_, stmts_->insert_history}.bind(now).bind(to_string(status))
     .bind(id).run();
-  if (status == tenant_status::archived)
-    query{db_, path_, stmts_->delete_tenant_sessions}.bind(id).run();
+  std::vector<session_id> deleted;
+  if (status == tenant_status::archived) {
+    query q{db_, path_, stmts_->delete_tenant_sessions};
+    q.bind(id);
+    while (q.next())
+      deleted.push_back(q.id(0));
+  }
   scope.done();
+  // Only now: had the savepoint failed, its rows would still be there.
+  forget(deleted);
 }
 
 void database::set_counters(std::string_view id, uint64_t chats,
@@ -594,6 +627,9 @@ uint64_t database::history_size(std::string_view id) {
 
 bool database::insert_session(std::string_view tenant_id,
                               const stored_session& s) {
+  auto& index = ids();
+  if (index.count(s.id) != 0)
+    return false;
   auto added = query{db_, path_, stmts_->insert_session}
                  .bind(s.id)
                  .bind(s.created_at)
@@ -601,19 +637,34 @@ bool database::insert_session(std::string_view tenant_id,
                  .bind(s.expires_at)
                  .bind(tenant_id)
                  .run();
-  return added == 1;
+  if (added == 0)
+    return false; // unknown or archived tenant
+  index.emplace(s.id, sqlite3_last_insert_rowid(db_));
+  ids_changed();
+  return true;
 }
 
 void database::touch_session(const stored_session& s) {
+  auto& index = ids();
+  auto i = index.find(s.id);
+  if (i == index.end())
+    return;
   query{db_, path_, stmts_->touch_session}
     .bind(s.last_used)
     .bind(s.expires_at)
+    .bind(i->second)
     .bind(s.id)
     .run();
 }
 
 void database::delete_session(const session_id& id) {
-  query{db_, path_, stmts_->delete_session}.bind(id).run();
+  auto& index = ids();
+  auto i = index.find(id);
+  if (i == index.end())
+    return;
+  query{db_, path_, stmts_->delete_session}.bind(i->second).bind(id).run();
+  index.erase(i);
+  ids_changed();
 }
 
 std::vector<stored_session> database::sessions(std::string_view tenant_id,
@@ -633,13 +684,59 @@ uint64_t database::session_count(std::string_view tenant_id, int64_t now) {
 }
 
 std::string database::session_owner(const session_id& id, int64_t now) {
+  auto& index = ids();
+  auto i = index.find(id);
+  if (i == index.end())
+    return {};
   query q{db_, path_, stmts_->session_owner};
-  q.bind(id).bind(now);
+  q.bind(i->second).bind(id).bind(now);
   return q.next() ? q.text(0) : std::string{};
 }
 
 uint64_t database::purge_expired_sessions(int64_t now) {
-  return query{db_, path_, stmts_->purge_sessions}.bind(now).run();
+  std::vector<session_id> deleted;
+  {
+    query q{db_, path_, stmts_->purge_sessions};
+    q.bind(now);
+    while (q.next())
+      deleted.push_back(q.id(0));
+  }
+  // Only once the statement is done: a failure keeps the rows.
+  forget(deleted);
+  return deleted.size();
+}
+
+// -- the session index --------------------------------------------------------
+
+std::unordered_map<session_id, int64_t>& database::ids() {
+  if (ids_uncommitted_ && !in_transaction())
+    load_ids();
+  return ids_;
+}
+
+void database::load_ids() {
+  // Set until the scan is complete, so a failed reload is retried.
+  ids_uncommitted_ = true;
+  ids_.clear();
+  query q{db_, path_, stmts_->session_ids};
+  while (q.next())
+    ids_[q.id(1)] = q.int64(0);
+  ids_uncommitted_ = false;
+}
+
+void database::ids_changed() {
+  // Outside a transaction the change is committed already.
+  if (in_transaction())
+    ids_uncommitted_ = true;
+}
+
+void database::forget(const std::vector<session_id>& deleted) {
+  if (deleted.empty())
+    return;
+  auto& index = ids();
+  for (auto& id : deleted)
+    index.erase(id);
+  ids_changed();
 }
 
 // -- free functions -----------------------------------------------------------

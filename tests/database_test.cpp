@@ -509,6 +509,98 @@ TEST_F(Database, PurgeDeletesOnlyExpiredSessions) {
   EXPECT_EQ(db.session_owner(live.id, t0), "acme");
 }
 
+TEST_F(Database, SessionsAreRowsInInsertionOrder) {
+  auto db = database::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  std::vector<stored_session> inserted;
+  for (int i = 0; i < 5; ++i) {
+    inserted.push_back(make_session(t0, t0 + 60'000));
+    ASSERT_TRUE(db.insert_session("acme", inserted.back()));
+  }
+  EXPECT_EQ(raw_query(file_, "SELECT group_concat(seq, ',') FROM (SELECT seq "
+                             "FROM sessions ORDER BY seq)"),
+            "1,2,3,4,5");
+  // No index on the id: lookups go through the index in memory.
+  EXPECT_EQ(raw_query(file_, "SELECT group_concat(name, ',') FROM (SELECT "
+                             "name FROM sqlite_schema WHERE tbl_name = "
+                             "'sessions' AND type = 'index' ORDER BY name)"),
+            "sessions_by_expiry,sessions_by_tenant");
+  for (auto& s : inserted)
+    EXPECT_EQ(db.session_owner(s.id, t0), "acme");
+}
+
+TEST_F(Database, SessionIndexSurvivesReopen) {
+  auto kept = make_session(t0, t0 + 60'000);
+  auto deleted = make_session(t0, t0 + 60'000);
+  auto purged = make_session(t0 - 10, t0 - 5);
+  {
+    auto db = database::open(dir_);
+    ASSERT_TRUE(db.insert_tenant(acme(), t0));
+    for (auto& s : {kept, deleted, purged})
+      ASSERT_TRUE(db.insert_session("acme", s));
+    db.delete_session(deleted.id);
+    EXPECT_EQ(db.purge_expired_sessions(t0), 1u);
+  }
+  auto db = database::open(dir_);
+  EXPECT_EQ(db.session_owner(kept.id, t0), "acme");
+  EXPECT_EQ(db.session_owner(deleted.id, t0), "");
+  EXPECT_EQ(db.session_owner(purged.id, t0 - 20), "");
+  EXPECT_FALSE(db.insert_session("acme", kept)); // still known: a duplicate
+  auto touched = kept;
+  touched.last_used = t0 + 10;
+  touched.expires_at = t0 + 120'000;
+  db.touch_session(touched);
+  EXPECT_TRUE(same_sessions(db.sessions("acme", t0), {touched}));
+  db.delete_session(kept.id);
+  EXPECT_EQ(db.session_owner(kept.id, t0), "");
+  EXPECT_EQ(raw_query(file_, "SELECT count(*) FROM sessions"), "0");
+}
+
+TEST_F(Database, DuplicateSessionIsRefusedWithoutWriting) {
+  auto db = database::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  ASSERT_TRUE(db.insert_tenant(globex(), t0));
+  auto s = make_session(t0, t0 + 60'000);
+  ASSERT_TRUE(db.insert_session("acme", s));
+  db.begin();
+  auto again = s;
+  again.created_at = again.last_used = t0 + 1;
+  EXPECT_FALSE(db.insert_session("globex", again));
+  db.commit();
+  EXPECT_EQ(raw_query(file_, "SELECT count(*) || ' ' || tenant || ' ' || "
+                             "created_at FROM sessions"),
+            "1 acme " + std::to_string(t0));
+  EXPECT_EQ(db.session_owner(s.id, t0), "acme");
+}
+
+TEST_F(Database, PurgeAndArchiveRemoveIdsFromTheIndex) {
+  auto db = database::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  ASSERT_TRUE(db.insert_tenant(globex(), t0));
+  auto expired = make_session(t0 - 10, t0 - 5);
+  auto archived = make_session(t0, t0 + 60'000);
+  auto other = make_session(t0, t0 + 60'000);
+  ASSERT_TRUE(db.insert_session("acme", expired));
+  ASSERT_TRUE(db.insert_session("globex", archived));
+  ASSERT_TRUE(db.insert_session("acme", other));
+
+  EXPECT_EQ(db.purge_expired_sessions(t0), 1u);
+  // Earlier it was alive, but its row is gone.
+  EXPECT_EQ(db.session_owner(expired.id, t0 - 20), "");
+  db.begin();
+  db.set_status("globex", tenant_status::archived, t0 + 1);
+  db.commit();
+  EXPECT_EQ(db.session_owner(archived.id, t0), "");
+  EXPECT_EQ(db.session_owner(other.id, t0), "acme");
+  // A forgotten id is not a duplicate any more (ids are never reused in
+  // practice; this shows the index let go of it).
+  EXPECT_TRUE(db.insert_session("acme", expired));
+  EXPECT_TRUE(db.insert_session("acme", archived));
+  EXPECT_EQ(db.session_owner(expired.id, t0 - 20), "acme");
+  EXPECT_EQ(db.session_owner(archived.id, t0), "acme");
+  EXPECT_EQ(raw_query(file_, "SELECT count(*) FROM sessions"), "3");
+}
+
 // -- transactions -------------------------------------------------------------
 
 TEST_F(Database, RollbackUndoesWritesCommitKeepsThem) {
@@ -530,6 +622,103 @@ TEST_F(Database, RollbackUndoesWritesCommitKeepsThem) {
   EXPECT_FALSE(db.in_transaction());
   EXPECT_THROW(db.commit(), database_error); // no transaction to commit
   EXPECT_EQ(raw_query(file_, "SELECT id FROM tenants"), "globex");
+}
+
+TEST_F(Database, RollbackLeavesTheSessionIndexAsTheTable) {
+  auto db = database::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  ASSERT_TRUE(db.insert_tenant(globex(), t0));
+  auto kept = make_session(t0, t0 + 60'000);
+  auto deleted = make_session(t0, t0 + 60'000);
+  auto purged = make_session(t0 - 10, t0 - 5);
+  auto archived = make_session(t0, t0 + 60'000);
+  for (auto& s : {kept, deleted, purged})
+    ASSERT_TRUE(db.insert_session("acme", s));
+  ASSERT_TRUE(db.insert_session("globex", archived));
+
+  db.begin();
+  auto added = make_session(t0, t0 + 60'000);
+  ASSERT_TRUE(db.insert_session("acme", added));
+  db.delete_session(deleted.id);
+  EXPECT_EQ(db.purge_expired_sessions(t0), 1u);
+  db.set_status("globex", tenant_status::archived, t0 + 1);
+  EXPECT_EQ(db.session_owner(added.id, t0), "acme");
+  EXPECT_EQ(db.session_owner(deleted.id, t0), "");
+  db.rollback();
+
+  // As before the transaction, for owner, touch, delete and insert alike.
+  EXPECT_EQ(db.session_owner(added.id, t0), "");
+  EXPECT_EQ(db.session_owner(kept.id, t0), "acme");
+  EXPECT_EQ(db.session_owner(deleted.id, t0), "acme");
+  EXPECT_EQ(db.session_owner(purged.id, t0 - 20), "acme");
+  EXPECT_EQ(db.session_owner(archived.id, t0), "globex");
+  auto touched = deleted;
+  touched.last_used = t0 + 10;
+  db.touch_session(touched);
+  EXPECT_TRUE(same_sessions(db.sessions("acme", t0), {kept, touched}));
+  EXPECT_FALSE(db.insert_session("acme", kept));
+  // The rolled back session's seq is given out again, to another id.
+  auto next = make_session(t0, t0 + 60'000);
+  ASSERT_TRUE(db.insert_session("acme", next));
+  EXPECT_EQ(db.session_owner(added.id, t0), "");
+  db.touch_session(added); // not stored: no-op
+  db.delete_session(added.id);
+  EXPECT_EQ(db.session_owner(next.id, t0), "acme");
+  EXPECT_TRUE(db.insert_session("acme", added));
+  db.delete_session(purged.id);
+  EXPECT_EQ(raw_query(file_, "SELECT count(*) FROM sessions"), "5");
+  EXPECT_EQ(db.session_owner(purged.id, t0 - 20), "");
+}
+
+TEST_F(Database, FailedArchiveKeepsTheSessionIndex) {
+  auto db = database::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  auto s = make_session(t0, t0 + 60'000);
+  ASSERT_TRUE(db.insert_session("acme", s));
+  ASSERT_TRUE(db.insert_session("acme", make_session(t0, t0 + 60'000)));
+  // A trigger fails the archive's DELETE half-way, after the first row:
+  // the savepoint rolls the whole change back.
+  raw_exec(file_, "CREATE TRIGGER keep_second BEFORE DELETE ON sessions "
+                  "WHEN OLD.seq = 2 BEGIN SELECT RAISE(ABORT, 'refused'); "
+                  "END");
+  db.begin();
+  auto added = make_session(t0, t0 + 60'000);
+  ASSERT_TRUE(db.insert_session("acme", added));
+  EXPECT_THROW(db.set_status("acme", tenant_status::archived, t0 + 1),
+               database_error);
+  EXPECT_TRUE(db.in_transaction());
+  EXPECT_EQ(db.session_owner(s.id, t0), "acme");
+  EXPECT_EQ(db.session_owner(added.id, t0), "acme");
+  db.commit();
+  EXPECT_EQ(db.tenant("acme")->status, tenant_status::active);
+  EXPECT_EQ(db.session_count("acme", t0), 3u);
+
+  // The same outside a transaction.
+  EXPECT_THROW(db.set_status("acme", tenant_status::archived, t0 + 2),
+               database_error);
+  EXPECT_FALSE(db.in_transaction());
+  EXPECT_EQ(db.session_owner(s.id, t0), "acme");
+  EXPECT_FALSE(db.insert_session("acme", added));
+}
+
+TEST_F(Database, SessionIndexIsReloadedWhenSqliteEndedTheTransaction) {
+  auto db = database::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  auto s = make_session(t0, t0 + 60'000);
+  ASSERT_TRUE(db.insert_session("acme", s));
+  // RAISE(ROLLBACK) ends the whole transaction from inside a statement, as
+  // SQLite does by itself after some I/O errors; nobody calls rollback().
+  raw_exec(file_, "CREATE TRIGGER end_all BEFORE UPDATE ON tenants BEGIN "
+                  "SELECT RAISE(ROLLBACK, 'ended'); END");
+  db.begin();
+  auto added = make_session(t0, t0 + 60'000);
+  ASSERT_TRUE(db.insert_session("acme", added));
+  db.delete_session(s.id);
+  EXPECT_THROW(db.set_counters("acme", 1, 1), database_error);
+  EXPECT_FALSE(db.in_transaction());
+  EXPECT_EQ(db.session_owner(s.id, t0), "acme");
+  EXPECT_EQ(db.session_owner(added.id, t0), "");
+  EXPECT_TRUE(db.insert_session("acme", added));
 }
 
 TEST_F(Database, BeginInsideATransactionThrows) {
