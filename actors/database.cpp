@@ -9,6 +9,7 @@
 #include <utility>
 #include <variant>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -426,6 +427,12 @@ struct database::statements {
 database database::open(const std::string& dir) {
   make_writable_directory(dir);
   auto path = (std::filesystem::path{dir} / file_name).string();
+  // Sessions ids are bearer secrets: the file (and the -wal and -shm files,
+  // which SQLite gives the same mode) is for the owner only. O_EXCL leaves
+  // an existing file alone; an empty file is an empty database.
+  if (int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      fd >= 0)
+    ::close(fd);
   sqlite3* db = nullptr;
   auto rc = sqlite3_open_v2(path.c_str(), &db,
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE

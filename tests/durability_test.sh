@@ -154,8 +154,10 @@ verify
 # --- the admin token ------------------------------------------------------------------
 mode=$(stat -c %a "$data/admin-token")
 [[ "$mode" == 600 ]] || fail "admin-token has mode $mode, not 600"
+mode=$(stat -c %a "$data/tenantd.db")
+[[ "$mode" == 600 ]] || fail "tenantd.db has mode $mode, not 600"
 if grep -qF -- "$token" "$log"; then fail "the admin token appears in the log"; fi
-echo "ok: admin token file is 600 and the token is not logged"
+echo "ok: admin token and database files are 600 and the token is not logged"
 kill -TERM "$pid"
 wait "$pid" || fail "SIGTERM did not give exit status 0"
 pid=""
