@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cstdio>
+#include <ctime>
+#include <limits>
 
 #include <boost/json/object.hpp>
 #include <boost/json/stream_parser.hpp>
@@ -144,13 +146,9 @@ validation_failure whole_body_error(std::string_view type, std::string_view msg,
     error_item(type, json::array{"body"}, msg, std::move(input))}};
 }
 
-// FastAPI parses the body as JSON when there is no content type or when it
-// is application/json or application/*+json.
-bool is_json_content_type(std::string_view ct) {
-  if (ct.empty())
-    return true;
-  auto semi = ct.find(';');
-  auto media = ct.substr(0, semi);
+// A Content-Type's media type without parameters, lowercased.
+std::string media_type(std::string_view ct) {
+  auto media = ct.substr(0, ct.find(';'));
   while (!media.empty() && (media.back() == ' ' || media.back() == '\t'))
     media.remove_suffix(1);
   while (!media.empty() && (media.front() == ' ' || media.front() == '\t'))
@@ -158,10 +156,19 @@ bool is_json_content_type(std::string_view ct) {
   std::string lower;
   for (char c : media)
     lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
+}
+
+// FastAPI parses the body as JSON when there is no content type or when it
+// is application/json or application/*+json.
+bool is_json_content_type(std::string_view ct) {
+  if (ct.empty())
+    return true;
+  auto media = media_type(ct);
   constexpr std::string_view app = "application/";
-  if (lower.compare(0, app.size(), app) != 0)
+  if (media.compare(0, app.size(), app) != 0)
     return false;
-  auto sub = std::string_view{lower}.substr(app.size());
+  auto sub = std::string_view{media}.substr(app.size());
   return sub == "json"
          || (sub.size() >= 5 && sub.substr(sub.size() - 5) == "+json");
 }
@@ -324,6 +331,193 @@ std::string chat_body(const chat_request& req, const chat_result& result) {
   write_member(out, "reply", result.reply);
   write_member(out, "model", result.model);
   out += ",\"mock\":true}";
+  return out;
+}
+
+// -- the admin API ------------------------------------------------------------
+
+namespace {
+
+// One config problem as a 422 item. Its input is what the client sent at
+// the problem's field, or the innermost object that lacks the field (as
+// pydantic echoes the object for a missing field).
+json::object config_error_item(const config_error& problem,
+                               const json::value& sent) {
+  json::array loc{"body"};
+  const json::value* input = &sent;
+  bool found = true;
+  std::string_view rest = problem.field;
+  while (!rest.empty()) {
+    auto dot = rest.find('.');
+    auto key = rest.substr(0, dot);
+    rest = dot == std::string_view::npos ? std::string_view{}
+                                         : rest.substr(dot + 1);
+    loc.emplace_back(key);
+    auto* obj = found ? input->if_object() : nullptr;
+    auto* inner = obj != nullptr ? obj->if_contains(key) : nullptr;
+    found = inner != nullptr;
+    if (found)
+      input = inner;
+  }
+  auto msg = problem.field.empty() ? problem.problem
+                                   : problem.field + " " + problem.problem;
+  return error_item("value_error", std::move(loc), msg, *input);
+}
+
+// Reads query parameter `name` as an integer in [min, max], refusing it as
+// FastAPI refuses a Query(ge=min, le=max) int (input: the text as sent).
+void read_query_int(std::string_view name, std::string_view text, int64_t min,
+                    int64_t max, uint64_t& out, json::array& errors) {
+  auto loc = json::array{"query", name};
+  int64_t n = 0;
+  auto end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, n);
+  if (ec != std::errc{} || ptr != end) {
+    errors.push_back(error_item(
+      "int_parsing", loc,
+      "Input should be a valid integer, unable to parse string as an integer",
+      json::string{text}));
+    return;
+  }
+  auto out_of_range = [&](std::string_view type, std::string_view words,
+                          std::string_view ctx_key, int64_t bound) {
+    auto item = error_item(type, loc,
+                           "Input should be " + std::string{words} + " "
+                             + std::to_string(bound),
+                           json::string{text});
+    item["ctx"] = json::object{{ctx_key, bound}};
+    errors.push_back(std::move(item));
+  };
+  if (n < min)
+    return out_of_range("greater_than_equal", "greater than or equal to", "ge",
+                        min);
+  if (n > max)
+    return out_of_range("less_than_equal", "less than or equal to", "le", max);
+  out = static_cast<uint64_t>(n);
+}
+
+} // namespace
+
+decoded<tenant_config> decode_tenant_config(std::string_view body,
+                                            std::string_view content_type) {
+  auto parsed = parse_body_object(body, content_type);
+  if (auto* failure = std::get_if<validation_failure>(&parsed))
+    return std::move(*failure);
+  json::value sent = std::move(std::get<json::object>(parsed));
+  auto config = parse_tenant_config(sent);
+  if (auto* problems = std::get_if<std::vector<config_error>>(&config))
+    return config_failure(*problems, sent);
+  return std::get<tenant_config>(std::move(config));
+}
+
+bool is_merge_patch_content_type(std::string_view content_type) {
+  auto media = media_type(content_type);
+  return media == "application/merge-patch+json" || media == "application/json";
+}
+
+decoded<json::object> decode_merge_patch(std::string_view body,
+                                         std::string_view content_type) {
+  return parse_body_object(body, content_type);
+}
+
+decoded<page_request> decode_page_query(std::string_view query) {
+  page_request result;
+  json::array errors;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{}
+                                          : query.substr(amp + 1);
+    if (param.empty())
+      continue;
+    auto eq = param.find('=');
+    auto name = param.substr(0, eq);
+    auto value = eq == std::string_view::npos ? std::string_view{}
+                                              : param.substr(eq + 1);
+    if (name == "offset")
+      read_query_int(name, value, 0, std::numeric_limits<int64_t>::max(),
+                     result.offset, errors);
+    else if (name == "limit")
+      read_query_int(name, value, 1, 1000, result.limit, errors);
+    else
+      // A typo ("limt") must not silently give the default.
+      errors.push_back(error_item("extra_forbidden", json::array{"query", name},
+                                  "Extra inputs are not permitted",
+                                  json::string{value}));
+  }
+  if (!errors.empty())
+    return validation_failure{std::move(errors)};
+  return result;
+}
+
+validation_failure config_failure(const std::vector<config_error>& problems,
+                                  const json::value& sent) {
+  if (problems.empty())
+    return whole_body_error("value_error", "Invalid tenant config", sent);
+  json::array items;
+  for (auto& problem : problems)
+    items.push_back(config_error_item(problem, sent));
+  return {std::move(items)};
+}
+
+std::string rfc3339_millis(int64_t unix_ms) {
+  auto seconds = unix_ms / 1000;
+  auto millis = unix_ms % 1000;
+  if (millis < 0) { // before 1970: round down
+    millis += 1000;
+    --seconds;
+  }
+  std::time_t t = seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[80]; // room for any int the fields could hold
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec, static_cast<int>(millis));
+  return buf;
+}
+
+std::string tenant_body(const tenant_record& record) {
+  json::object body;
+  // The config part is to_json's, which leaves "limits" out when no limit
+  // is set; here it is always there (empty then), so every tenant has the
+  // same shape.
+  for (auto& member : to_json(record.config)) {
+    if (member.key() == "reply" && !body.contains("limits"))
+      body["limits"] = json::object{};
+    body[member.key()] = member.value();
+  }
+  body["status"] = to_string(record.status);
+  body["created_at"] = rfc3339_millis(record.created_at);
+  body["updated_at"] = rfc3339_millis(record.updated_at);
+  body["stats"] = json::object{{"active", record.stats.active},
+                               {"sessions", record.stats.sessions},
+                               {"chats", record.stats.chats},
+                               {"rate_limited", record.stats.rate_limited}};
+  std::string out;
+  write_json(out, body);
+  return out;
+}
+
+std::string tenant_page_body(const tenant_page& page,
+                             const page_request& request) {
+  json::array tenants;
+  for (auto& t : page.tenants)
+    tenants.push_back(
+      json::object{{"id", t.id}, {"status", to_string(t.status)}});
+  json::object body;
+  body["tenants"] = std::move(tenants);
+  body["offset"] = request.offset;
+  body["limit"] = request.limit;
+  body["total"] = page.total;
+  auto next = request.offset + request.limit; // offset <= INT64_MAX
+  if (next < page.total)
+    body["next"] = "/tenants?offset=" + std::to_string(next)
+                   + "&limit=" + std::to_string(request.limit);
+  else
+    body["next"] = nullptr;
+  std::string out;
+  write_json(out, body);
   return out;
 }
 

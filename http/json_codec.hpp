@@ -11,6 +11,8 @@
 #include <vector>
 
 #include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include "actors/messages.hpp"
 
@@ -57,5 +59,54 @@ std::string session_body(const session_grant& grant);
 
 /// {"tenant_id","session_id","reply","model","mock":true}
 std::string chat_body(const chat_request& req, const chat_result& result);
+
+// -- the admin API ------------------------------------------------------------
+
+/// Which part of the tenant listing GET /tenants asks for.
+struct page_request {
+  uint64_t offset = 0;
+  uint64_t limit = 100;
+};
+
+/// Decodes POST /tenants's body: a tenant config as in the tenants file,
+/// under the same content-type rule as POST /session. Each problem is a
+/// value_error at its field (see config_failure).
+decoded<tenant_config> decode_tenant_config(std::string_view body,
+                                            std::string_view content_type);
+
+/// True for the media types a PATCH body may have: application/json and
+/// application/merge-patch+json, in any case, with parameters.
+bool is_merge_patch_content_type(std::string_view content_type);
+
+/// Decodes PATCH /tenants/{id}'s body: a JSON merge patch, which must be an
+/// object (a patch that is not one would replace the whole config).
+decoded<boost::json::object> decode_merge_patch(std::string_view body,
+                                                std::string_view content_type);
+
+/// Decodes GET /tenants's query string (without the '?'): optional `offset`
+/// (>= 0) and `limit` (1 to 1000); any other parameter is refused.
+decoded<page_request> decode_page_query(std::string_view query);
+
+/// The 422 for the problems of a tenant config: one value_error per problem,
+/// located at its field ("limits.chat_per_10s" -> ["body","limits",
+/// "chat_per_10s"]), with the value the client sent there as input (or the
+/// object that lacks it). `sent` is the config or the merge patch. Without
+/// problems (a refusal that carries none), one error for the whole body.
+validation_failure config_failure(const std::vector<config_error>& problems,
+                                  const boost::json::value& sent);
+
+/// A tenant as the admin API shows it: {"id","name","welcome","model",
+/// "limits":{only the limits set},"reply","status","created_at",
+/// "updated_at","stats":{"active","sessions","chats","rate_limited"}}, times
+/// in RFC 3339 UTC with milliseconds.
+std::string tenant_body(const tenant_record& record);
+
+/// {"tenants":[{"id","status"}...],"offset","limit","total","next"}; "next"
+/// is the target of the following page, or null on the last one.
+std::string tenant_page_body(const tenant_page& page,
+                             const page_request& request);
+
+/// `unix_ms` as RFC 3339 UTC with milliseconds: "2026-11-27T04:38:57.901Z".
+std::string rfc3339_millis(int64_t unix_ms);
 
 } // namespace tenantd::http

@@ -1,8 +1,11 @@
 #include "http/router.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
+#include <boost/beast/core/string.hpp>
+#include <boost/json/serialize.hpp>
 #include <caf/sec.hpp>
 
 #include "actors/errors.hpp"
@@ -52,6 +55,15 @@ response error_to_response(const request_facts& facts, const caf::error& err) {
   if (is(err, errc::foreign_session))
     return detail_response(facts, status::forbidden,
                            "Session does not belong to tenant");
+  if (is(err, errc::tenant_suspended))
+    return detail_response(facts, status::forbidden, "Tenant is suspended");
+  if (is(err, errc::duplicate_tenant))
+    return detail_response(facts, status::conflict, "Tenant already exists");
+  if (is(err, errc::tenant_archived))
+    return detail_response(facts, status::conflict, "Tenant is archived");
+  if (is(err, errc::storage_failed))
+    return detail_response(facts, status::service_unavailable,
+                           "Storage unavailable");
   if (err == caf::sec::request_timeout)
     return detail_response(facts, status::gateway_timeout,
                            "Upstream actor timed out");
@@ -59,6 +71,18 @@ response error_to_response(const request_facts& facts, const caf::error& err) {
   // failing (tenant_unavailable): not the client's fault, try again later.
   return detail_response(facts, status::service_unavailable,
                          "Service temporarily unavailable");
+}
+
+// Maps an error from an admin change; a refused config is a 422 listing
+// its problems at the fields of `sent` (the client's config or patch).
+response change_error_to_response(const request_facts& facts,
+                                  const caf::error& err,
+                                  const boost::json::value& sent) {
+  if (is(err, errc::invalid_config))
+    return make_response(
+      facts, status::unprocessable_entity,
+      validation_body(config_failure(config_errors_of(err), sent)));
+  return error_to_response(facts, err);
 }
 
 // RateLimit-Policy / RateLimit per draft-ietf-httpapi-ratelimit-headers
@@ -74,10 +98,26 @@ void set_rate_headers(response& res, const rate_window& w, bool limited) {
     res.set(beast_http::field::retry_after, std::to_string(w.reset_seconds));
 }
 
-void handle_root(bridge& asks, const request_facts& facts, const request&,
-                 responder done) {
-  asks.ask<std::vector<std::string>>(
-    [facts, done = std::move(done)](
+// A routed request as its handler sees it.
+struct call {
+  bridge& asks;
+  request_facts facts;
+  const request& req;
+  /// The path's {id} segment; empty for routes without one.
+  std::string_view id;
+  /// The query string, without its '?'.
+  std::string_view query;
+};
+
+response unprocessable(const request_facts& facts,
+                       const validation_failure& failure) {
+  return make_response(facts, status::unprocessable_entity,
+                       validation_body(failure));
+}
+
+void handle_root(const call& c, responder done) {
+  c.asks.ask<std::vector<std::string>>(
+    [facts = c.facts, done = std::move(done)](
       caf::expected<std::vector<std::string>> ids) {
       done(ids ? make_response(facts, status::ok, root_body(*ids))
                : error_to_response(facts, ids.error()));
@@ -85,36 +125,33 @@ void handle_root(bridge& asks, const request_facts& facts, const request&,
     atom::list_v);
 }
 
-void handle_session(bridge& asks, const request_facts& facts,
-                    const request& req, responder done) {
-  auto decoded = decode_session_request(req.body(),
-                                        req[beast_http::field::content_type]);
+void handle_session(const call& c, responder done) {
+  auto decoded = decode_session_request(
+    c.req.body(), c.req[beast_http::field::content_type]);
   if (auto* bad = std::get_if<validation_failure>(&decoded))
-    return done(make_response(facts, status::unprocessable_entity,
-                              validation_body(*bad)));
+    return done(unprocessable(c.facts, *bad));
   auto& body = std::get<session_request>(decoded);
-  asks.ask<session_grant>(
-    [facts, done = std::move(done)](caf::expected<session_grant> grant) {
+  c.asks.ask<session_grant>(
+    [facts = c.facts, done = std::move(done)](
+      caf::expected<session_grant> grant) {
       done(grant ? make_response(facts, status::ok, session_body(*grant))
                  : error_to_response(facts, grant.error()));
     },
     atom::open_v, std::move(body.tenant_id));
 }
 
-void handle_chat(bridge& asks, const request_facts& facts, const request& req,
-                 responder done) {
-  auto decoded = decode_chat_request(req.body(),
-                                     req[beast_http::field::content_type]);
+void handle_chat(const call& c, responder done) {
+  auto decoded = decode_chat_request(c.req.body(),
+                                     c.req[beast_http::field::content_type]);
   if (auto* bad = std::get_if<validation_failure>(&decoded))
-    return done(make_response(facts, status::unprocessable_entity,
-                              validation_body(*bad)));
+    return done(unprocessable(c.facts, *bad));
   auto& body = std::get<chat_request>(decoded);
   // The reply echoes tenant and session ids; the message travels alone.
   auto message = std::move(body.message);
   auto tenant_id = body.tenant_id;
   auto session = body.session_id;
-  asks.ask<chat_result>(
-    [facts, body = std::move(body),
+  c.asks.ask<chat_result>(
+    [facts = c.facts, body = std::move(body),
      done = std::move(done)](caf::expected<chat_result> result) {
       if (!result)
         return done(error_to_response(facts, result.error()));
@@ -134,30 +171,200 @@ void handle_chat(bridge& asks, const request_facts& facts, const request& req,
     atom::chat_v, std::move(tenant_id), std::move(session), std::move(message));
 }
 
-void handle_openapi(bridge&, const request_facts& facts, const request&,
-                    responder done) {
-  done(make_response(facts, status::ok, std::string{openapi_document()}));
+void handle_openapi(const call& c, responder done) {
+  done(make_response(c.facts, status::ok, std::string{openapi_document()}));
+}
+
+// -- the admin API ------------------------------------------------------------
+
+// Answers 200 with the tenant, or the error.
+std::function<void(caf::expected<tenant_record>)>
+answer_tenant(const request_facts& facts, responder done) {
+  return [facts, done = std::move(done)](caf::expected<tenant_record> rec) {
+    done(rec ? make_response(facts, status::ok, tenant_body(*rec))
+             : error_to_response(facts, rec.error()));
+  };
+}
+
+void handle_create_tenant(const call& c, responder done) {
+  auto decoded = decode_tenant_config(c.req.body(),
+                                      c.req[beast_http::field::content_type]);
+  if (auto* bad = std::get_if<validation_failure>(&decoded))
+    return done(unprocessable(c.facts, *bad));
+  auto& config = std::get<tenant_config>(decoded);
+  c.asks.ask<tenant_record>(
+    [facts = c.facts, config,
+     done = std::move(done)](caf::expected<tenant_record> rec) {
+      if (!rec)
+        return done(change_error_to_response(facts, rec.error(),
+                                             to_json(config)));
+      auto res = make_response(facts, status::created, tenant_body(*rec));
+      res.set(beast_http::field::location, "/tenants/" + rec->config.id);
+      done(std::move(res));
+    },
+    atom::create_v, config);
+}
+
+void handle_list_tenants(const call& c, responder done) {
+  auto decoded = decode_page_query(c.query);
+  if (auto* bad = std::get_if<validation_failure>(&decoded))
+    return done(unprocessable(c.facts, *bad));
+  auto page = std::get<page_request>(decoded);
+  c.asks.ask<tenant_page>(
+    [facts = c.facts, page,
+     done = std::move(done)](caf::expected<tenant_page> result) {
+      done(result
+             ? make_response(facts, status::ok, tenant_page_body(*result, page))
+             : error_to_response(facts, result.error()));
+    },
+    atom::page_v, page.offset, page.limit);
+}
+
+void handle_get_tenant(const call& c, responder done) {
+  c.asks.ask<tenant_record>(answer_tenant(c.facts, std::move(done)),
+                            atom::tenant_v, std::string{c.id});
+}
+
+void handle_patch_tenant(const call& c, responder done) {
+  auto content_type = c.req[beast_http::field::content_type];
+  if (!is_merge_patch_content_type(content_type))
+    return done(
+      detail_response(c.facts, status::unsupported_media_type,
+                      "Unsupported Media Type: use application/merge-patch+json"));
+  auto decoded = decode_merge_patch(c.req.body(), content_type);
+  if (auto* bad = std::get_if<validation_failure>(&decoded))
+    return done(unprocessable(c.facts, *bad));
+  boost::json::value patch = std::move(std::get<boost::json::object>(decoded));
+  auto text = boost::json::serialize(patch);
+  c.asks.ask<tenant_record>(
+    [facts = c.facts, patch = std::move(patch),
+     done = std::move(done)](caf::expected<tenant_record> rec) {
+      done(rec ? make_response(facts, status::ok, tenant_body(*rec))
+               : change_error_to_response(facts, rec.error(), patch));
+    },
+    atom::update_v, std::string{c.id}, std::move(text));
+}
+
+void set_tenant_status(const call& c, tenant_status to, responder done) {
+  c.asks.ask<tenant_record>(answer_tenant(c.facts, std::move(done)),
+                            atom::status_v, std::string{c.id}, to);
+}
+
+void handle_suspend_tenant(const call& c, responder done) {
+  set_tenant_status(c, tenant_status::suspended, std::move(done));
+}
+
+void handle_resume_tenant(const call& c, responder done) {
+  set_tenant_status(c, tenant_status::active, std::move(done));
+}
+
+// Archiving an archived tenant answers 200 again: DELETE is idempotent.
+void handle_archive_tenant(const call& c, responder done) {
+  set_tenant_status(c, tenant_status::archived, std::move(done));
+}
+
+// Compares in a time that depends only on the admin token's length, so that
+// timing does not tell a client how much of a guess was right.
+bool same_token(std::string_view given, std::string_view admin_token) {
+  bool same_length = given.size() == admin_token.size();
+  // On a length mismatch the token is compared with itself: the same work,
+  // and the answer is false all the same.
+  auto probe = same_length ? given : admin_token;
+  unsigned char diff = same_length ? 0 : 1;
+  for (std::size_t i = 0; i < admin_token.size(); ++i)
+    diff |= static_cast<unsigned char>(probe[i] ^ admin_token[i]);
+  return diff == 0;
+}
+
+// The credentials of "Authorization: Bearer <token>" (scheme in any case),
+// or nothing if the header is absent or has another form.
+std::optional<std::string_view> bearer_token(const request& req) {
+  auto value = req[beast_http::field::authorization];
+  auto header = std::string_view{value.data(), value.size()};
+  auto space = header.find(' ');
+  if (space == std::string_view::npos
+      || !boost::beast::iequals(header.substr(0, space), "Bearer"))
+    return std::nullopt;
+  auto token = header.substr(space);
+  token.remove_prefix(std::min(token.find_first_not_of(' '), token.size()));
+  if (token.empty())
+    return std::nullopt;
+  return token;
+}
+
+// The 401 for a request without the admin token, or nothing if it has it.
+// Neither the token nor the header is ever logged.
+std::optional<response> refuse_unauthorized(const request_facts& facts,
+                                            const request& req,
+                                            std::string_view admin_token) {
+  auto token = bearer_token(req);
+  if (!token) {
+    auto res = detail_response(facts, status::unauthorized, "Not authenticated");
+    res.set(beast_http::field::www_authenticate, "Bearer");
+    return res;
+  }
+  if (!same_token(*token, admin_token)) {
+    auto res = detail_response(facts, status::unauthorized,
+                               "Invalid admin token");
+    res.set(beast_http::field::www_authenticate,
+            "Bearer error=\"invalid_token\"");
+    return res;
+  }
+  return std::nullopt;
 }
 
 struct route {
+  /// The path; a segment "{id}" stands for any one non-empty segment.
   std::string_view path;
   beast_http::verb method;
-  void (*handle)(bridge&, const request_facts&, const request&, responder);
+  /// Needs the admin token.
+  bool admin;
+  void (*handle)(const call&, responder);
 };
 
-// HEAD is not routed (405), as in FastAPI.
+// HEAD is not routed (405), as in FastAPI. The methods of a path are listed
+// in 405's Allow header in this order.
 constexpr route routes[] = {
-  {"/", beast_http::verb::get, handle_root},
-  {"/session", beast_http::verb::post, handle_session},
-  {"/chat", beast_http::verb::post, handle_chat},
-  {"/openapi.json", beast_http::verb::get, handle_openapi},
+  {"/", beast_http::verb::get, false, handle_root},
+  {"/session", beast_http::verb::post, false, handle_session},
+  {"/chat", beast_http::verb::post, false, handle_chat},
+  {"/openapi.json", beast_http::verb::get, false, handle_openapi},
+  {"/tenants", beast_http::verb::get, true, handle_list_tenants},
+  {"/tenants", beast_http::verb::post, true, handle_create_tenant},
+  {"/tenants/{id}", beast_http::verb::get, true, handle_get_tenant},
+  {"/tenants/{id}", beast_http::verb::patch, true, handle_patch_tenant},
+  {"/tenants/{id}", beast_http::verb::delete_, true, handle_archive_tenant},
+  {"/tenants/{id}/suspend", beast_http::verb::post, true,
+   handle_suspend_tenant},
+  {"/tenants/{id}/resume", beast_http::verb::post, true, handle_resume_tenant},
 };
 
-const route* find_route(std::string_view path) {
-  for (auto& r : routes)
-    if (r.path == path)
-      return &r;
-  return nullptr;
+// Whether `path` fits the route path `pattern`; if so, `id` is the segment
+// standing for its "{id}" (if it has one).
+bool fits(std::string_view pattern, std::string_view path,
+          std::string_view& id) {
+  constexpr std::string_view slot = "{id}";
+  auto at = pattern.find(slot);
+  if (at == std::string_view::npos)
+    return pattern == path;
+  auto prefix = pattern.substr(0, at);
+  auto suffix = pattern.substr(at + slot.size());
+  if (path.size() <= prefix.size() + suffix.size()
+      || path.substr(0, prefix.size()) != prefix
+      || path.substr(path.size() - suffix.size()) != suffix)
+    return false;
+  auto segment = path.substr(prefix.size(),
+                             path.size() - prefix.size() - suffix.size());
+  if (segment.find('/') != std::string_view::npos)
+    return false;
+  id = segment;
+  return true;
+}
+
+bool is_route_path(std::string_view path) {
+  std::string_view id;
+  return std::any_of(std::begin(routes), std::end(routes),
+                     [&](const route& r) { return fits(r.path, path, id); });
 }
 
 // FastAPI (Starlette's redirect_slashes) answers a path that matches a
@@ -190,23 +397,41 @@ response router::error_response(status st, std::string_view text,
 void router::operator()(request&& req, responder done) const {
   request_facts facts{req.version(), req.keep_alive(),
                       req.method() == beast_http::verb::head};
-  // Routes match the path only; a query string is ignored, as in FastAPI.
+  // Routes match the path only; a query string is ignored, as in FastAPI
+  // (GET /tenants reads its own).
   auto target = std::string_view{req.target().data(), req.target().size()};
   auto query_start = std::min(target.find('?'), target.size());
   auto path = target.substr(0, query_start);
   auto query = target.substr(query_start);
-  if (auto* r = find_route(path)) {
-    if (req.method() == r->method)
-      return r->handle(asks_, facts, req, std::move(done));
+  std::string allow; // the path's methods, for a 405
+  for (auto& r : routes) {
+    std::string_view id;
+    if (!fits(r.path, path, id))
+      continue;
+    if (req.method() != r.method) {
+      if (!allow.empty())
+        allow += ", ";
+      allow += beast_http::to_string(r.method);
+      continue;
+    }
+    // Before anything else: without the token, a client learns nothing
+    // (not even whether a tenant exists or a body would be valid).
+    if (r.admin)
+      if (auto refusal = refuse_unauthorized(facts, req, admin_token_))
+        return done(std::move(*refusal));
+    auto params = query.empty() ? query : query.substr(1);
+    return r.handle(call{asks_, facts, req, id, params}, std::move(done));
+  }
+  if (!allow.empty()) {
     auto res = detail_response(facts, status::method_not_allowed,
                                "Method Not Allowed");
-    res.set(beast_http::field::allow, beast_http::to_string(r->method));
+    res.set(beast_http::field::allow, allow);
     return done(std::move(res));
   }
   if (path.size() > 1) {
     auto other = path.back() == '/' ? std::string{path.substr(0, path.size() - 1)}
                                     : std::string{path} + '/';
-    if (find_route(other) != nullptr)
+    if (is_route_path(other))
       return done(redirect_slash(facts, req, path, query));
   }
   done(detail_response(facts, status::not_found, "Not Found"));

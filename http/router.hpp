@@ -3,9 +3,12 @@
 // The request handler: a function from an HTTP request to an HTTP response,
 // delivered later through a callback because answers come from actors. It
 // holds no tenant state; it validates, asks the registry through the
-// bridge, and maps the domain's answers and errors to status codes.
+// bridge, and maps the domain's answers and errors to status codes. The
+// admin API (/tenants...) answers only requests that carry the admin token
+// as "Authorization: Bearer <token>".
 
 #include <functional>
+#include <string>
 #include <string_view>
 
 #include <boost/beast/http/message.hpp>
@@ -23,7 +26,9 @@ using responder = std::function<void(response)>;
 
 class router {
 public:
-  explicit router(bridge& asks) : asks_(asks) {
+  /// @param admin_token The bearer token every admin request must carry.
+  router(bridge& asks, std::string admin_token)
+    : asks_(asks), admin_token_(std::move(admin_token)) {
   }
 
   /// Handles `req`; calls `done` once with the response.
@@ -36,6 +41,7 @@ public:
 
 private:
   bridge& asks_;
+  std::string admin_token_;
 };
 
 } // namespace tenantd::http

@@ -44,14 +44,32 @@ silent_registry(registry_actor::stateful_pointer<silent_state> self) {
       hold();
       return caf::delegated<chat_result>{};
     },
-    [=](atom::spawn, tenant_config&) -> caf::result<caf::ok_atom> {
+    [=](atom::page, uint64_t, uint64_t) -> caf::result<tenant_page> {
       hold();
-      return caf::delegated<caf::ok_atom>{};
+      return caf::delegated<tenant_page>{};
     },
-    [=](atom::tenant, std::string&) -> caf::result<tenant_actor> {
+    [=](atom::create, tenant_config&) -> caf::result<tenant_record> {
+      hold();
+      return caf::delegated<tenant_record>{};
+    },
+    [=](atom::update, std::string&, std::string&) -> caf::result<tenant_record> {
+      hold();
+      return caf::delegated<tenant_record>{};
+    },
+    [=](atom::status, std::string&,
+        tenant_status) -> caf::result<tenant_record> {
+      hold();
+      return caf::delegated<tenant_record>{};
+    },
+    [=](atom::tenant, std::string&) -> caf::result<tenant_record> {
+      hold();
+      return caf::delegated<tenant_record>{};
+    },
+    [=](atom::activate, std::string&) -> caf::result<tenant_actor> {
       hold();
       return caf::delegated<tenant_actor>{};
     },
+    [=](atom::sweep) {},
   };
 }
 
@@ -113,7 +131,7 @@ TEST_F(BridgeDeadline, EveryAskIsAnsweredExactlyOnce) {
 
 TEST_F(BridgeDeadline, RouterAnswersTimeoutWith504AndJsonDetail) {
   http::bridge asks{sys, registry, 100ms, 1};
-  http::router route{asks};
+  http::router route{asks, "test-token"};
   http::request req{beast_http::verb::post, "/chat", 11};
   req.set(beast_http::field::content_type, "application/json");
   req.body() = R"({"tenant_id":"acme","session_id":"x","message":"hi"})";

@@ -1,5 +1,6 @@
 // Unit tests of http/json_codec: request decoding with FastAPI 0.115 +
-// pydantic v2's 422 shapes, and the compact UTF-8 response encoders.
+// pydantic v2's 422 shapes, the compact UTF-8 response encoders, and the
+// admin API's decoders and encoders.
 //
 // Expected 422 bodies were produced with CPython 3.11 by following FastAPI's
 // request handling (json.loads of the body when the content type is absent,
@@ -15,6 +16,7 @@
 #include <iterator>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -720,6 +722,205 @@ TEST(Encoders, OutputIsValidJsonThatRoundTrips) {
   std::string nasty = "\x01\x1f\"\\\xe2\x80\xa8\xf0\x9f\x98\x80";
   auto v = json::parse(detail_body(nasty));
   EXPECT_EQ(v.at("detail").as_string(), nasty);
+}
+
+// -- admin API ---------------------------------------------------------------
+
+// The full 422 body for a POST /tenants body, or "OK <id>".
+std::string create_outcome(std::string_view body,
+                           std::string_view content_type = app_json) {
+  auto r = decode_tenant_config(body, content_type);
+  if (auto* f = std::get_if<validation_failure>(&r))
+    return validation_body(*f);
+  return "OK " + std::get<tenantd::tenant_config>(r).id;
+}
+
+// The full 422 body for a GET /tenants query, or "OK <offset> <limit>".
+std::string query_outcome(std::string_view query) {
+  auto r = decode_page_query(query);
+  if (auto* f = std::get_if<validation_failure>(&r))
+    return validation_body(*f);
+  auto& p = std::get<page_request>(r);
+  return "OK " + std::to_string(p.offset) + " " + std::to_string(p.limit);
+}
+
+TEST(DecodeTenantConfig, AValidConfigIsDecoded) {
+  auto r = decode_tenant_config(
+    R"({"id":"hooli","name":"Hooli","welcome":"Hi.","limits":{"chat_per_10s":3}})",
+    app_json);
+  auto* cfg = std::get_if<tenantd::tenant_config>(&r);
+  ASSERT_NE(cfg, nullptr);
+  EXPECT_EQ(cfg->id, "hooli");
+  EXPECT_EQ(cfg->model, "mock");
+  EXPECT_EQ(cfg->limits.chat_per_10s, 3u);
+}
+
+TEST(DecodeTenantConfig, ProblemsAreValueErrorsAtTheirFieldWithTheInputSent) {
+  EXPECT_EQ(
+    create_outcome(
+      R"({"id":"Bad Id","name":5,"welcome":"w","limits":{"chat_per_10s":0,"x":1},"colour":"red"})"),
+    R"({"detail":[)"
+    R"({"type":"value_error","loc":["body","id"],"msg":"id must be 1-63 lowercase letters, digits or '-', not starting with '-'","input":"Bad Id"},)"
+    R"({"type":"value_error","loc":["body","name"],"msg":"name must be a string","input":5},)"
+    R"({"type":"value_error","loc":["body","limits","chat_per_10s"],"msg":"limits.chat_per_10s must be between 1 and 1000000000","input":0},)"
+    R"({"type":"value_error","loc":["body","limits","x"],"msg":"limits.x is not a known limit","input":1},)"
+    R"({"type":"value_error","loc":["body","colour"],"msg":"colour is not a known field","input":"red"}]})");
+}
+
+TEST(DecodeTenantConfig, AMissingFieldEchoesTheObjectThatLacksIt) {
+  EXPECT_EQ(create_outcome(R"({"id":"a","name":"n"})"),
+            R"({"detail":[{"type":"value_error","loc":["body","welcome"],"msg":"welcome is required","input":{"id":"a","name":"n"}}]})");
+}
+
+TEST(DecodeTenantConfig, BodyProblemsAreTheSameAsForSession) {
+  EXPECT_EQ(create_outcome(""), missing_body_422());
+  EXPECT_EQ(create_outcome("[1]"), model_attributes_422("[1]"));
+  EXPECT_EQ(create_outcome(R"({"id":"a"})", "text/plain"),
+            model_attributes_422(R"("{\"id\":\"a\"}")"));
+  auto r = decode_tenant_config("{\"id\":", app_json);
+  auto* f = std::get_if<validation_failure>(&r);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->detail.at(0).at("type"), "json_invalid");
+}
+
+TEST(DecodeTenantConfig, OversizeFieldsAreRefused) {
+  auto body = R"({"id":"a","name":")" + std::string(201, 'n')
+              + R"(","welcome":"w"})";
+  auto r = decode_tenant_config(body, app_json);
+  auto* f = std::get_if<validation_failure>(&r);
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(f->detail.size(), 1u);
+  EXPECT_EQ(f->detail[0].at("loc"), json::parse(R"(["body","name"])"));
+  EXPECT_EQ(f->detail[0].at("msg"), "name must be at most 200 bytes");
+}
+
+TEST(ConfigFailure, ProblemsOfAPatchPointIntoThePatch) {
+  auto patch = json::parse(R"({"limits":{"chat_per_10s":-1},"name":null})");
+  auto f = config_failure({{"limits.chat_per_10s", "must be between 1 and 9"},
+                           {"name", "is required"},
+                           {"welcome", "is required"}},
+                          patch);
+  EXPECT_EQ(validation_body(f),
+            R"({"detail":[)"
+            R"({"type":"value_error","loc":["body","limits","chat_per_10s"],"msg":"limits.chat_per_10s must be between 1 and 9","input":-1},)"
+            R"({"type":"value_error","loc":["body","name"],"msg":"name is required","input":null},)"
+            R"({"type":"value_error","loc":["body","welcome"],"msg":"welcome is required","input":{"limits":{"chat_per_10s":-1},"name":null}}]})");
+}
+
+TEST(ConfigFailure, AProblemOfTheWholeObjectOrNoneAtAll) {
+  auto sent = json::parse(R"({"a":1})");
+  EXPECT_EQ(validation_body(config_failure({{"", "is not valid"}}, sent)),
+            R"({"detail":[{"type":"value_error","loc":["body"],"msg":"is not valid","input":{"a":1}}]})");
+  EXPECT_EQ(validation_body(config_failure({}, sent)),
+            R"({"detail":[{"type":"value_error","loc":["body"],"msg":"Invalid tenant config","input":{"a":1}}]})");
+}
+
+TEST(MergePatch, ContentTypes) {
+  for (auto ct : {"application/merge-patch+json", "application/json",
+                  "Application/Merge-Patch+JSON; charset=utf-8",
+                  " application/json ;charset=UTF-8"})
+    EXPECT_TRUE(is_merge_patch_content_type(ct)) << ct;
+  for (auto ct : {"", "text/plain", "application/json-patch+json",
+                  "application/x-www-form-urlencoded", "application/jsonx"})
+    EXPECT_FALSE(is_merge_patch_content_type(ct)) << ct;
+}
+
+TEST(MergePatch, MustBeAJsonObject) {
+  auto ok = decode_merge_patch(R"({"limits":{"chat_per_10s":null}})",
+                               "application/merge-patch+json");
+  ASSERT_TRUE(std::holds_alternative<json::object>(ok));
+  EXPECT_EQ(json::serialize(std::get<json::object>(ok)),
+            R"({"limits":{"chat_per_10s":null}})");
+  auto bad = decode_merge_patch("[1]", "application/merge-patch+json");
+  ASSERT_TRUE(std::holds_alternative<validation_failure>(bad));
+  EXPECT_EQ(validation_body(std::get<validation_failure>(bad)),
+            model_attributes_422("[1]"));
+  auto invalid = decode_merge_patch("{", "application/json");
+  ASSERT_TRUE(std::holds_alternative<validation_failure>(invalid));
+  EXPECT_EQ(std::get<validation_failure>(invalid).detail.at(0).at("type"),
+            "json_invalid");
+}
+
+TEST(PageQuery, DefaultsAndValues) {
+  EXPECT_EQ(query_outcome(""), "OK 0 100");
+  EXPECT_EQ(query_outcome("offset=5"), "OK 5 100");
+  EXPECT_EQ(query_outcome("limit=1&offset=0"), "OK 0 1");
+  EXPECT_EQ(query_outcome("limit=1000&&offset=9223372036854775807"),
+            "OK 9223372036854775807 1000");
+  // The last of a repeated parameter wins, as in FastAPI.
+  EXPECT_EQ(query_outcome("limit=3&limit=4"), "OK 0 4");
+}
+
+TEST(PageQuery, BadParametersAreRefusedLikeFastApiQueryBounds) {
+  EXPECT_EQ(query_outcome("limit=0"),
+            R"({"detail":[{"type":"greater_than_equal","loc":["query","limit"],"msg":"Input should be greater than or equal to 1","input":"0","ctx":{"ge":1}}]})");
+  EXPECT_EQ(query_outcome("limit=1001"),
+            R"({"detail":[{"type":"less_than_equal","loc":["query","limit"],"msg":"Input should be less than or equal to 1000","input":"1001","ctx":{"le":1000}}]})");
+  EXPECT_EQ(query_outcome("offset=-1"),
+            R"({"detail":[{"type":"greater_than_equal","loc":["query","offset"],"msg":"Input should be greater than or equal to 0","input":"-1","ctx":{"ge":0}}]})");
+  for (auto bad : {"x", "", "1.5", "1e3", "10a", "99999999999999999999"})
+    EXPECT_EQ(query_outcome("offset=" + std::string{bad}),
+              R"({"detail":[{"type":"int_parsing","loc":["query","offset"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":")"
+                + std::string{bad} + R"("}]})")
+      << bad;
+  EXPECT_EQ(query_outcome("limt=5&limit=2"),
+            R"({"detail":[{"type":"extra_forbidden","loc":["query","limt"],"msg":"Extra inputs are not permitted","input":"5"}]})");
+}
+
+TEST(AdminEncoders, Rfc3339WithMilliseconds) {
+  EXPECT_EQ(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(rfc3339_millis(1'795'754'337'901), "2026-11-27T04:38:57.901Z");
+  EXPECT_EQ(rfc3339_millis(-1), "1969-12-31T23:59:59.999Z");
+}
+
+TEST(AdminEncoders, TenantBodyKeyOrder) {
+  tenantd::tenant_record rec;
+  rec.config.id = "acme";
+  rec.config.name = "Acme";
+  rec.config.welcome = "Hi \xc3\xa9";
+  rec.config.limits.chat_per_10s = 8;
+  rec.status = tenantd::tenant_status::suspended;
+  rec.created_at = 1'795'754'337'901;
+  rec.updated_at = 1'795'754'338'000;
+  rec.stats = {true, 2, 7, 1};
+  EXPECT_EQ(tenant_body(rec),
+            "{\"id\":\"acme\",\"name\":\"Acme\",\"welcome\":\"Hi \xc3\xa9\","
+            "\"model\":\"mock\",\"limits\":{\"chat_per_10s\":8},"
+            "\"reply\":\"{welcome} You said: '{message}'.\",\"status\":\"suspended\","
+            "\"created_at\":\"2026-11-27T04:38:57.901Z\","
+            "\"updated_at\":\"2026-11-27T04:38:58.000Z\","
+            "\"stats\":{\"active\":true,\"sessions\":2,\"chats\":7,\"rate_limited\":1}}");
+}
+
+TEST(AdminEncoders, TenantBodyShowsEmptyLimits) {
+  tenantd::tenant_record rec;
+  rec.config.id = "a";
+  rec.config.name = "A";
+  auto body = json::parse(tenant_body(rec)).as_object();
+  EXPECT_EQ(body.at("limits"), json::object{});
+  std::vector<std::string> keys;
+  for (auto& m : body)
+    keys.emplace_back(m.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"id", "name", "welcome", "model",
+                                            "limits", "reply", "status",
+                                            "created_at", "updated_at",
+                                            "stats"}));
+}
+
+TEST(AdminEncoders, TenantPageBody) {
+  tenantd::tenant_page page;
+  page.tenants = {{"a", tenantd::tenant_status::active},
+                  {"b", tenantd::tenant_status::archived}};
+  page.total = 5;
+  EXPECT_EQ(tenant_page_body(page, {1, 2}),
+            R"({"tenants":[{"id":"a","status":"active"},{"id":"b","status":"archived"}],)"
+            R"("offset":1,"limit":2,"total":5,"next":"/tenants?offset=3&limit=2"})");
+  page.tenants.resize(1);
+  EXPECT_EQ(tenant_page_body(page, {4, 2}),
+            R"({"tenants":[{"id":"a","status":"active"}],"offset":4,"limit":2,"total":5,"next":null})");
+  page.tenants.clear();
+  EXPECT_EQ(tenant_page_body(page, {9, 2}),
+            R"({"tenants":[],"offset":9,"limit":2,"total":5,"next":null})");
 }
 
 } // namespace
