@@ -175,6 +175,9 @@ using registry_actor = caf::typed_actor<
   // errc::unknown_tenant, errc::tenant_suspended or
   // errc::tenant_unavailable.
   caf::replies_to<atom::activate, std::string>::with<tenant_actor>,
+  // Passivates every tenant actor and answers once all of them have stored
+  // their state (a graceful stop: session uses and counters are kept).
+  caf::replies_to<atom::passivate>::with<caf::ok_atom>,
   // Internal: passivates idle tenant actors (periodic).
   caf::reacts_to<atom::sweep>>;
 

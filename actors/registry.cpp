@@ -70,12 +70,25 @@ void add_tenant(registry_pointer self, std::string id, tenant_status status) {
   auto& st = self->state;
   auto index = static_cast<uint32_t>(st.tenants.size());
   st.by_id.emplace(id, index);
-  st.tenants.push_back({std::move(id), status});
+  registry_state::entry e;
+  e.id = std::move(id);
+  e.status = status;
+  st.tenants.push_back(std::move(e));
 }
 
 // A tenant actor ended. A retiring one is done; an active one failed: it is
 // reactivated from the store on the next request, unless it keeps failing
 // right after activation.
+// Answers the askers of a passivation of all once no tenant actor is left.
+void answer_stopping(registry_pointer self) {
+  auto& st = self->state;
+  if (!st.by_actor.empty())
+    return;
+  for (auto& rp : st.stopping)
+    rp.deliver(caf::ok_atom::value);
+  st.stopping.clear();
+}
+
 void on_tenant_down(registry_pointer self, const caf::down_msg& msg) {
   auto& st = self->state;
   auto it = st.by_actor.find(msg.source);
@@ -83,6 +96,7 @@ void on_tenant_down(registry_pointer self, const caf::down_msg& msg) {
     return;
   auto& e = st.tenants[it->second];
   st.by_actor.erase(it);
+  answer_stopping(self);
   if (e.retiring && e.retiring.address() == msg.source) {
     e.retiring = nullptr;
     return;
@@ -142,12 +156,6 @@ store_then(registry_pointer self,
 
 } // namespace
 
-registry_state::~registry_state() {
-  for (auto& e : tenants)
-    if (e.actor)
-      caf::anon_send_exit(e.actor, caf::exit_reason::user_shutdown);
-}
-
 registry_actor::behavior_type
 registry(registry_pointer self, store_actor store, lifecycle_settings settings,
          std::vector<tenant_summary> tenants) {
@@ -157,6 +165,15 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
     add_tenant(self, std::move(t.id), t.status);
   self->set_down_handler(
     [self](caf::down_msg& msg) { on_tenant_down(self, msg); });
+  // Tenant actors end with the registry. (Not in the state's destructor:
+  // a pending timer message keeps the state alive up to a sweep interval.)
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (auto& e : self->state.tenants)
+      for (auto* actor : {&e.actor, &e.retiring})
+        if (*actor)
+          self->send_exit(*actor, msg.reason);
+    self->quit(std::move(msg.reason));
+  });
   self->delayed_send(self, sweep_interval(settings), atom::sweep_v);
   return {
     [self](atom::list) {
@@ -292,6 +309,15 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
       if (!actor)
         return std::move(actor.error());
       return std::move(*actor);
+    },
+    [self](atom::passivate) -> caf::result<caf::ok_atom> {
+      for (auto& e : self->state.tenants)
+        if (e.actor)
+          passivate(self, e);
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      self->state.stopping.push_back(rp);
+      answer_stopping(self);
+      return rp;
     },
     [self](atom::sweep) {
       sweep(self);

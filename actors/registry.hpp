@@ -51,9 +51,9 @@ struct registry_state {
   std::unordered_map<caf::actor_addr, uint32_t> by_actor;
   /// Ids being stored by a create, not yet routable.
   std::unordered_set<std::string> creating;
-
-  /// Stops the tenant actors with the registry.
-  ~registry_state();
+  /// Askers of a passivation of all tenants, answered once no tenant actor
+  /// is left.
+  std::vector<caf::typed_response_promise<caf::ok_atom>> stopping;
 };
 
 /// Routes requests to tenant actors, activates them on demand, passivates

@@ -78,16 +78,22 @@ void write(store_pointer self, Body body) {
   }
 }
 
-// Runs `body` (a read) and answers at once.
+// Runs `body` (a read) and answers at once. A failed read leaves the open
+// group alone, unless SQLite ended its transaction (after I/O errors it
+// rolls back by itself): then the writes waiting in it are lost and fail.
 template <class T, class Body>
 caf::result<T> read(store_pointer self, Body body) {
+  auto& st = self->state;
   try {
-    caf::expected<T> result = body(*self->state.db);
+    caf::expected<T> result = body(*st.db);
     if (!result)
       return std::move(result.error());
     return std::move(*result);
   } catch (const database_error& e) {
-    return storage_failure(self, e);
+    if (!st.waiting.empty() && !st.db->in_transaction())
+      return storage_failure(self, e);
+    log::error("store", e.what());
+    return make_error(errc::storage_failed);
   }
 }
 

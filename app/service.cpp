@@ -1,6 +1,14 @@
 #include "app/service.hpp"
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <stdexcept>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -71,6 +79,39 @@ lifecycle_settings lifecycle(const app_config& config) {
   return s;
 }
 
+// Holds an exclusive lock on DATA_DIR/lock for the life of the service: two
+// processes on one database would each keep their own session index and
+// tenant actors, and overwrite each other's state.
+class data_dir_lock {
+public:
+  explicit data_dir_lock(const std::string& dir) {
+    // The directory itself is made (0700) by database::open; the lock file
+    // needs it first. An existing directory is fine.
+    ::mkdir(dir.c_str(), 0700);
+    auto path = dir + "/lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0)
+      throw std::runtime_error(path + ": cannot open the lock file: "
+                               + std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      auto err = errno;
+      ::close(fd_);
+      throw std::runtime_error(
+        dir + ": data directory in use by another process ("
+        + (err == EWOULDBLOCK ? std::string{"lock held"} : std::strerror(err))
+        + ")");
+    }
+  }
+  ~data_dir_lock() {
+    ::close(fd_); // releases the lock
+  }
+  data_dir_lock(const data_dir_lock&) = delete;
+  data_dir_lock& operator=(const data_dir_lock&) = delete;
+
+private:
+  int fd_ = -1;
+};
+
 // Opens the store's database and adds the bootstrap tenants it lacks.
 std::shared_ptr<database> open_database(const app_config& config,
                                         const std::vector<tenant_config>& boot) {
@@ -82,14 +123,27 @@ std::shared_ptr<database> open_database(const app_config& config,
   return db;
 }
 
+// Stops the store and the registry when destroyed: also when a later part
+// of the service fails to start (a taken port), else the actor system's
+// destructor would wait for them forever (their timers keep them alive).
+struct core_actors {
+  store_actor store;
+  registry_actor registry;
+
+  ~core_actors() {
+    caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+  }
+};
+
 struct service::impl {
   impl(const app_config& config, std::vector<tenant_config> bootstrap)
-    : db(open_database(config, bootstrap)),
+    : lock(config.data_dir),
+      db(open_database(config, bootstrap)),
       token(resolve_admin_token(config.admin_token, config.data_dir)),
       system(prepare(actor_config, config)),
-      store(spawn_store(system, db, lifecycle(config))),
-      registry(spawn_registry(system, store, lifecycle(config), db->tenants())),
-      asks(system, registry, config.ask_timeout, 2 * config.actor_threads),
+      core(start_core(system, db, lifecycle(config))),
+      asks(system, core.registry, config.ask_timeout, 2 * config.actor_threads),
       routes(asks, token.value),
       io(config.io_threads),
       server(io.first(),
@@ -107,9 +161,30 @@ struct service::impl {
     // posts to an io_context, so every actor must be gone before the
     // server and the io_contexts are destroyed.
     asks.stop();
-    caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+    passivate_all();
+    caf::anon_send_exit(core.registry, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(core.store, caf::exit_reason::user_shutdown);
     system.await_all_actors_done();
+  }
+
+  static core_actors start_core(caf::actor_system& sys,
+                                const std::shared_ptr<database>& db,
+                                lifecycle_settings settings) {
+    auto store = spawn_store(sys, db, settings);
+    return {store, spawn_registry(sys, store, settings, db->tenants())};
+  }
+
+  // Lets every tenant actor store its last session uses and counters (the
+  // store commits what it has when it stops).
+  void passivate_all() {
+    caf::scoped_actor self{system};
+    self->request(core.registry, drain_deadline, atom::passivate_v)
+      .receive([](caf::ok_atom) {},
+               [](caf::error& err) {
+                 log::warning("service", "tenants did not all store their "
+                                         "state before the stop: "
+                                           + to_string(err));
+               });
   }
 
   // Runs on the first io_context.
@@ -136,14 +211,14 @@ struct service::impl {
     });
   }
 
+  data_dir_lock lock;
   /// Opened before the actor system: a bad data directory stops start-up
   /// before anything listens.
   std::shared_ptr<database> db;
   admin_token token;
   caf::actor_system_config actor_config;
   caf::actor_system system;
-  store_actor store;
-  registry_actor registry;
+  core_actors core;
   http::bridge asks;
   http::router routes;
   io_pool io;
@@ -171,7 +246,7 @@ uint16_t service::port() const {
 }
 
 registry_actor service::registry() const {
-  return impl_->registry;
+  return impl_->core.registry;
 }
 
 caf::actor_system& service::system() {

@@ -6,11 +6,13 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 
 #include <benchmark/benchmark.h>
 #include <caf/all.hpp>
 
+#include "actors/database.hpp"
 #include "actors/system.hpp"
 #include "http/bridge.hpp"
 
@@ -18,10 +20,17 @@ namespace {
 
 using namespace tenantd;
 
-// One actor system with one tenant and one open session for all benchmarks.
+// One actor system with one tenant and one open session for all benchmarks,
+// on a database in a fresh temporary directory.
 struct fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
+  std::string data_dir = (std::filesystem::temp_directory_path()
+                          / ("tenantd-ask-bench-"
+                             + session_id::generate().to_string()))
+                           .string();
+  std::shared_ptr<database> db;
+  store_actor store;
   registry_actor registry;
   std::unique_ptr<http::bridge> asks;
   std::string session;
@@ -34,7 +43,10 @@ struct fixture {
     t.name = "Acme Corp";
     t.welcome = "Howdy from Acme!";
     t.reply = "{welcome} You said: '{message}'. Reversed: '{message|reverse}'";
-    registry = spawn_registry(*sys, {t});
+    db = std::make_shared<database>(database::open(data_dir));
+    bootstrap_tenants(*db, {t}, unix_millis());
+    store = spawn_store(*sys, db, lifecycle_settings{});
+    registry = spawn_registry(*sys, store, lifecycle_settings{}, db->tenants());
     asks = std::make_unique<http::bridge>(*sys, registry,
                                           std::chrono::seconds{10}, 4);
     caf::scoped_actor self{*sys};
@@ -46,6 +58,13 @@ struct fixture {
   ~fixture() {
     asks.reset();
     caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+    // The store's thread ends only once no handle to it is left.
+    registry = nullptr;
+    store = nullptr;
+    sys.reset();
+    db.reset();
+    std::filesystem::remove_all(data_dir);
   }
 };
 

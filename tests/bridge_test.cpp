@@ -69,6 +69,10 @@ silent_registry(registry_actor::stateful_pointer<silent_state> self) {
       hold();
       return caf::delegated<tenant_actor>{};
     },
+    [=](atom::passivate) -> caf::result<caf::ok_atom> {
+      hold();
+      return caf::delegated<caf::ok_atom>{};
+    },
     [=](atom::sweep) {},
   };
 }

@@ -2488,10 +2488,9 @@ TEST(HttpGracefulStop, FinishesAPartlyReceivedRequest) {
   EXPECT_TRUE(server.returned_within(5s));
 }
 
-// Disabled: service's constructor does not return when binding fails (the
-// store and registry it started keep ~actor_system waiting). Enable once it
-// stops them.
-TEST(HttpStartup, DISABLED_ATakenPortOrABadHostIsAClearError) {
+// A service that cannot bind stops the actors it started and throws (it
+// does not hang in ~actor_system).
+TEST(HttpStartup, ATakenPortOrABadHostIsAClearError) {
   running_service first{seed_tenants()};
   temp_dir dir;
   auto config = test_config();
