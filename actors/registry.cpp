@@ -156,6 +156,13 @@ store_then(registry_pointer self,
 
 } // namespace
 
+registry_state::~registry_state() {
+  for (auto& e : tenants)
+    for (auto* actor : {&e.actor, &e.retiring})
+      if (*actor)
+        caf::anon_send_exit(*actor, caf::exit_reason::user_shutdown);
+}
+
 registry_actor::behavior_type
 registry(registry_pointer self, store_actor store, lifecycle_settings settings,
          std::vector<tenant_summary> tenants) {
@@ -165,15 +172,6 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
     add_tenant(self, std::move(t.id), t.status);
   self->set_down_handler(
     [self](caf::down_msg& msg) { on_tenant_down(self, msg); });
-  // Tenant actors end with the registry. (Not in the state's destructor:
-  // a pending timer message keeps the state alive up to a sweep interval.)
-  self->set_exit_handler([self](caf::exit_msg& msg) {
-    for (auto& e : self->state.tenants)
-      for (auto* actor : {&e.actor, &e.retiring})
-        if (*actor)
-          self->send_exit(*actor, msg.reason);
-    self->quit(std::move(msg.reason));
-  });
   self->delayed_send(self, sweep_interval(settings), atom::sweep_v);
   return {
     [self](atom::list) {

@@ -54,6 +54,10 @@ struct registry_state {
   /// Askers of a passivation of all tenants, answered once no tenant actor
   /// is left.
   std::vector<caf::typed_response_promise<caf::ok_atom>> stopping;
+
+  /// Stops the tenant actors with the registry (CAF destroys the state
+  /// when the actor terminates, whatever the exit reason).
+  ~registry_state();
 };
 
 /// Routes requests to tenant actors, activates them on demand, passivates
