@@ -135,8 +135,10 @@ void sweep(registry_pointer self) {
       passivate(self, e);
 }
 
-// Sends a tenant change to the store; once committed, `apply` updates the
-// registry's view and the answer goes out.
+// Sends a tenant request (a change, or a read) to the store; once answered,
+// `apply` updates the registry's view and the answer goes out, with the
+// live figures of the tenant's actor if it is active (the stored ones trail
+// them by up to a touch interval).
 template <class... Ts>
 caf::result<tenant_record>
 store_then(registry_pointer self,
@@ -147,8 +149,19 @@ store_then(registry_pointer self,
     .then(
       [self, rp, index, apply](tenant_record& rec) mutable {
         apply(index, rec);
-        rec.stats.active = static_cast<bool>(self->state.tenants[index].actor);
-        rp.deliver(std::move(rec));
+        auto& actor = self->state.tenants[index].actor;
+        if (!actor) {
+          rec.stats.active = false;
+          rp.deliver(std::move(rec));
+          return;
+        }
+        self->request(actor, caf::infinite, atom::stats_v)
+          .then(
+            [rp, rec](tenant_stats& stats) mutable {
+              rec.stats = stats;
+              rp.deliver(std::move(rec));
+            },
+            [rp, rec](caf::error&) mutable { rp.deliver(std::move(rec)); });
       },
       [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return rp;
@@ -279,27 +292,8 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
       auto index = find(self, id);
       if (!index)
         return std::move(index.error());
-      auto rp = self->make_response_promise<tenant_record>();
-      auto i = *index;
-      self->request(self->state.store, caf::infinite, atom::tenant_v, id)
-        .then(
-          [self, rp, i](tenant_record& rec) mutable {
-            auto& actor = self->state.tenants[i].actor;
-            if (!actor) {
-              rp.deliver(std::move(rec));
-              return;
-            }
-            // Active: its actor has the live figures.
-            self->request(actor, caf::infinite, atom::stats_v)
-              .then(
-                [rp, rec](tenant_stats& stats) mutable {
-                  rec.stats = stats;
-                  rp.deliver(std::move(rec));
-                },
-                [rp, rec](caf::error&) mutable { rp.deliver(std::move(rec)); });
-          },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
+      return store_then(
+        self, [](uint32_t, tenant_record&) {}, *index, atom::tenant_v, id);
     },
     [self](atom::activate,
            const std::string& tenant_id) -> caf::result<tenant_actor> {

@@ -557,6 +557,22 @@ TEST_F(LifecycleTest, PatchIsUsedByTheNextChatAndSessionsStayValid) {
   EXPECT_EQ(db->history_size("acme"), 2u); // bootstrap, update
 }
 
+TEST_F(LifecycleTest, ChangeAnswersCarryTheLiveFigures) {
+  auto sid = session_for("acme");
+  ASSERT_OK(chat("acme", sid, "one"));
+  ASSERT_OK(chat("acme", sid, "two"));
+  // Within the touch interval: the store has not heard of the chats yet.
+  EXPECT_EQ(db->tenant("acme")->chats, 0u);
+  auto rec = update("acme", R"({"name":"Acme"})");
+  ASSERT_OK(rec);
+  EXPECT_TRUE(rec->stats.active);
+  EXPECT_EQ(rec->stats.chats, 2u);
+  EXPECT_EQ(rec->stats.sessions, 1u);
+  rec = set_status("acme", tenant_status::suspended);
+  ASSERT_OK(rec);
+  EXPECT_EQ(rec->stats.chats, 2u);
+}
+
 TEST_F(LifecycleTest, PatchWithNullRemovesALimit) {
   auto sid = session_for("acme");
   ASSERT_OK(update("acme", R"({"limits":{"chat_per_10s":null}})"));
