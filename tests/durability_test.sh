@@ -23,39 +23,15 @@ done
 
 work="$(mktemp -d)"
 data="$work/data"
-log="$work/tenantd.log"
-pid=""
 writers=()
-cleanup() {
+on_exit() {
   for w in "${writers[@]}"; do kill "$w" 2>/dev/null || true; done
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
 }
-trap cleanup EXIT
+# shellcheck source=tests/tenantd_harness.sh
+source "$(dirname "$0")/tenantd_harness.sh"
 
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -s "$log" ]] && { echo "--- tenantd log ---" >&2; tail -n 40 "$log" >&2; }
-  exit 1
-}
-
-start_server() {
-  : >"$log"
-  "$bin" --host 127.0.0.1 --port 0 --tenants-file "$tenants" \
-    --data-dir "$data" 2>"$log" &
-  pid=$!
-  port=""
-  for _ in $(seq 500); do # 10 s at 20 ms
-    port="$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\) .*|\1|p' "$log" | head -n 1)"
-    [[ -n "$port" ]] && break
-    kill -0 "$pid" 2>/dev/null || fail "the server exited during start-up"
-    sleep 0.02
-  done
-  [[ -n "$port" ]] || fail "the server did not start listening"
-  url="http://127.0.0.1:$port"
+start_admin_server() {
+  start_server
   token="$(cat "$data/admin-token")"
 }
 
@@ -141,7 +117,7 @@ verify() {
 }
 
 for round in 1 2 3; do
-  start_server
+  start_admin_server
   verify
   writers=()
   for w in a b c d; do
@@ -156,7 +132,7 @@ for round in 1 2 3; do
   ((acked > 20)) || fail "round $round: only $acked writes were acknowledged"
   echo "ok: round $round killed with -9 after $acked acknowledged writes"
 done
-start_server
+start_admin_server
 verify
 
 # --- the admin token ------------------------------------------------------------------

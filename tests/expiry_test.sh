@@ -14,38 +14,13 @@ set -euo pipefail
 bin="${1:?usage: $0 TENANTD_BINARY TENANTS_FILE}"
 tenants="${2:?usage: $0 TENANTD_BINARY TENANTS_FILE}"
 work="$(mktemp -d)"
-log="$work/tenantd.log"
 token=expiry-test-token-0123456789abcdef
-pid=""
-cleanup() {
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+log_lines=30
+# shellcheck source=tests/tenantd_harness.sh
+source "$(dirname "$0")/tenantd_harness.sh"
 
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -s "$log" ]] && { echo "--- tenantd log ---" >&2; tail -n 30 "$log" >&2; }
-  exit 1
-}
-
-start_server() {
-  : >"$log"
-  ADMIN_TOKEN=$token SESSION_TTL=2 TENANT_IDLE=1 "$bin" --host 127.0.0.1 \
-    --port 0 --tenants-file "$tenants" --data-dir "$work/data" 2>"$log" &
-  pid=$!
-  port=""
-  for _ in $(seq 500); do
-    port="$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\) .*|\1|p' "$log" | head -n 1)"
-    [[ -n "$port" ]] && break
-    kill -0 "$pid" 2>/dev/null || fail "the server exited during start-up"
-    sleep 0.02
-  done
-  [[ -n "$port" ]] || fail "the server did not start listening"
-  url="http://127.0.0.1:$port"
+start_short_lived() {
+  start_server ADMIN_TOKEN=$token SESSION_TTL=2 TENANT_IDLE=1
 }
 
 open_session() { # TENANT
@@ -66,7 +41,7 @@ tenant() { # ID
   curl -sf "$url/tenants/$1" -H "Authorization: Bearer $token"
 }
 
-start_server
+start_short_lived
 
 # --- expiry ---------------------------------------------------------------------------
 kept=$(open_session acme)
@@ -110,7 +85,7 @@ echo "ok: reactivated with its counters"
 
 # --- expired sessions stay gone after a restart ------------------------------------------
 kill -TERM "$pid"; wait "$pid" || fail "SIGTERM did not give exit status 0"
-start_server
+start_short_lived
 got=$(chat acme "$left")
 [[ "$got" == '{"detail":"Unknown session_id"} 404' ]] \
   || fail "an expired session came back after a restart: $got"
