@@ -120,11 +120,9 @@ void on_tenant_down(registry_pointer self, const caf::down_msg& msg) {
                            + "); the next request reactivates it from the store");
 }
 
-caf::timespan sweep_interval(const lifecycle_settings& settings) {
-  auto quarter = std::chrono::duration_cast<caf::timespan>(settings.tenant_idle)
-                 / 4;
-  return std::clamp<caf::timespan>(quarter, registry_state::min_sweep_interval,
-                                   registry_state::max_sweep_interval);
+caf::timespan idle_sweep_interval(const lifecycle_settings& settings) {
+  return sweep_interval(settings.tenant_idle, registry_state::min_sweep_interval,
+                        registry_state::max_sweep_interval);
 }
 
 // Passivates every tenant actor idle for TENANT_IDLE.
@@ -185,7 +183,7 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
     add_tenant(self, std::move(t.id), t.status);
   self->set_down_handler(
     [self](caf::down_msg& msg) { on_tenant_down(self, msg); });
-  self->delayed_send(self, sweep_interval(settings), atom::sweep_v);
+  self->delayed_send(self, idle_sweep_interval(settings), atom::sweep_v);
   return {
     [self](atom::list) {
       std::vector<std::string> ids;
@@ -313,7 +311,7 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
     },
     [self](atom::sweep) {
       sweep(self);
-      self->delayed_send(self, sweep_interval(self->state.settings),
+      self->delayed_send(self, idle_sweep_interval(self->state.settings),
                          atom::sweep_v);
     },
   };

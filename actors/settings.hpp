@@ -1,6 +1,9 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+
+#include <caf/timespan.hpp>
 
 namespace tenantd {
 
@@ -13,5 +16,12 @@ struct lifecycle_settings {
   /// How often a tenant sends its session uses and counters to the store.
   std::chrono::milliseconds touch_interval{1000};
 };
+
+/// How often to look for things idle or expired for `period`: a quarter of
+/// it (so they go at most 25% late), kept within [`min`, `max`].
+inline caf::timespan sweep_interval(caf::timespan period, caf::timespan min,
+                                    caf::timespan max) {
+  return std::clamp<caf::timespan>(period / 4, min, max);
+}
 
 } // namespace tenantd

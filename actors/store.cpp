@@ -21,11 +21,9 @@ int64_t now_millis(store_pointer self) {
   return to_unix_millis(self->clock().now());
 }
 
-caf::timespan sweep_interval(const lifecycle_settings& settings) {
-  auto quarter = std::chrono::duration_cast<caf::timespan>(settings.session_ttl)
-                 / 4;
-  return std::clamp<caf::timespan>(quarter, std::chrono::seconds{1},
-                                   store_state::max_sweep_interval);
+caf::timespan store_sweep_interval(const lifecycle_settings& settings) {
+  return sweep_interval(settings.session_ttl, store_state::min_sweep_interval,
+                        store_state::max_sweep_interval);
 }
 
 caf::error storage_failure(store_pointer self, const database_error& e) {
@@ -173,7 +171,7 @@ store_actor::behavior_type store(store_pointer self,
       }
     }
   });
-  self->delayed_send(self, sweep_interval(settings), atom::sweep_v);
+  self->delayed_send(self, store_sweep_interval(settings), atom::sweep_v);
   return {
     [self](atom::create, tenant_config& cfg) -> caf::result<tenant_record> {
       return write_and_ack<tenant_record>(
@@ -284,7 +282,7 @@ store_actor::behavior_type store(store_pointer self,
         db.purge_expired_sessions(now_millis(self)
                                   - to_millis(store_state::purge_grace));
       });
-      self->delayed_send(self, sweep_interval(self->state.settings),
+      self->delayed_send(self, store_sweep_interval(self->state.settings),
                          atom::sweep_v);
     },
   };

@@ -15,7 +15,8 @@ namespace tenantd {
 struct store_state {
   static constexpr const char* name = "store";
 
-  /// How often sessions expired in the store are deleted, at most.
+  /// Bounds on how often sessions expired in the store are deleted.
+  static constexpr std::chrono::seconds min_sweep_interval{1};
   static constexpr std::chrono::seconds max_sweep_interval{60};
   /// How long after its stored expiry a session is deleted. A tenant sends
   /// session uses about once a second, so a stored expiry can lag the real

@@ -53,10 +53,11 @@ void schedule_sweep(tenant_pointer self) {
   if (st.sweep_scheduled)
     return;
   st.sweep_scheduled = true;
-  auto interval = std::clamp<caf::timespan>(st.session_ttl() / 4,
-                                            tenant_state::min_sweep_interval,
-                                            tenant_state::max_sweep_interval);
-  self->delayed_send(self, interval, atom::sweep_v);
+  self->delayed_send(self,
+                     sweep_interval(st.session_ttl(),
+                                    tenant_state::min_sweep_interval,
+                                    tenant_state::max_sweep_interval),
+                     atom::sweep_v);
 }
 
 // Drops expired sessions from memory and from the store.

@@ -73,15 +73,19 @@ response error_to_response(const request_facts& facts, const caf::error& err) {
                          "Service temporarily unavailable");
 }
 
+response unprocessable(const request_facts& facts,
+                       const validation_failure& failure) {
+  return make_response(facts, status::unprocessable_entity,
+                       validation_body(failure));
+}
+
 // Maps an error from an admin change; a refused config is a 422 listing
 // its problems at the fields of `sent` (the client's config or patch).
 response change_error_to_response(const request_facts& facts,
                                   const caf::error& err,
                                   const boost::json::value& sent) {
   if (is(err, errc::invalid_config))
-    return make_response(
-      facts, status::unprocessable_entity,
-      validation_body(config_failure(config_errors_of(err), sent)));
+    return unprocessable(facts, config_failure(config_errors_of(err), sent));
   return error_to_response(facts, err);
 }
 
@@ -108,12 +112,6 @@ struct call {
   /// The query string, without its '?'.
   std::string_view query;
 };
-
-response unprocessable(const request_facts& facts,
-                       const validation_failure& failure) {
-  return make_response(facts, status::unprocessable_entity,
-                       validation_body(failure));
-}
 
 void handle_root(const call& c, responder done) {
   c.asks.ask<std::vector<std::string>>(
