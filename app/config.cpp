@@ -124,6 +124,37 @@ const std::vector<setting>& settings() {
      [](app_config& c, std::string_view v) {
        return parse_number<std::size_t>(v, c.body_limit, 1, 64u << 20);
      }},
+    {"--json-max-depth", "JSON_MAX_DEPTH",
+     "deepest JSON nesting in a request body, 422 beyond (default 64)",
+     [](app_config& c, std::string_view v) {
+       return parse_number<std::size_t>(v, c.json_max_depth, 1, 1000);
+     }},
+    {"--json-max-fields", "JSON_MAX_FIELDS",
+     "most object members plus array elements in a request body, 422 "
+     "beyond (default 256)",
+     [](app_config& c, std::string_view v) {
+       return parse_number<std::size_t>(v, c.json_max_fields, 1, 1u << 20);
+     }},
+    {"--max-message-chars", "MAX_MESSAGE_CHARS",
+     "longest /chat message in characters (code points), 422 beyond "
+     "(default 4096)",
+     [](app_config& c, std::string_view v) {
+       return parse_number<std::size_t>(v, c.max_message_chars, 1, 64u << 20);
+     }},
+    {"--tenant-max-in-flight", "TENANT_MAX_IN_FLIGHT",
+     "requests one tenant may have waiting for its actor before more get "
+     "503 (default 256)",
+     [](app_config& c, std::string_view v) {
+       return parse_number<std::size_t>(v, c.tenant_max_in_flight, 1,
+                                        1u << 20);
+     }},
+    {"--log-requests", "LOG_REQUESTS",
+     "which requests get a log line: none, errors (status >= 500) or all "
+     "(default errors)",
+     [](app_config& c, std::string_view v) {
+       c.log_requests = std::string{v};
+       return v == "none" || v == "errors" || v == "all";
+     }},
   };
   return all;
 }

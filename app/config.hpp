@@ -42,6 +42,17 @@ struct app_config {
   std::chrono::seconds session_ttl{86400};
   /// A tenant actor without traffic this long is passivated.
   std::chrono::seconds tenant_idle{900};
+  /// Deepest JSON nesting in a request body (422 beyond).
+  std::size_t json_max_depth = 64;
+  /// Most object members plus array elements in a request body (422).
+  std::size_t json_max_fields = 256;
+  /// Longest /chat message, in code points (422 beyond).
+  std::size_t max_message_chars = 4096;
+  /// Asks in flight per tenant before its requests get 503 at once.
+  std::size_t tenant_max_in_flight = 256;
+  /// Which requests are logged: "none", "errors" (status 500 and above)
+  /// or "all".
+  std::string log_requests = "errors";
 };
 
 /// The outcome of reading the configuration: a config, a request for help

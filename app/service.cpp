@@ -22,6 +22,7 @@
 #include "http/bridge.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "metrics/metrics.hpp"
 #include "util/log.hpp"
 
 namespace tenantd {
@@ -39,6 +40,20 @@ http::server_options server_options(const app_config& config) {
   opts.port = config.port;
   opts.body_limit = config.body_limit;
   opts.io_timeout = config.io_timeout;
+  return opts;
+}
+
+http::router_options router_options(const app_config& config,
+                                    const std::string& admin_token) {
+  http::router_options opts;
+  opts.admin_token = admin_token;
+  opts.limits.max_depth = config.json_max_depth;
+  opts.limits.max_fields = config.json_max_fields;
+  opts.limits.max_message_chars = config.max_message_chars;
+  opts.tenant_max_in_flight = config.tenant_max_in_flight;
+  opts.logging = config.log_requests == "all"    ? http::request_logging::all
+                 : config.log_requests == "none" ? http::request_logging::none
+                                                 : http::request_logging::errors;
   return opts;
 }
 
@@ -142,9 +157,9 @@ struct service::impl {
       db(open_database(config, bootstrap)),
       token(resolve_admin_token(config.admin_token, config.data_dir)),
       system(prepare(actor_config, config)),
-      core(start_core(system, db, lifecycle(config))),
+      core(start_core(system, db, lifecycle(config), metrics)),
       asks(system, core.registry, config.ask_timeout, 2 * config.actor_threads),
-      routes(asks, token.value),
+      routes(asks, router_options(config, token.value), metrics),
       io(config.io_threads),
       server(io.first(),
              server_options(config),
@@ -154,6 +169,7 @@ struct service::impl {
              [this] { return io.next(); }),
       signals(io.first()),
       drain_timer(io.first()) {
+    sample_process_figures();
   }
 
   ~impl() {
@@ -169,9 +185,27 @@ struct service::impl {
 
   static core_actors start_core(caf::actor_system& sys,
                                 const std::shared_ptr<database>& db,
-                                lifecycle_settings settings) {
+                                lifecycle_settings settings,
+                                metrics::metrics& metrics) {
     auto store = spawn_store(sys, db, settings);
-    return {store, spawn_registry(sys, store, settings, db->tenants())};
+    return {store,
+            spawn_registry(sys, store, settings, db->tenants(), metrics)};
+  }
+
+  // Figures read at each scrape from the parts that keep them.
+  void sample_process_figures() {
+    auto& bridged = asks.counters();
+    metrics.add_sampled_gauge(
+      "tenantd_asks_in_flight", "Requests waiting for an actor's answer",
+      [&bridged] {
+        return static_cast<double>(bridged.in_flight.load(std::memory_order_relaxed));
+      });
+    metrics.add_sampled_counter(
+      "tenantd_ask_timeouts_total",
+      "Requests whose actor did not answer within ASK_TIMEOUT_MS (504)",
+      [&bridged] {
+        return static_cast<double>(bridged.timed_out.load(std::memory_order_relaxed));
+      });
   }
 
   // Lets every tenant actor store its last session uses and counters (the
@@ -191,6 +225,7 @@ struct service::impl {
   void begin_stop() {
     if (stopping.exchange(true))
       return;
+    routes.set_accepting(false);
     log::info("service", "stopping: no new connections, finishing requests "
                          "in flight");
     signals.cancel();
@@ -216,6 +251,8 @@ struct service::impl {
   /// before anything listens.
   std::shared_ptr<database> db;
   admin_token token;
+  /// Before the actor system: actors count into it until they are gone.
+  metrics::metrics metrics;
   caf::actor_system_config actor_config;
   caf::actor_system system;
   core_actors core;
@@ -266,6 +303,7 @@ void service::run(bool handle_signals) {
   for (auto& ctx : self.io.contexts)
     self.idle_guards.push_back(net::make_work_guard(*ctx));
   self.server.start();
+  self.routes.set_accepting(true);
   std::vector<std::thread> extra;
   for (std::size_t i = 1; i < self.io.contexts.size(); ++i)
     extra.emplace_back([ctx = self.io.contexts[i].get()] { ctx->run(); });

@@ -11,6 +11,7 @@ packages=(
   libicu-dev
   libsqlite3-dev sqlite3
   libmimalloc-dev
+  prometheus-cpp-dev prometheus
   libgtest-dev libgmock-dev libbenchmark-dev
   curl jq wrk docker-compose
 )

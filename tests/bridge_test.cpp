@@ -12,6 +12,7 @@
 #include "actors/system.hpp"
 #include "http/bridge.hpp"
 #include "http/router.hpp"
+#include "metrics/metrics.hpp"
 
 namespace {
 
@@ -70,6 +71,10 @@ silent_registry(registry_actor::stateful_pointer<silent_state> self) {
       return caf::delegated<tenant_actor>{};
     },
     [=](atom::passivate) -> caf::result<caf::ok_atom> {
+      hold();
+      return caf::delegated<caf::ok_atom>{};
+    },
+    [=](atom::ready) -> caf::result<caf::ok_atom> {
       hold();
       return caf::delegated<caf::ok_atom>{};
     },
@@ -135,7 +140,8 @@ TEST_F(BridgeDeadline, EveryAskIsAnsweredExactlyOnce) {
 
 TEST_F(BridgeDeadline, RouterAnswersTimeoutWith504AndJsonDetail) {
   http::bridge asks{sys, registry, 100ms, 1};
-  http::router route{asks, "test-token"};
+  metrics::metrics meters;
+  http::router route{asks, http::router_options{"test-token"}, meters};
   http::request req{beast_http::verb::post, "/chat", 11};
   req.set(beast_http::field::content_type, "application/json");
   req.body() = R"({"tenant_id":"acme","session_id":"x","message":"hi"})";
