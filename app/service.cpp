@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <thread>
@@ -38,8 +39,41 @@ http::server_options server_options(const app_config& config) {
   opts.host = config.host;
   opts.port = config.port;
   opts.body_limit = config.body_limit;
-  opts.io_timeout = config.io_timeout;
+  opts.header_limit = config.header_limit;
+  opts.idle_timeout = config.idle_timeout;
+  opts.header_timeout = config.header_timeout;
+  opts.body_timeout = config.body_timeout;
+  opts.write_timeout = config.write_timeout;
+  opts.max_connections = config.max_connections;
   return opts;
+}
+
+// File descriptors the process needs besides its connections: the
+// database, the listener, epoll and eventfds, logs.
+constexpr rlim_t other_descriptors = 64;
+
+// Raises the soft limit on open files to the hard limit (often 1024 soft,
+// far more hard) so that max_connections can be reached, and warns if it
+// cannot be: accepts beyond the limit fail (logged) instead of getting 503.
+void raise_open_file_limit(std::size_t max_connections) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+    log::warning("service", std::string{"cannot read the open file limit: "}
+                              + std::strerror(errno));
+    return;
+  }
+  if (lim.rlim_cur < lim.rlim_max) {
+    auto raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0)
+      lim = raised;
+  }
+  auto needed = max_connections + other_descriptors;
+  if (lim.rlim_cur != RLIM_INFINITY && needed > lim.rlim_cur)
+    log::warning("service", "MAX_CONNECTIONS " + std::to_string(max_connections)
+                              + " needs about " + std::to_string(needed)
+                              + " open files; the limit is "
+                              + std::to_string(lim.rlim_cur));
 }
 
 caf::actor_system_config& prepare(caf::actor_system_config& cfg,
@@ -154,6 +188,7 @@ struct service::impl {
              [this] { return io.next(); }),
       signals(io.first()),
       drain_timer(io.first()) {
+    raise_open_file_limit(config.max_connections);
   }
 
   ~impl() {

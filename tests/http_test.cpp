@@ -1176,7 +1176,7 @@ TEST_F(HttpBodyLimit, OversizedHeadersAre431) {
 
 TEST(HttpDeadline, AnIdleKeepAliveConnectionIsClosed) {
   auto config = test_config();
-  config.io_timeout = 1s;
+  config.idle_timeout = 1s;
   running_service server{seed_tenants(), config};
   http_client idle{server.port()};
   ASSERT_EQ(idle.get("/").result(), status::ok);
@@ -1188,7 +1188,7 @@ TEST(HttpDeadline, AnIdleKeepAliveConnectionIsClosed) {
 
 TEST(HttpDeadline, ASlowHeaderIsCutOffWhileOthersAreServed) {
   auto config = test_config();
-  config.io_timeout = 1s;
+  config.header_timeout = 1s;
   running_service server{seed_tenants(), config};
   http_client slow{server.port()};
   slow.write("GET / HTTP/1.1\r\nHost: x\r\n"); // never finishes its header
@@ -1203,7 +1203,7 @@ TEST(HttpDeadline, ASlowHeaderIsCutOffWhileOthersAreServed) {
 
 TEST(HttpDeadline, AnActiveClientIsNotCutOff) {
   auto config = test_config();
-  config.io_timeout = 1s;
+  config.idle_timeout = 1s;
   running_service server{seed_tenants(), config};
   http_client busy{server.port()};
   // 2.5 s of traffic with pauses shorter than the timeout.
