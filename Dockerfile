@@ -13,7 +13,9 @@
 #
 # Configuration is by environment (most also flags, see `tenantd --help`):
 # PORT, HOST, TENANTS_FILE, DATA_DIR, ADMIN_TOKEN, SESSION_TTL, TENANT_IDLE,
-# IO_THREADS, ACTOR_THREADS, ASK_TIMEOUT_MS, IO_TIMEOUT_S, BODY_LIMIT.
+# IO_THREADS, ACTOR_THREADS, ASK_TIMEOUT_MS, BODY_LIMIT, HEADER_LIMIT,
+# IDLE_TIMEOUT_S, HEADER_TIMEOUT_S, BODY_TIMEOUT_S, WRITE_TIMEOUT_S,
+# MAX_CONNECTIONS.
 # State (the SQLite database and a generated admin token) lives in the
 # volume /data; without ADMIN_TOKEN, read the token from /data/admin-token.
 

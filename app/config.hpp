@@ -30,9 +30,17 @@ struct app_config {
   std::chrono::milliseconds ask_timeout{2000};
   /// Largest request body accepted (413 beyond).
   std::size_t body_limit = 64 * 1024;
-  /// Longest a connection may wait on one read or write, idle keep-alive
-  /// included, before it is closed (slow or silent clients).
-  std::chrono::seconds io_timeout{30};
+  /// Largest request header section accepted (431 beyond).
+  std::size_t header_limit = 16 * 1024;
+  /// Connection timeouts (see http::server_options): waiting for a
+  /// request's first byte, then for the rest of its header, then for its
+  /// body; and writing one answer.
+  std::chrono::seconds idle_timeout{30};
+  std::chrono::seconds header_timeout{10};
+  std::chrono::seconds body_timeout{30};
+  std::chrono::seconds write_timeout{30};
+  /// Connections open at once; more are answered 503 and closed.
+  std::size_t max_connections = 10000;
   /// Directory of the database (and the generated admin token).
   std::string data_dir = "./data";
   /// The admin API's bearer token; empty = read or generate one in

@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <thread>
@@ -39,7 +40,12 @@ http::server_options server_options(const app_config& config) {
   opts.host = config.host;
   opts.port = config.port;
   opts.body_limit = config.body_limit;
-  opts.io_timeout = config.io_timeout;
+  opts.header_limit = config.header_limit;
+  opts.idle_timeout = config.idle_timeout;
+  opts.header_timeout = config.header_timeout;
+  opts.body_timeout = config.body_timeout;
+  opts.write_timeout = config.write_timeout;
+  opts.max_connections = config.max_connections;
   return opts;
 }
 
@@ -55,6 +61,34 @@ http::router_options router_options(const app_config& config,
                  : config.log_requests == "none" ? http::request_logging::none
                                                  : http::request_logging::errors;
   return opts;
+}
+
+// File descriptors the process needs besides its connections: the
+// database, the listener, epoll and eventfds, logs.
+constexpr rlim_t other_descriptors = 64;
+
+// Raises the soft limit on open files to the hard limit (often 1024 soft,
+// far more hard) so that max_connections can be reached, and warns if it
+// cannot be: accepts beyond the limit fail (logged) instead of getting 503.
+void raise_open_file_limit(std::size_t max_connections) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+    log::warning("service", std::string{"cannot read the open file limit: "}
+                              + std::strerror(errno));
+    return;
+  }
+  if (lim.rlim_cur < lim.rlim_max) {
+    auto raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0)
+      lim = raised;
+  }
+  auto needed = max_connections + other_descriptors;
+  if (lim.rlim_cur != RLIM_INFINITY && needed > lim.rlim_cur)
+    log::warning("service", "MAX_CONNECTIONS " + std::to_string(max_connections)
+                              + " needs about " + std::to_string(needed)
+                              + " open files; the limit is "
+                              + std::to_string(lim.rlim_cur));
 }
 
 caf::actor_system_config& prepare(caf::actor_system_config& cfg,
@@ -170,6 +204,7 @@ struct service::impl {
       signals(io.first()),
       drain_timer(io.first()) {
     sample_process_figures();
+    raise_open_file_limit(config.max_connections);
   }
 
   ~impl() {
@@ -194,6 +229,36 @@ struct service::impl {
 
   // Figures read at each scrape from the parts that keep them.
   void sample_process_figures() {
+    auto read = [](const std::atomic<uint64_t>& x) {
+      return [&x] { return static_cast<double>(x.load(std::memory_order_relaxed)); };
+    };
+    auto& conns = server.counters();
+    metrics.add_sampled_gauge("tenantd_http_connections",
+                              "Open client connections",
+                              read(conns.open_connections));
+    metrics.add_sampled_counter("tenantd_http_connections_accepted_total",
+                                "Connections accepted (refused ones included)",
+                                read(conns.accepted_total));
+    metrics.add_sampled_counter(
+      "tenantd_http_connections_refused_total",
+      "Connections answered 503 because MAX_CONNECTIONS were open",
+      read(conns.refused_total));
+    metrics.add_sampled_counter(
+      "tenantd_http_connections_timed_out_total",
+      "Connections closed by the idle, header, body or write timeout",
+      read(conns.timed_out_total));
+    auto refused_help = "Requests answered before routing: unparsable (400), "
+                        "body or header over the limit (413, 431)";
+    metrics.add_sampled_counter("tenantd_http_requests_refused_total",
+                                refused_help, read(conns.bad_request_total),
+                                {{"code", "400"}});
+    metrics.add_sampled_counter("tenantd_http_requests_refused_total",
+                                refused_help, read(conns.body_too_large_total),
+                                {{"code", "413"}});
+    metrics.add_sampled_counter("tenantd_http_requests_refused_total",
+                                refused_help,
+                                read(conns.header_too_large_total),
+                                {{"code", "431"}});
     auto& bridged = asks.counters();
     metrics.add_sampled_gauge(
       "tenantd_asks_in_flight", "Requests waiting for an actor's answer",

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include <prometheus/text_serializer.h>
@@ -95,6 +96,7 @@ struct metrics::sampled {
   std::string help;
   prometheus::MetricType type;
   std::function<double()> read;
+  prometheus::Labels labels;
 };
 
 metrics::metrics()
@@ -244,30 +246,43 @@ prometheus::Gauge& metrics::tenant_actors() {
 }
 
 void metrics::add_sampled_gauge(std::string name, std::string help,
-                                std::function<double()> read) {
+                                std::function<double()> read,
+                                prometheus::Labels labels) {
   std::lock_guard<std::mutex> guard{sampled_mtx_};
   sampled_.push_back({std::move(name), std::move(help),
-                      prometheus::MetricType::Gauge, std::move(read)});
+                      prometheus::MetricType::Gauge, std::move(read),
+                      std::move(labels)});
 }
 
 void metrics::add_sampled_counter(std::string name, std::string help,
-                                  std::function<double()> read) {
+                                  std::function<double()> read,
+                                  prometheus::Labels labels) {
   std::lock_guard<std::mutex> guard{sampled_mtx_};
   sampled_.push_back({std::move(name), std::move(help),
-                      prometheus::MetricType::Counter, std::move(read)});
+                      prometheus::MetricType::Counter, std::move(read),
+                      std::move(labels)});
 }
 
 std::string metrics::scrape() const {
   auto families = registry_->Collect();
   {
     std::lock_guard<std::mutex> guard{sampled_mtx_};
+    auto first_sampled = families.size();
     for (auto& s : sampled_) {
       prometheus::ClientMetric value;
+      for (auto& [name, label] : s.labels)
+        value.label.push_back({name, label});
       if (s.type == prometheus::MetricType::Counter)
         value.counter.value = s.read();
       else
         value.gauge.value = s.read();
-      families.push_back({s.name, s.help, s.type, {std::move(value)}});
+      auto family = std::find_if(families.begin() + first_sampled,
+                                 families.end(),
+                                 [&](auto& f) { return f.name == s.name; });
+      if (family == families.end())
+        families.push_back({s.name, s.help, s.type, {std::move(value)}});
+      else
+        family->metric.push_back(std::move(value));
     }
   }
   return prometheus::TextSerializer{}.Serialize(families);

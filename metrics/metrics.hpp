@@ -79,11 +79,14 @@ public:
   prometheus::Gauge& tenant_actors();
 
   /// Adds a value read at each scrape (connection counts, asks in flight):
-  /// `read` runs on the scraping thread and must be thread-safe.
+  /// `read` runs on the scraping thread and must be thread-safe. Samples
+  /// of one name (with different `labels`) form one metric.
   void add_sampled_gauge(std::string name, std::string help,
-                         std::function<double()> read);
+                         std::function<double()> read,
+                         prometheus::Labels labels = {});
   void add_sampled_counter(std::string name, std::string help,
-                           std::function<double()> read);
+                           std::function<double()> read,
+                           prometheus::Labels labels = {});
 
   /// Every metric in Prometheus's text exposition format (version 0.0.4).
   std::string scrape() const;

@@ -1176,7 +1176,7 @@ TEST_F(HttpBodyLimit, OversizedHeadersAre431) {
 
 TEST(HttpDeadline, AnIdleKeepAliveConnectionIsClosed) {
   auto config = test_config();
-  config.io_timeout = 1s;
+  config.idle_timeout = 1s;
   running_service server{seed_tenants(), config};
   http_client idle{server.port()};
   ASSERT_EQ(idle.get("/").result(), status::ok);
@@ -1188,7 +1188,7 @@ TEST(HttpDeadline, AnIdleKeepAliveConnectionIsClosed) {
 
 TEST(HttpDeadline, ASlowHeaderIsCutOffWhileOthersAreServed) {
   auto config = test_config();
-  config.io_timeout = 1s;
+  config.header_timeout = 1s;
   running_service server{seed_tenants(), config};
   http_client slow{server.port()};
   slow.write("GET / HTTP/1.1\r\nHost: x\r\n"); // never finishes its header
@@ -1203,7 +1203,7 @@ TEST(HttpDeadline, ASlowHeaderIsCutOffWhileOthersAreServed) {
 
 TEST(HttpDeadline, AnActiveClientIsNotCutOff) {
   auto config = test_config();
-  config.io_timeout = 1s;
+  config.idle_timeout = 1s;
   running_service server{seed_tenants(), config};
   http_client busy{server.port()};
   // 2.5 s of traffic with pauses shorter than the timeout.
@@ -2805,6 +2805,28 @@ TEST(HttpTenantIsolation, AFloodedTenantGets503WhileAnotherIsServed) {
   EXPECT_EQ(sample(text, requests_series("flood", "/chat", "POST", 503)),
             flood_busy.load());
   EXPECT_EQ(sample(text, requests_series("calm", "/chat", "POST", 503)), -1);
+}
+
+TEST(HttpMetrics, RequestsRefusedBeforeRoutingAreCountedAndCarryTheirId) {
+  auto cfg = test_config();
+  cfg.body_limit = 64;
+  running_service server{seed_tenants(), cfg};
+  {
+    http_client client{server.port()};
+    auto res = client.send(make_request(verb::post, "/session",
+                                        std::string(100, 'x'),
+                                        "application/json",
+                                        {{"X-Request-Id", "too-big-1"}}));
+    EXPECT_EQ(res.result(), status::payload_too_large);
+    EXPECT_EQ(header(res, "X-Request-Id"), "too-big-1");
+  }
+  http_client client{server.port()};
+  auto text = "\n" + client.get("/metrics").body();
+  EXPECT_EQ(sample(text, "tenantd_http_requests_refused_total{code=\"413\"}"), 1);
+  EXPECT_EQ(sample(text, "tenantd_http_requests_refused_total{code=\"431\"}"), 0);
+  EXPECT_EQ(sample(text, "tenantd_http_connections_accepted_total"), 2);
+  EXPECT_EQ(sample(text, "tenantd_http_connections_refused_total"), 0);
+  EXPECT_GE(sample(text, "tenantd_http_connections"), 1);
 }
 
 } // namespace
