@@ -6,7 +6,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test bench clean
+.PHONY: all deps configure build run test bench soak abuse clean
 
 all: build
 
@@ -27,6 +27,14 @@ test: build
 
 bench: build
 	./bench/run.sh $(BUILD_DIR)
+
+# 10 minutes of mixed traffic with RSS plotted; slow and oversized clients
+# beside normal load (docs/benchmarks.md, "Soak and abuse").
+soak: build
+	./bench/soak.sh $(BUILD_DIR)
+
+abuse: build
+	./bench/abuse.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -2,6 +2,10 @@
 # Installs the Debian 12 packages the build, tests and benchmarks need, only
 # those that are missing. Uses sudo when not root. Idempotent and quiet when
 # everything is already there.
+#
+#   scripts/install-deps.sh           build, tests, wrk benchmarks
+#   scripts/install-deps.sh --bench   also what only some bench scripts use
+#                                     (gnuplot for bench/soak.sh's plot)
 set -euo pipefail
 
 packages=(
@@ -15,6 +19,12 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl jq wrk docker-compose
 )
+bench_packages=(gnuplot-nox)
+case "${1:-}" in
+  "") ;;
+  --bench) packages+=("${bench_packages[@]}") ;;
+  *) echo "usage: $0 [--bench]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
