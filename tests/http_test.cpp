@@ -1225,7 +1225,7 @@ TEST_F(HttpOpenApi, ServesTheDocumentInTheRepository) {
   EXPECT_EQ(std::string{doc.at("openapi").as_string().c_str()}.substr(0, 2),
             "3.");
   auto& paths = doc.at("paths").as_object();
-  for (auto path : {"/", "/session", "/chat"})
+  for (auto path : {"/", "/session", "/chat", "/metrics", "/healthz", "/readyz"})
     EXPECT_TRUE(paths.contains(path)) << path;
   std::ifstream file{
     repo_tenants_file().substr(0, repo_tenants_file().rfind('/'))
