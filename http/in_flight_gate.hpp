@@ -5,13 +5,15 @@
 // and answers that come too late to matter); past the cap its requests are
 // refused at once with 503, while other tenants' requests pass as before.
 //
-// Counts live only while asks are in flight (an entry is dropped at zero),
-// so made-up tenant ids cannot grow the table beyond the requests in
-// flight.
+// A tenant's count stays in the table at zero (no allocation per request).
+// A shard reaching its pruning size drops its zero counts, and its next
+// pruning size becomes twice what is left (at least `min_prune_size`): made-
+// up tenant ids cannot grow the table beyond about twice the requests in
+// flight plus 16 x min_prune_size, at an amortised constant cost.
 
 #include <array>
+#include <atomic>
 #include <cstddef>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,12 +36,22 @@ public:
   /// Asks in flight for `tenant` (for tests).
   std::size_t in_flight(const std::string& tenant);
 
+  /// Tenants in the table, idle ones included (for tests).
+  std::size_t entries();
+
 private:
-  // Sharded by tenant so that I/O threads seldom wait for each other.
+  static constexpr std::size_t min_prune_size = 1024;
+
+  // Sharded by tenant so that threads seldom meet; a spin lock, as the
+  // critical sections are a few hash-map steps (a contended std::mutex
+  // would sleep in the kernel).
   struct shard {
-    std::mutex mtx;
+    std::atomic_flag busy = ATOMIC_FLAG_INIT;
     std::unordered_map<std::string, std::size_t> counts;
+    std::size_t prune_size = min_prune_size;
   };
+
+  class shard_lock;
 
   shard& shard_of(const std::string& tenant);
 

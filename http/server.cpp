@@ -172,7 +172,7 @@ private:
     reading_ = true;
     if (buffer_.size() > 0) { // a pipelined request has begun already
       enter(read_phase::header);
-      return read_some();
+      return parse_buffered();
     }
     enter(read_phase::idle);
     await_request();
@@ -189,8 +189,35 @@ private:
         if (ec)
           return self->on_read(ec);
         self->enter(read_phase::header);
-        self->read_some();
+        self->parse_buffered();
       });
+  }
+
+  // Parses the bytes read so far. A request usually arrives whole in its
+  // first read: it is then handled at once, not after another pass of
+  // Beast's read through the io_context. Otherwise Beast's read goes on.
+  void parse_buffered() {
+    beast::error_code ec;
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      auto used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec || used == 0)
+        break;
+      header_progress();
+    }
+    if (ec == beast_http::error::need_more)
+      ec = {};
+    if (ec || parser_->is_done())
+      return on_read(ec);
+    read_some();
+  }
+
+  // Moves to the body phase once the header is complete.
+  void header_progress() {
+    if (parser_->is_header_done() && phase_ == read_phase::header) {
+      enter(read_phase::body);
+      continue_if_expected();
+    }
   }
 
   // Reads and parses until the request is complete: usually one read. In
@@ -201,11 +228,7 @@ private:
       [self = shared_from_this()](beast::error_code ec, std::size_t) {
         if (ec || self->parser_->is_done())
           return self->on_read(ec);
-        if (self->parser_->is_header_done()
-            && self->phase_ == read_phase::header) {
-          self->enter(read_phase::body);
-          self->continue_if_expected();
-        }
+        self->header_progress();
         self->read_some();
       });
   }
