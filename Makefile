@@ -6,7 +6,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test bench soak abuse clean
+.PHONY: all deps configure build run test bench soak abuse flood clean
 
 all: build
 
@@ -35,6 +35,10 @@ soak: build
 
 abuse: build
 	./bench/abuse.sh $(BUILD_DIR)
+
+# One tenant flooded past its in-flight cap, another measured beside it.
+flood: build
+	./bench/flood.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -152,15 +152,8 @@ for i in $(seq "$repeats"); do
   sleep "$settle"
 done
 
-medians() { # RESULT lines -> "rps p50 p99"
-  local rps p50 p99
-  rps=$(printf '%s\n' "$@" | value_of rps | median)
-  p50=$(printf '%s\n' "$@" | value_of p50_ms | median)
-  p99=$(printf '%s\n' "$@" | value_of p99_ms | median)
-  echo "$rps $p50 $p99"
-}
-read -r u_rps u_p50 u_p99 < <(medians "${unloaded[@]}")
-read -r l_rps l_p50 l_p99 < <(medians "${loaded[@]}")
+read -r u_rps u_p50 u_p99 < <(result_medians "${unloaded[@]}")
+read -r l_rps l_p50 l_p99 < <(result_medians "${loaded[@]}")
 ratio=$(awk -v l="$l_p99" -v u="$u_p99" 'BEGIN {printf "%.2f", (u > 0 ? l / u : 0)}')
 awk -v r="$ratio" -v m="$max_ratio" 'BEGIN {exit !(r <= m)}' \
   || failures+=("loaded p99 $l_p99 ms is $ratio x the unloaded $u_p99 ms (limit $max_ratio x)")

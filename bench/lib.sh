@@ -12,6 +12,16 @@ value_of() {
   sed -E "s/.*(^| )$1=([^ ]*).*/\2/"
 }
 
+# "rps p50 p99": the medians of wrk/report.lua's RESULT lines given as
+# arguments.
+result_medians() {
+  local rps p50 p99
+  rps=$(printf '%s\n' "$@" | value_of rps | median)
+  p50=$(printf '%s\n' "$@" | value_of p50_ms | median)
+  p99=$(printf '%s\n' "$@" | value_of p99_ms | median)
+  echo "$rps $p50 $p99"
+}
+
 # NUMBER with thousands separators: 1234567 -> 1,234,567.
 thousands() {
   sed -E ':a; s/([0-9])([0-9]{3})($|[^0-9])/\1,\2\3/; ta' <<<"$1"
