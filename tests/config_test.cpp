@@ -78,6 +78,43 @@ TEST(ParseConfig, DefaultsWithoutEnvironmentOrFlags) {
   EXPECT_EQ(cfg.body_timeout, std::chrono::seconds{30});
   EXPECT_EQ(cfg.write_timeout, std::chrono::seconds{30});
   EXPECT_EQ(cfg.max_connections, 10000u);
+  EXPECT_EQ(cfg.json_max_depth, 64u);
+  EXPECT_EQ(cfg.json_max_fields, 256u);
+  EXPECT_EQ(cfg.max_message_chars, 4096u);
+  EXPECT_EQ(cfg.tenant_max_in_flight, 256u);
+  EXPECT_EQ(cfg.log_requests, "errors");
+}
+
+TEST(ParseConfig, BodyLimitsInFlightCapAndRequestLogging) {
+  auto env = config_ok({{{"JSON_MAX_DEPTH", "3"},
+                         {"JSON_MAX_FIELDS", "40"},
+                         {"MAX_MESSAGE_CHARS", "500"},
+                         {"TENANT_MAX_IN_FLIGHT", "9"},
+                         {"LOG_REQUESTS", "all"}},
+                        {}});
+  EXPECT_EQ(env.json_max_depth, 3u);
+  EXPECT_EQ(env.json_max_fields, 40u);
+  EXPECT_EQ(env.max_message_chars, 500u);
+  EXPECT_EQ(env.tenant_max_in_flight, 9u);
+  EXPECT_EQ(env.log_requests, "all");
+  auto flags = config_ok({{},
+                          {"--json-max-depth", "5", "--json-max-fields=6",
+                           "--max-message-chars", "7",
+                           "--tenant-max-in-flight=8", "--log-requests",
+                           "none"}});
+  EXPECT_EQ(flags.json_max_depth, 5u);
+  EXPECT_EQ(flags.json_max_fields, 6u);
+  EXPECT_EQ(flags.max_message_chars, 7u);
+  EXPECT_EQ(flags.tenant_max_in_flight, 8u);
+  EXPECT_EQ(flags.log_requests, "none");
+  for (auto [var, value] :
+       {std::pair{"JSON_MAX_DEPTH", "0"}, {"JSON_MAX_DEPTH", "1001"},
+        {"JSON_MAX_FIELDS", "0"}, {"JSON_MAX_FIELDS", "x"},
+        {"MAX_MESSAGE_CHARS", "0"}, {"MAX_MESSAGE_CHARS", "-4"},
+        {"TENANT_MAX_IN_FLIGHT", "0"}, {"TENANT_MAX_IN_FLIGHT", "many"},
+        {"LOG_REQUESTS", "some"}, {"LOG_REQUESTS", ""}})
+    EXPECT_EQ(config_error({{{var, value}}, {}}),
+              std::string{"invalid value for "} + var + ": '" + value + "'");
 }
 
 TEST(ParseConfig, EveryEnvironmentVariableIsRead) {
