@@ -17,13 +17,10 @@
 // - the answer serialises to HTTP that parses back to the same status and
 //   body (no header value can break the framing).
 //
-// State: one actor system for the whole run (threads are costly to start),
-// but a fresh database, store, registry and bridge for every input, so that
-// an input behaves the same alone as in the middle of a run: a crash input
-// replays as a regression test, and no input can spoil the rest of a run
-// (say, by archiving every tenant). The tenants are the repo's
-// tenants.jsonl, each with one fixed session (see fixed_sessions) so that
-// /chat is reachable without guessing a UUID; the admin token is fixed
+// State: every input gets a fresh database, actor system, store, registry
+// and bridge (see `service` below). The tenants are the repo's
+// tenants.jsonl, each with one fixed session (fixed_sessions) so that /chat
+// is reachable without guessing a UUID; the admin token is fixed
 // (admin_token) so that the admin API is too.
 
 #include <chrono>
@@ -89,71 +86,70 @@ http::router make_router(http::bridge& asks) {
   return http::router{asks, admin_token};
 }
 
-caf::actor_system_config& actor_config() {
-  static caf::actor_system_config cfg;
-  configure_actor_system(cfg, 2);
-  return cfg;
-}
-
-/// The actor system, started once: destroying it at exit would wait for
-/// every actor, so it is never destroyed.
-caf::actor_system& actor_system() {
-  static auto* sys = new caf::actor_system{actor_config()};
-  return *sys;
-}
-
 std::vector<tenant_config> bootstrap_configs() {
   static const auto configs = load_tenants_file(TENANTD_FUZZ_TENANTS_FILE);
   return configs;
 }
 
-/// Where the databases go: tmpfs if there is one, because every session and
-/// admin change is fsync'd (synchronous=FULL) and disk syncs would dominate.
-const fs::path& data_root() {
-  static const auto* root = [] {
+/// A fresh data directory, removed with everything in it when destroyed.
+/// On tmpfs if there is one: every session and admin change is fsync'd
+/// (synchronous=FULL), and disk syncs would dominate.
+class temp_dir {
+public:
+  temp_dir() {
     fs::path shm{"/dev/shm"};
     auto base = fs::is_directory(shm) ? shm : fs::temp_directory_path();
-    std::string dir = (base / "tenantd-fuzz-XXXXXX").string();
-    if (::mkdtemp(dir.data()) == nullptr)
+    path_ = (base / "tenantd-fuzz-XXXXXX").string();
+    if (::mkdtemp(path_.data()) == nullptr)
       std::abort();
-    // Removed at a normal exit (libFuzzer's end of -max_total_time, the
-    // replay's end); a crash leaves it for inspection. (Never destroyed, so
-    // that it is still there for this handler.)
-    std::atexit([] {
-      std::error_code ec;
-      fs::remove_all(data_root(), ec);
-    });
-    return new fs::path{dir};
-  }();
-  return *root;
-}
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
 
-/// A fresh database, store, registry, bridge and router; everything is
-/// stopped and deleted again by the destructor.
-class domain {
+  const std::string& path() const {
+    return path_;
+  }
+
+private:
+  std::string path_;
+};
+
+/// What one input talks to: a database, an actor system with the store and
+/// the registry, the bridge and the router, as app/service.cpp wires them
+/// (without the server). Stopped and deleted again by the destructor.
+///
+/// Fresh for every input, so that an input behaves the same alone as in
+/// the middle of a run: a crash input replays as a regression test, and no
+/// input can spoil the rest of a run (say, by archiving every tenant). The
+/// actor system is per input too: CAF 0.17 cannot destroy one during exit()
+/// (its logger's thread_local is gone by then; zeek/zeek#1349), and one left
+/// running crashes the exit.
+class service {
 public:
-  explicit domain(caf::actor_system& sys)
-    : sys_(sys),
-      dir_(data_root() / std::to_string(next_id_++)),
-      db_(open_database(dir_.string())),
-      store_(spawn_store(sys, db_, {})),
-      registry_(spawn_registry(sys, store_, {}, db_->tenants())),
-      asks_(sys, registry_, ask_timeout, 1),
+  service()
+    : db_(open_database(dir_.path())),
+      system_(configure(config_)),
+      store_(spawn_store(system_, db_, {})),
+      registry_(spawn_registry(system_, store_, {}, db_->tenants())),
+      asks_(system_, registry_, ask_timeout, 1),
       routes_(make_router(asks_)) {
   }
 
-  ~domain() {
+  /// The members go in reverse order: the bridge stops, then the actor
+  /// system waits for every actor (the store commits and lets go of the
+  /// database), then the database closes and the directory goes.
+  ~service() {
     asks_.stop();
     caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(store_, caf::exit_reason::user_shutdown);
-    caf::scoped_actor self{sys_};
-    self->wait_for(registry_, store_);
-    db_.reset();
-    fs::remove_all(dir_);
   }
 
-  domain(const domain&) = delete;
-  domain& operator=(const domain&) = delete;
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
 
   const http::router& routes() const {
     return routes_;
@@ -175,11 +171,15 @@ private:
     return db;
   }
 
-  static inline uint64_t next_id_ = 0;
+  static caf::actor_system_config& configure(caf::actor_system_config& cfg) {
+    configure_actor_system(cfg, 2);
+    return cfg;
+  }
 
-  caf::actor_system& sys_;
-  fs::path dir_;
+  temp_dir dir_;
   std::shared_ptr<database> db_;
+  caf::actor_system_config config_;
+  caf::actor_system system_;
   store_actor store_;
   registry_actor registry_;
   http::bridge asks_;
@@ -281,7 +281,7 @@ http::response refusal(beast::error_code ec) {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  domain d{actor_system()};
+  service svc;
   std::string_view rest{reinterpret_cast<const char*>(data), size};
   for (int n = 0; n < max_requests && !rest.empty(); ++n) {
     beast_http::request_parser<beast_http::string_body> parser;
@@ -312,7 +312,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto req = parser.release();
     trace(req);
     request_facts facts{req.version(), req.method() == beast_http::verb::head};
-    auto res = ask_router(d.routes(), std::move(req));
+    auto res = ask_router(svc.routes(), std::move(req));
     trace(res);
     check_response(res, facts);
     if (!res.keep_alive())
