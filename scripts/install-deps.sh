@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, tests and benchmarks need, only
 # those that are missing. Uses sudo when not root. Idempotent and quiet when
-# everything is already there.
+# everything is already there. With the argument `fuzz` (from `make
+# fuzz`), clang and libFuzzer too; `make test` needs no clang.
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl jq wrk docker-compose
 )
+# `make fuzz` only: clang and its libFuzzer runtime.
+if [ "${1:-}" = fuzz ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
