@@ -420,7 +420,11 @@ decoded<json::object> decode_merge_patch(std::string_view body,
   return parse_body_object(body, content_type);
 }
 
-decoded<page_request> decode_page_query(std::string_view query) {
+decoded<page_request> decode_page_query(std::string_view raw) {
+  // Errors echo names and values, and JSON must be valid UTF-8; the query
+  // is bytes nobody checked. (Replacing changes no '&', '=' or digit.)
+  auto valid = text::replace_invalid_utf8(raw);
+  std::string_view query = valid;
   page_request result;
   json::array errors;
   while (!query.empty()) {

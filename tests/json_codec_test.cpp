@@ -867,6 +867,17 @@ TEST(PageQuery, BadParametersAreRefusedLikeFastApiQueryBounds) {
             R"({"detail":[{"type":"extra_forbidden","loc":["query","limt"],"msg":"Extra inputs are not permitted","input":"5"}]})");
 }
 
+// Found by fuzz/json_decode: the query is raw bytes, and the 422 echoed
+// them into JSON as they were.
+TEST(PageQuery, InvalidUtf8IsEchoedAsReplacementCharacters) {
+  EXPECT_EQ(query_outcome("offset=-1\xa6&\xff\xfe=1"),
+            "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"offset\"],"
+            "\"msg\":\"Input should be a valid integer, unable to parse string as "
+            "an integer\",\"input\":\"-1\xef\xbf\xbd\"},"
+            "{\"type\":\"extra_forbidden\",\"loc\":[\"query\",\"\xef\xbf\xbd\xef\xbf\xbd\"],"
+            "\"msg\":\"Extra inputs are not permitted\",\"input\":\"1\"}]}");
+}
+
 TEST(AdminEncoders, Rfc3339WithMilliseconds) {
   EXPECT_EQ(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(rfc3339_millis(1'795'754'337'901), "2026-11-27T04:38:57.901Z");
