@@ -1,6 +1,7 @@
 #include "http/json_codec.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <limits>
@@ -45,6 +46,14 @@ void write_string(std::string& out, std::string_view s) {
 // form with at least one decimal ("100000.0") unless the decimal exponent
 // is below -4 or above 16 ("1e-05", "1.5e+16").
 void write_double(std::string& out, double x) {
+  // A number too large for a double (1e400) parses as infinity, and a 422
+  // echoes it. JSON has no infinity (Python would write Infinity, which is
+  // not JSON): write it as Boost.JSON does, a number that parses back to
+  // it. NaN never comes out of a parse; null just in case.
+  if (!std::isfinite(x)) {
+    out += std::isnan(x) ? "null" : x < 0 ? "-1e99999" : "1e99999";
+    return;
+  }
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof(buf), x,
                            std::chars_format::scientific);
