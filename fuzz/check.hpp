@@ -31,10 +31,14 @@ inline bool is_utf8(std::string_view s) {
 }
 
 /// `s` parsed as one JSON text (Boost.JSON also refuses invalid UTF-8), or
-/// nothing if it is not valid JSON.
+/// nothing if it is not valid JSON. Nesting is allowed as deep as Python's
+/// json reads by default (~1000): a 422 echoes a body nested up to the
+/// service's own limit, past Boost.JSON's default of 32.
 inline std::optional<boost::json::value> parse_json(std::string_view s) {
+  boost::json::parse_options options;
+  options.max_depth = 1000;
   boost::json::error_code ec;
-  auto v = boost::json::parse(s, ec);
+  auto v = boost::json::parse(s, ec, {}, options);
   if (ec)
     return std::nullopt;
   return v;
