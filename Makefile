@@ -5,8 +5,10 @@
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps configure build run test bench soak abuse flood clean
+.PHONY: all deps configure build run test bench soak abuse flood fuzz clean
 
 all: build
 
@@ -40,5 +42,15 @@ abuse: build
 flood: build
 	./bench/flood.sh $(BUILD_DIR)
 
+# libFuzzer targets (fuzz/README.md): clang with ASan and UBSan in a build
+# dir of their own, each target run FUZZ_SECONDS. -O1 -g without NDEBUG:
+# fast enough, readable stacks, and Boost's own assertions stay on.
+fuzz:
+	@./scripts/install-deps.sh --fuzz
+	@cmake -S . -B $(FUZZ_DIR) -DTENANTD_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g"
+	@cmake --build $(FUZZ_DIR) -j $(JOBS)
+	./fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_DIR)

@@ -165,6 +165,11 @@ std::vector<tenant_config> load_tenants_file(const std::string& path) {
   std::ifstream in{path};
   if (!in)
     throw std::runtime_error(path + ": cannot open tenants file");
+  return read_tenants(in, path);
+}
+
+std::vector<tenant_config> read_tenants(std::istream& in,
+                                        const std::string& path) {
   std::vector<tenant_config> result;
   std::unordered_map<std::string, std::size_t> first_line; // id -> line
   std::string line;

@@ -5,6 +5,7 @@
 // reply template is kept as its source text and compiled by the tenant actor.
 
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <variant>
 #include <vector>
@@ -78,6 +79,12 @@ void apply_merge_patch(boost::json::value& target,
 /// std::runtime_error naming the file, the line and the problem for any bad
 /// line, a duplicate id, or a file without tenants.
 std::vector<tenant_config> load_tenants_file(const std::string& path);
+
+/// What load_tenants_file does once the file is open: reads the lines of
+/// `in`, naming `path` in errors the same way (also used by the fuzz target,
+/// which has no file).
+std::vector<tenant_config> read_tenants(std::istream& in,
+                                        const std::string& path);
 
 /// Ids: 1 to 63 lowercase ASCII letters, digits and dashes, starting with a
 /// letter or digit — safe in URLs, logs, file names and metric labels.

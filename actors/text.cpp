@@ -84,6 +84,24 @@ std::optional<std::size_t> find_invalid_utf8(std::string_view s) {
   return std::nullopt;
 }
 
+std::string replace_invalid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  auto bytes = reinterpret_cast<const uint8_t*>(s.data());
+  auto len = static_cast<int32_t>(s.size());
+  int32_t i = 0;
+  while (i < len) {
+    int32_t start = i;
+    UChar32 c;
+    U8_NEXT(bytes, i, len, c); // skips a maximal invalid subpart, as Python
+    if (c < 0)
+      out += "\xEF\xBF\xBD";
+    else
+      out.append(s.data() + start, static_cast<std::size_t>(i - start));
+  }
+  return out;
+}
+
 std::string_view strip(std::string_view s) {
   std::size_t begin = 0;
   while (begin < s.size()) {

@@ -15,6 +15,11 @@ namespace tenantd::text {
 /// or nothing when `s` is valid UTF-8.
 std::optional<std::size_t> find_invalid_utf8(std::string_view s);
 
+/// `s` with each invalid UTF-8 sequence replaced by U+FFFD, as Python's
+/// bytes.decode("utf-8", "replace") does: for echoing bytes nobody
+/// validated (a query string) in JSON, which must be valid UTF-8.
+std::string replace_invalid_utf8(std::string_view s);
+
 /// Python's str.strip() without arguments: removes leading and trailing
 /// code points for which str.isspace() is true. `s` must be valid UTF-8.
 std::string_view strip(std::string_view s);

@@ -1,6 +1,7 @@
 #include "http/json_codec.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <limits>
@@ -45,6 +46,14 @@ void write_string(std::string& out, std::string_view s) {
 // form with at least one decimal ("100000.0") unless the decimal exponent
 // is below -4 or above 16 ("1e-05", "1.5e+16").
 void write_double(std::string& out, double x) {
+  // A number too large for a double (1e400) parses as infinity, and a 422
+  // echoes it. JSON has no infinity (Python would write Infinity, which is
+  // not JSON): write it as Boost.JSON does, a number that parses back to
+  // it. NaN never comes out of a parse; null just in case.
+  if (!std::isfinite(x)) {
+    out += std::isnan(x) ? "null" : x < 0 ? "-1e99999" : "1e99999";
+    return;
+  }
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof(buf), x,
                            std::chars_format::scientific);
@@ -67,7 +76,7 @@ void write_double(std::string& out, double x) {
       out += '.';
       out.append(digits, 1, std::string::npos);
     }
-    char exp[8];
+    char exp[16];
     std::snprintf(exp, sizeof(exp), "e%c%02d", exponent < 0 ? '-' : '+',
                   std::abs(exponent));
     out += exp;
@@ -472,7 +481,11 @@ decoded<json::object> decode_merge_patch(std::string_view body,
   return parse_body_object(body, content_type, limits);
 }
 
-decoded<page_request> decode_page_query(std::string_view query) {
+decoded<page_request> decode_page_query(std::string_view raw) {
+  // Errors echo names and values, and JSON must be valid UTF-8; the query
+  // is bytes nobody checked. (Replacing changes no '&', '=' or digit.)
+  auto valid = text::replace_invalid_utf8(raw);
+  std::string_view query = valid;
   page_request result;
   json::array errors;
   while (!query.empty()) {

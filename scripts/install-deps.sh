@@ -6,6 +6,8 @@
 #   scripts/install-deps.sh           build, tests, wrk benchmarks
 #   scripts/install-deps.sh --bench   also what only some bench scripts use
 #                                     (gnuplot for bench/soak.sh's plot)
+#   scripts/install-deps.sh --fuzz    also clang and libFuzzer (make fuzz;
+#                                     make test needs no clang)
 set -euo pipefail
 
 packages=(
@@ -20,10 +22,12 @@ packages=(
   curl jq wrk docker-compose
 )
 bench_packages=(gnuplot-nox)
+fuzz_packages=(clang libclang-rt-14-dev)
 case "${1:-}" in
   "") ;;
   --bench) packages+=("${bench_packages[@]}") ;;
-  *) echo "usage: $0 [--bench]" >&2; exit 2 ;;
+  --fuzz) packages+=("${fuzz_packages[@]}") ;;
+  *) echo "usage: $0 [--bench | --fuzz]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -638,6 +638,17 @@ TEST(DecodeErrors, NumberInputsAreEchoedLikePython) {
   // them exact): a documented divergence, not tested here.
 }
 
+// Found by fuzz/json_decode: a number too large for a double parses as
+// infinity, and echoing it threw from the request path (std::stoi on
+// "inf"), which ended the whole service. FastAPI answers 500 here (its
+// json.dumps refuses infinity); we echo a JSON number that parses back to
+// infinity, as Boost.JSON writes it.
+TEST(DecodeErrors, NumbersTooLargeForADoubleAreEchoedAsValidJson) {
+  EXPECT_EQ(session_outcome("1e400"), model_attributes_422("1e99999"));
+  EXPECT_EQ(session_outcome(R"({"tenant_id":-1e999})"),
+            string_type_422("tenant_id", "-1e99999"));
+}
+
 TEST(DecodeErrors, ErrorsForSeveralFieldsComeTogetherInFieldOrder) {
   // Body keys in another order than the model's fields.
   EXPECT_EQ(chat_outcome(R"({"message":1,"tenant_id":null})"),
@@ -865,6 +876,17 @@ TEST(PageQuery, BadParametersAreRefusedLikeFastApiQueryBounds) {
       << bad;
   EXPECT_EQ(query_outcome("limt=5&limit=2"),
             R"({"detail":[{"type":"extra_forbidden","loc":["query","limt"],"msg":"Extra inputs are not permitted","input":"5"}]})");
+}
+
+// Found by fuzz/json_decode: the query is raw bytes, and the 422 echoed
+// them into JSON as they were.
+TEST(PageQuery, InvalidUtf8IsEchoedAsReplacementCharacters) {
+  EXPECT_EQ(query_outcome("offset=-1\xa6&\xff\xfe=1"),
+            "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"offset\"],"
+            "\"msg\":\"Input should be a valid integer, unable to parse string as "
+            "an integer\",\"input\":\"-1\xef\xbf\xbd\"},"
+            "{\"type\":\"extra_forbidden\",\"loc\":[\"query\",\"\xef\xbf\xbd\xef\xbf\xbd\"],"
+            "\"msg\":\"Extra inputs are not permitted\",\"input\":\"1\"}]}");
 }
 
 TEST(AdminEncoders, Rfc3339WithMilliseconds) {

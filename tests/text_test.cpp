@@ -17,6 +17,7 @@ using namespace std::string_literals;
 using namespace std::string_view_literals;
 using tenantd::text::find_invalid_utf8;
 using tenantd::text::lower;
+using tenantd::text::replace_invalid_utf8;
 using tenantd::text::reverse;
 using tenantd::text::strip;
 using tenantd::text::upper;
@@ -81,6 +82,23 @@ TEST(FindInvalidUtf8, ReportsTheFirstBadOffsetAfterValidMultiByteText) {
   // "é日😀" is 2 + 3 + 4 = 9 bytes, then an overlong sequence, then more junk.
   std::string s = "\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80\xc0\x80\xff";
   EXPECT_EQ(find_invalid_utf8(s), 9u);
+}
+
+// -- replace_invalid_utf8 ---------------------------------------------------
+
+TEST(ReplaceInvalidUtf8, ValidTextIsKept) {
+  EXPECT_EQ(replace_invalid_utf8(""), "");
+  EXPECT_EQ(replace_invalid_utf8("ok \xc3\xa9 \xf0\x9f\x98\x80"),
+            "ok \xc3\xa9 \xf0\x9f\x98\x80");
+}
+
+TEST(ReplaceInvalidUtf8, EachMaximalInvalidPartBecomesOneReplacementLikePython) {
+  EXPECT_EQ(replace_invalid_utf8("a\xff" "b"), "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(replace_invalid_utf8("\xe2\x82" "A"), "\xef\xbf\xbd" "A");
+  EXPECT_EQ(replace_invalid_utf8("\xf0\x9f\x98"), "\xef\xbf\xbd");
+  EXPECT_EQ(replace_invalid_utf8("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(replace_invalid_utf8("\xed\xa0\x80"), // a surrogate
+            "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 }
 
 // -- strip (Python str.strip()) ----------------------------------------------

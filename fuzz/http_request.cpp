@@ -1,0 +1,327 @@
+// Fuzz target: the HTTP request path — parse, route, validate, ask the
+// actors, answer.
+//
+// Input: a raw HTTP/1.1 request stream, as a client would send it on one
+// connection (pipelined requests allowed). Each request is parsed with
+// Beast's request_parser under the server's body and header limits and
+// handed to the real router, which asks a real registry and store through
+// the real bridge. A request the parser refuses gets the server's error
+// answer (413, 431 or 400) and ends the stream, as it ends the connection.
+//
+// Invariants, per request:
+// - the router answers exactly once, within a bounded wait;
+// - never 500;
+// - Content-Length is the body's length (HEAD: the length the body would
+//   have, with no body);
+// - an application/json body is valid JSON (and so valid UTF-8);
+// - the answer serialises to HTTP that parses back to the same status and
+//   body (no header value can break the framing).
+//
+// State: every input gets a fresh database, actor system, store, registry
+// and bridge (see `service` below). The tenants are the repo's
+// tenants.jsonl, each with one fixed session (fixed_sessions) so that /chat
+// is reachable without guessing a UUID; the admin token is fixed
+// (admin_token) so that the admin API is too.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <caf/all.hpp>
+
+#include "actors/database.hpp"
+#include "actors/system.hpp"
+#include "fuzz/check.hpp"
+#include "http/bridge.hpp"
+#include "http/router.hpp"
+#include "metrics/metrics.hpp"
+#include "http/server.hpp"
+
+namespace {
+
+using namespace tenantd;
+using namespace std::chrono_literals;
+namespace beast = boost::beast;
+namespace beast_http = beast::http;
+namespace fs = std::filesystem;
+
+/// The bearer token of the admin API in this target (also in the seeds and
+/// the dictionary).
+constexpr const char* admin_token = "fuzz-admin-token-0123456789";
+
+/// One session per bootstrap tenant, stored before the registry starts.
+constexpr std::pair<const char*, const char*> fixed_sessions[] = {
+  {"acme", "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"},
+  {"globex", "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"},
+  {"initech", "cccccccc-cccc-4ccc-8ccc-cccccccccccc"},
+};
+
+/// An ask that takes longer becomes 504 (allowed); an answer that takes
+/// longer than `answer_wait` is a failure. Both stay below libFuzzer's
+/// -timeout=10.
+constexpr auto ask_timeout = 2000ms;
+constexpr auto answer_wait = 5s;
+
+/// Requests handled per input: enough for sequences (create, patch, chat),
+/// few enough to keep an input fast.
+constexpr int max_requests = 16;
+
+/// The server's limits, from the same defaults the service starts with.
+const http::server_options limits{};
+
+/// The router's options as the service's defaults, with the fixed token.
+http::router_options router_options() {
+  http::router_options options;
+  options.admin_token = admin_token;
+  return options;
+}
+
+std::vector<tenant_config> bootstrap_configs() {
+  static const auto configs = load_tenants_file(TENANTD_FUZZ_TENANTS_FILE);
+  return configs;
+}
+
+/// A fresh data directory, removed with everything in it when destroyed.
+/// On tmpfs if there is one: every session and admin change is fsync'd
+/// (synchronous=FULL), and disk syncs would dominate.
+class temp_dir {
+public:
+  temp_dir() {
+    fs::path shm{"/dev/shm"};
+    auto base = fs::is_directory(shm) ? shm : fs::temp_directory_path();
+    path_ = (base / "tenantd-fuzz-XXXXXX").string();
+    if (::mkdtemp(path_.data()) == nullptr)
+      std::abort();
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+
+  const std::string& path() const {
+    return path_;
+  }
+
+private:
+  std::string path_;
+};
+
+/// What one input talks to: a database, an actor system with the store and
+/// the registry, the bridge and the router, as app/service.cpp wires them
+/// (without the server). Stopped and deleted again by the destructor.
+///
+/// Fresh for every input, so that an input behaves the same alone as in
+/// the middle of a run: a crash input replays as a regression test, and no
+/// input can spoil the rest of a run (say, by archiving every tenant). The
+/// actor system is per input too: CAF 0.17 cannot destroy one during exit()
+/// (its logger's thread_local is gone by then; zeek/zeek#1349), and one left
+/// running crashes the exit.
+class service {
+public:
+  service()
+    : db_(open_database(dir_.path())),
+      system_(configure(config_)),
+      store_(spawn_store(system_, db_, {})),
+      registry_(spawn_registry(system_, store_, {}, db_->tenants(), metrics_)),
+      asks_(system_, registry_, ask_timeout, 1),
+      routes_(asks_, router_options(), metrics_) {
+    routes_.set_accepting(true);
+  }
+
+  /// The members go in reverse order: the bridge stops, then the actor
+  /// system waits for every actor (the store commits and lets go of the
+  /// database), then the database closes and the directory goes.
+  ~service() {
+    asks_.stop();
+    caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(store_, caf::exit_reason::user_shutdown);
+  }
+
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+
+  http::router& routes() {
+    return routes_;
+  }
+
+private:
+  static std::shared_ptr<database> open_database(const std::string& dir) {
+    auto db = std::make_shared<database>(database::open(dir));
+    auto now = unix_millis();
+    bootstrap_tenants(*db, bootstrap_configs(), now);
+    for (auto& [tenant, id] : fixed_sessions) {
+      stored_session s;
+      s.id = *session_id::parse(id);
+      s.created_at = s.last_used = now;
+      s.expires_at = now + int64_t{86400} * 1000;
+      if (!db->insert_session(tenant, s))
+        std::abort();
+    }
+    return db;
+  }
+
+  static caf::actor_system_config& configure(caf::actor_system_config& cfg) {
+    configure_actor_system(cfg, 2);
+    return cfg;
+  }
+
+  temp_dir dir_;
+  std::shared_ptr<database> db_;
+  /// Before the actor system: the actors count into it until they stop.
+  metrics::metrics metrics_;
+  caf::actor_system_config config_;
+  caf::actor_system system_;
+  store_actor store_;
+  registry_actor registry_;
+  http::bridge asks_;
+  http::router routes_;
+};
+
+/// With FUZZ_TRACE set, each request line and answer goes to stderr: for
+/// reading what a seed or a crash input does.
+void trace(const http::request& req) {
+  static const bool on = std::getenv("FUZZ_TRACE") != nullptr;
+  if (on)
+    std::fprintf(stderr, "> %s %s\n", std::string{req.method_string()}.c_str(),
+                 std::string{req.target()}.c_str());
+}
+
+void trace(const http::response& res) {
+  static const bool on = std::getenv("FUZZ_TRACE") != nullptr;
+  if (on)
+    std::fprintf(stderr, "< %u %s\n", res.result_int(),
+                 res.body().substr(0, 300).c_str());
+}
+
+/// What the checks need to know of the request once it is gone.
+struct request_facts {
+  unsigned version;
+  bool head;
+};
+
+std::string describe(const http::response& res) {
+  std::ostringstream out;
+  out << res.base() << res.body().substr(0, 2000);
+  return out.str();
+}
+
+void check_response(const http::response& res, const request_facts& req) {
+  auto text = describe(res);
+  FUZZ_CHECK(res.result() != beast_http::status::internal_server_error, text);
+  FUZZ_CHECK(res.version() == req.version, text);
+  auto length = res[beast_http::field::content_length];
+  FUZZ_CHECK(!length.empty(), text);
+  if (req.head)
+    FUZZ_CHECK(res.body().empty(), text);
+  else
+    FUZZ_CHECK(length == std::to_string(res.body().size()), text);
+  auto type = res[beast_http::field::content_type];
+  if (!req.head && type.substr(0, 16) == "application/json")
+    FUZZ_CHECK(tenantd::fuzz::parse_json(res.body()).has_value(), text);
+
+  // On the wire and back, as a client would read it.
+  std::ostringstream wire;
+  wire << res;
+  auto bytes = wire.str();
+  beast_http::response_parser<beast_http::string_body> parser;
+  parser.eager(true);
+  parser.skip(req.head); // a HEAD answer has no body, whatever its length
+  beast::error_code ec;
+  auto used = parser.put(boost::asio::buffer(bytes), ec);
+  FUZZ_CHECK(!ec && parser.is_done() && used == bytes.size(), text);
+  FUZZ_CHECK(parser.get().result() == res.result(), text);
+  FUZZ_CHECK(parser.get().body() == res.body(), text);
+}
+
+/// Routes `req` and waits for its answer; checks it comes exactly once.
+http::response ask_router(http::router& routes, http::request&& req) {
+  struct slot {
+    std::mutex mtx;
+    std::condition_variable cv;
+    int calls = 0;
+    std::optional<http::response> res;
+  };
+  auto answer = std::make_shared<slot>();
+  routes(std::move(req), [answer](http::response res) {
+    std::lock_guard<std::mutex> guard{answer->mtx};
+    FUZZ_CHECK(++answer->calls == 1, "a second answer to one request");
+    answer->res = std::move(res);
+    answer->cv.notify_one();
+  });
+  std::unique_lock<std::mutex> lock{answer->mtx};
+  bool answered = answer->cv.wait_for(lock, answer_wait,
+                                      [&] { return answer->res.has_value(); });
+  FUZZ_CHECK(answered, "no answer within the wait");
+  return std::move(*answer->res);
+}
+
+/// The server's answer to a request its parser refused (as
+/// connection::on_read in http/server.cpp).
+http::response refusal(beast::error_code ec) {
+  if (ec == beast_http::error::body_limit)
+    return http::router::error_response(
+      beast_http::status::payload_too_large, "Request body too large", 11);
+  if (ec == beast_http::error::header_limit)
+    return http::router::error_response(
+      beast_http::status::request_header_fields_too_large,
+      "Request header fields too large", 11);
+  return http::router::error_response(beast_http::status::bad_request,
+                                      "Bad request", 11);
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  service svc;
+  std::string_view rest{reinterpret_cast<const char*>(data), size};
+  for (int n = 0; n < max_requests && !rest.empty(); ++n) {
+    beast_http::request_parser<beast_http::string_body> parser;
+    parser.body_limit(limits.body_limit);
+    parser.header_limit(static_cast<uint32_t>(limits.header_limit));
+    parser.eager(true);
+    beast::error_code ec;
+    while (!parser.is_done()) {
+      auto used = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
+      rest.remove_prefix(used);
+      if (ec != beast_http::error::need_more)
+        break;
+      ec = {};
+      if (used == 0 || rest.empty()) {
+        // The stream ends here: what the server's read sees at EOF.
+        parser.put_eof(ec);
+        if (!parser.got_some())
+          return 0; // between requests: a clean close
+        break;
+      }
+    }
+    if (ec || !parser.is_done()) {
+      auto res = refusal(ec);
+      trace(res);
+      check_response(res, {11, false});
+      return 0;
+    }
+    auto req = parser.release();
+    trace(req);
+    request_facts facts{req.version(), req.method() == beast_http::verb::head};
+    auto res = ask_router(svc.routes(), std::move(req));
+    trace(res);
+    check_response(res, facts);
+    if (!res.keep_alive())
+      return 0; // the server closes the connection after this answer
+  }
+  return 0;
+}
