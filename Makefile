@@ -6,7 +6,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test bench clean
+.PHONY: all deps configure build run test test-sanitize bench clean
 
 all: build
 
@@ -25,8 +25,13 @@ run: build
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2
 
+# The suite again under ASan + UBSan (build-asan/) and TSan (build-tsan/);
+# see scripts/test-sanitize.sh.
+test-sanitize: deps
+	JOBS=$(JOBS) ./scripts/test-sanitize.sh
+
 bench: build
 	./bench/run.sh $(BUILD_DIR)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-asan build-tsan
