@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc)
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps configure build run test bench soak abuse flood fuzz clean
+.PHONY: all deps configure build run test test-sanitize bench soak abuse flood fuzz clean
 
 all: build
 
@@ -26,6 +26,11 @@ run: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2
+
+# The suite again under ASan + UBSan (build-asan/) and TSan (build-tsan/);
+# see scripts/test-sanitize.sh.
+test-sanitize: deps
+	JOBS=$(JOBS) ./scripts/test-sanitize.sh
 
 bench: build
 	./bench/run.sh $(BUILD_DIR)
@@ -53,4 +58,4 @@ fuzz:
 	./fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILD_DIR) $(FUZZ_DIR)
+.PHONY: all deps configure build run test test-sanitize bench soak abuse flood fuzz clean
