@@ -10,6 +10,8 @@
 #                                     make test needs no clang)
 set -euo pipefail
 
+# g++ brings the sanitizer runtimes that `make test-sanitize` links
+# (libasan8, libubsan1, liblsan0, libtsan2: dependencies of libgcc-12-dev).
 packages=(
   cmake make g++ pkg-config
   libcaf-dev
