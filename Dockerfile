@@ -13,7 +13,9 @@
 #
 # Configuration is by environment (most also flags, see `tenantd --help`):
 # PORT, HOST, TENANTS_FILE, DATA_DIR, ADMIN_TOKEN, SESSION_TTL, TENANT_IDLE,
-# IO_THREADS, ACTOR_THREADS, ASK_TIMEOUT_MS, IO_TIMEOUT_S, BODY_LIMIT.
+# IO_THREADS, ACTOR_THREADS, ASK_TIMEOUT_MS, BODY_LIMIT, HEADER_LIMIT,
+# IDLE_TIMEOUT_S, HEADER_TIMEOUT_S, BODY_TIMEOUT_S, WRITE_TIMEOUT_S,
+# MAX_CONNECTIONS.
 # State (the SQLite database and a generated admin token) lives in the
 # volume /data; without ADMIN_TOKEN, read the token from /data/admin-token.
 
@@ -33,6 +35,7 @@ RUN apt-get update \
         libicu-dev \
         libmimalloc-dev \
         libsqlite3-dev \
+        prometheus-cpp-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -73,6 +76,7 @@ RUN apt-get update \
         libboost-json1.81.0 \
         libicu72 \
         libmimalloc2.0 \
+        libprometheus-cpp-core1.0 \
         libsqlite3-0 \
  && rm -rf /var/lib/apt/lists/*
 
@@ -105,10 +109,11 @@ ENV PORT=8000 \
 EXPOSE 8000
 
 # Health check without curl/wget: bash's /dev/tcp sends a plain HTTP/1.1
-# `GET /` to the service inside the container and wants a 200 status line.
+# `GET /healthz` (alive; cheap, no actor asked) to the service inside the
+# container and wants a 200 status line.
 # (Assumes HOST lets 127.0.0.1 reach the listener, as the default 0.0.0.0 does.)
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
-    CMD ["bash", "-c", "exec 3<>\"/dev/tcp/127.0.0.1/${PORT:-8000}\" && printf 'GET / HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q '^HTTP/1\\.[01] 200 '"]
+    CMD ["bash", "-c", "exec 3<>\"/dev/tcp/127.0.0.1/${PORT:-8000}\" && printf 'GET /healthz HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q '^HTTP/1\\.[01] 200 '"]
 
 USER 10001:10001
 

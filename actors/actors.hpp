@@ -58,6 +58,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(tenantd, caf::first_custom_type_id)
   CAF_ADD_ATOM(tenantd, tenantd::atom, owner, "owner")
   CAF_ADD_ATOM(tenantd, tenantd::atom, page, "page")
   CAF_ADD_ATOM(tenantd, tenantd::atom, passivate, "passivate")
+  CAF_ADD_ATOM(tenantd, tenantd::atom, ready, "ready")
   CAF_ADD_ATOM(tenantd, tenantd::atom, stats, "stats")
   CAF_ADD_ATOM(tenantd, tenantd::atom, status, "status")
   CAF_ADD_ATOM(tenantd, tenantd::atom, sweep, "sweep")
@@ -105,6 +106,9 @@ using store_actor = caf::typed_actor<
   caf::reacts_to<atom::expire, std::vector<session_id>>,
   // Answers once everything this sender sent before is committed.
   caf::replies_to<caf::flush_atom>::with<caf::ok_atom>,
+  // Answers ok while the database works (the last commit, if any,
+  // succeeded); fails with errc::storage_failed otherwise. For readiness.
+  caf::replies_to<atom::ready>::with<caf::ok_atom>,
   // Internal: commits the open transaction (sent to itself).
   caf::reacts_to<atom::commit>,
   // Internal: deletes sessions expired in the store, periodically.
@@ -178,6 +182,10 @@ using registry_actor = caf::typed_actor<
   // Passivates every tenant actor and answers once all of them have stored
   // their state (a graceful stop: session uses and counters are kept).
   caf::replies_to<atom::passivate>::with<caf::ok_atom>,
+  // Answers ok when requests can be served: the tenants are loaded (they
+  // are, once the registry answers) and the store works. Fails with
+  // errc::storage_failed.
+  caf::replies_to<atom::ready>::with<caf::ok_atom>,
   // Internal: passivates idle tenant actors (periodic).
   caf::reacts_to<atom::sweep>>;
 

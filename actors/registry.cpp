@@ -24,9 +24,10 @@ void activate(registry_pointer self, uint32_t index) {
   auto& st = self->state;
   auto& e = st.tenants[index];
   e.actor = self->spawn<caf::monitored>(tenant, st.store, e.id, st.settings,
-                                        e.retiring);
+                                        e.retiring, e.series);
   e.started = self->clock().now();
   st.by_actor.emplace(e.actor.address(), index);
+  st.metrics->tenant_actors().Set(static_cast<double>(st.by_actor.size()));
 }
 
 // Stops routing to the tenant's actor; it stores its last state and quits.
@@ -71,9 +72,11 @@ void add_tenant(registry_pointer self, std::string id, tenant_status status) {
   auto index = static_cast<uint32_t>(st.tenants.size());
   st.by_id.emplace(id, index);
   registry_state::entry e;
+  e.series = &st.metrics->add_tenant(id);
   e.id = std::move(id);
   e.status = status;
   st.tenants.push_back(std::move(e));
+  st.count_status(status, +1);
 }
 
 // A tenant actor ended. A retiring one is done; an active one failed: it is
@@ -96,6 +99,7 @@ void on_tenant_down(registry_pointer self, const caf::down_msg& msg) {
     return;
   auto& e = st.tenants[it->second];
   st.by_actor.erase(it);
+  st.metrics->tenant_actors().Set(static_cast<double>(st.by_actor.size()));
   answer_stopping(self);
   if (e.retiring && e.retiring.address() == msg.source) {
     e.retiring = nullptr;
@@ -167,6 +171,12 @@ store_then(registry_pointer self,
 
 } // namespace
 
+void registry_state::count_status(tenant_status status, int delta) {
+  auto& n = tenants_in[static_cast<int>(status)];
+  n += delta;
+  metrics->set_tenants(to_string(status), static_cast<double>(n));
+}
+
 registry_state::~registry_state() {
   for (auto& e : tenants)
     for (auto* actor : {&e.actor, &e.retiring})
@@ -176,9 +186,10 @@ registry_state::~registry_state() {
 
 registry_actor::behavior_type
 registry(registry_pointer self, store_actor store, lifecycle_settings settings,
-         std::vector<tenant_summary> tenants) {
+         std::vector<tenant_summary> tenants, metrics::metrics* metrics) {
   self->state.store = std::move(store);
   self->state.settings = settings;
+  self->state.metrics = metrics;
   for (auto& t : tenants)
     add_tenant(self, std::move(t.id), t.status);
   self->set_down_handler(
@@ -277,9 +288,12 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
         self,
         [self](uint32_t i, tenant_record& rec) {
           auto& e = self->state.tenants[i];
-          if (e.status != rec.status)
+          if (e.status != rec.status) {
             log::info("registry", "tenant '" + e.id + "' is now "
                                     + std::string{to_string(rec.status)});
+            self->state.count_status(e.status, -1);
+            self->state.count_status(rec.status, +1);
+          }
           e.status = rec.status;
           if (e.status == tenant_status::archived && e.actor)
             passivate(self, e);
@@ -308,6 +322,9 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
       self->state.stopping.push_back(rp);
       answer_stopping(self);
       return rp;
+    },
+    [self](atom::ready) -> caf::result<caf::ok_atom> {
+      return self->delegate(self->state.store, atom::ready_v);
     },
     [self](atom::sweep) {
       sweep(self);

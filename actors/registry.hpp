@@ -10,6 +10,7 @@
 
 #include "actors/actors.hpp"
 #include "actors/settings.hpp"
+#include "metrics/metrics.hpp"
 
 namespace tenantd {
 
@@ -30,6 +31,8 @@ struct registry_state {
     caf::actor_clock::time_point started{};
     /// Consecutive failures within `quick_failure` of an activation.
     uint32_t quick_failures = 0;
+    /// The tenant's Prometheus series, handed to each of its actors.
+    metrics::tenant_series* series = nullptr;
   };
 
   /// A tenant actor that fails this soon after activating,
@@ -44,6 +47,7 @@ struct registry_state {
 
   store_actor store;
   lifecycle_settings settings;
+  metrics::metrics* metrics = nullptr;
   /// Tenants in creation order; an index never changes.
   std::vector<entry> tenants;
   std::unordered_map<std::string, uint32_t> by_id;
@@ -54,6 +58,11 @@ struct registry_state {
   /// Askers of a passivation of all tenants, answered once no tenant actor
   /// is left.
   std::vector<caf::typed_response_promise<caf::ok_atom>> stopping;
+  /// Tenants by status, as published to metrics.
+  uint64_t tenants_in[3] = {0, 0, 0};
+
+  /// Counts `status` one more (+1) or one less (-1) and publishes it.
+  void count_status(tenant_status status, int delta);
 
   /// Stops the tenant actors with the registry (CAF destroys the state
   /// when the actor terminates, whatever the exit reason).
@@ -66,9 +75,11 @@ struct registry_state {
 /// @param store The store every change goes through.
 /// @param settings Session TTL and idle time.
 /// @param tenants The stored tenants, in creation order (all passivated).
+/// @param metrics Where tenants and their actors are counted; must outlive
+///        the registry and its tenant actors.
 registry_actor::behavior_type
 registry(registry_actor::stateful_pointer<registry_state> self,
          store_actor store, lifecycle_settings settings,
-         std::vector<tenant_summary> tenants);
+         std::vector<tenant_summary> tenants, metrics::metrics* metrics);
 
 } // namespace tenantd

@@ -138,9 +138,11 @@ void store_state::commit() {
     db->commit();
   } catch (const database_error& e) {
     log::error("store", e.what());
+    last_commit_ok = false;
     fail(make_error(errc::storage_failed));
     return;
   }
+  last_commit_ok = true;
   auto done = std::move(waiting);
   waiting.clear();
   for (auto& ack : done)
@@ -263,6 +265,11 @@ store_actor::behavior_type store(store_pointer self,
         for (auto& id : ids)
           db.delete_session(id);
       });
+    },
+    [self](atom::ready) -> caf::result<caf::ok_atom> {
+      if (!self->state.last_commit_ok)
+        return make_error(errc::storage_failed);
+      return caf::ok_atom::value;
     },
     [self](caf::flush_atom) -> caf::result<caf::ok_atom> {
       if (!self->state.db->in_transaction())

@@ -39,8 +39,10 @@ store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
 
 registry_actor spawn_registry(caf::actor_system& sys, store_actor store,
                               lifecycle_settings settings,
-                              std::vector<tenant_summary> tenants) {
-  return sys.spawn(registry, std::move(store), settings, std::move(tenants));
+                              std::vector<tenant_summary> tenants,
+                              metrics::metrics& metrics) {
+  return sys.spawn(registry, std::move(store), settings, std::move(tenants),
+                   &metrics);
 }
 
 } // namespace tenantd

@@ -11,6 +11,10 @@
 #include "actors/actors.hpp"
 #include "actors/settings.hpp"
 
+namespace tenantd::metrics {
+class metrics;
+} // namespace tenantd::metrics
+
 namespace tenantd {
 
 /// Registers the message types and the error category of actors.hpp.
@@ -29,9 +33,11 @@ class database;
 store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
                         lifecycle_settings settings, bool detached = true);
 
-/// Spawns the registry over the stored `tenants` (all start passivated).
+/// Spawns the registry over the stored `tenants` (all start passivated),
+/// counting into `metrics` (which must outlive the actor system's actors).
 registry_actor spawn_registry(caf::actor_system& sys, store_actor store,
                               lifecycle_settings settings,
-                              std::vector<tenant_summary> tenants);
+                              std::vector<tenant_summary> tenants,
+                              metrics::metrics& metrics);
 
 } // namespace tenantd

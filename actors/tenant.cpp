@@ -71,8 +71,11 @@ void sweep(tenant_pointer self) {
     gone.push_back(id);
     return true;
   });
-  if (!gone.empty())
-    self->send(st.store, atom::expire_v, std::move(gone));
+  if (gone.empty())
+    return;
+  st.series->sessions_expired.Increment(static_cast<double>(gone.size()));
+  st.count_sessions();
+  self->send(st.store, atom::expire_v, std::move(gone));
 }
 
 void touch(tenant_pointer self, const session_id& id, session_record& s,
@@ -97,6 +100,7 @@ void activate(tenant_pointer self, tenant_snapshot& snap) {
   for (auto& s : snap.sessions)
     st.sessions.emplace(s.id, session_record{from_unix_millis(s.created_at),
                                              from_unix_millis(s.last_used)});
+  st.count_sessions();
   if (st.sessions.size() > 0)
     schedule_sweep(self);
 }
@@ -155,6 +159,10 @@ bool tenant_state::admit(caf::actor_clock::time_point now, rate_window& out) {
   return admitted;
 }
 
+void tenant_state::count_sessions() {
+  series->sessions_active.Set(static_cast<double>(sessions.size()));
+}
+
 bool tenant_state::configure(tenant_config cfg) {
   auto compiled = reply_template::compile(cfg.reply);
   if (!std::holds_alternative<reply_template>(compiled))
@@ -166,8 +174,10 @@ bool tenant_state::configure(tenant_config cfg) {
 
 tenant_actor::behavior_type
 tenant(tenant_pointer self, store_actor store, std::string id,
-       lifecycle_settings settings, tenant_actor predecessor) {
+       lifecycle_settings settings, tenant_actor predecessor,
+       metrics::tenant_series* series) {
   self->state.store = store;
+  self->state.series = series;
   self->state.settings = settings;
   self->state.config.id = id;
   // `await` holds back every other message until the answer is in: no
@@ -197,6 +207,8 @@ tenant(tenant_pointer self, store_actor store, std::string id,
                   to_stored(st, id, *st.sessions.find(id)))
         .then(
           [self, rp, id](caf::ok_atom) mutable {
+            self->state.series->sessions_created.Increment();
+            self->state.count_sessions();
             auto& cfg = self->state.config;
             rp.deliver(
               session_grant{id.to_string(), cfg.id, cfg.name, cfg.welcome});
@@ -216,6 +228,8 @@ tenant(tenant_pointer self, store_actor store, std::string id,
       auto* session = st.sessions.find(id);
       if (session != nullptr && st.expired(*session, now)) {
         st.sessions.erase(id);
+        st.series->sessions_expired.Increment();
+        st.count_sessions();
         self->send(st.store, atom::expire_v, std::vector<session_id>{id});
         return make_error(errc::unknown_session);
       }
@@ -226,10 +240,12 @@ tenant(tenant_pointer self, store_actor store, std::string id,
       chat_result result;
       if (!st.admit(now, result.window)) {
         ++st.rate_limited;
+        st.series->rate_limited.Increment();
         result.limited = true;
         return result;
       }
       ++st.chats;
+      st.series->chats.Increment();
       result.reply = st.reply.render(st.config, text::strip(message));
       result.model = st.config.model;
       return result;

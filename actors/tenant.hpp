@@ -7,6 +7,7 @@
 #include "actors/reply_template.hpp"
 #include "actors/session_table.hpp"
 #include "actors/settings.hpp"
+#include "metrics/metrics.hpp"
 
 namespace tenantd {
 
@@ -33,6 +34,8 @@ struct tenant_state {
 
   store_actor store;
   lifecycle_settings settings;
+  /// This tenant's Prometheus series (owned by the process's metrics).
+  metrics::tenant_series* series = nullptr;
   tenant_config config;
   reply_template reply;
   session_table<session_record, 16> sessions;
@@ -57,6 +60,9 @@ struct tenant_state {
   /// whether the chat is admitted.
   bool admit(caf::actor_clock::time_point now, rate_window& out);
 
+  /// Publishes the number of sessions held.
+  void count_sessions();
+
   /// Takes `cfg` as the config; false if its reply template does not
   /// compile (the store never holds such a config).
   bool configure(tenant_config cfg);
@@ -66,8 +72,10 @@ struct tenant_state {
 /// still storing its last state after passivation; may be null) to finish,
 /// then loads tenant `id` from the store and serves. Requests arriving
 /// meanwhile wait in the mailbox. Quits with the error if loading fails.
+/// `series` receives the tenant's metrics; it must outlive the actor.
 tenant_actor::behavior_type
 tenant(tenant_actor::stateful_pointer<tenant_state> self, store_actor store,
-       std::string id, lifecycle_settings settings, tenant_actor predecessor);
+       std::string id, lifecycle_settings settings, tenant_actor predecessor,
+       metrics::tenant_series* series);
 
 } // namespace tenantd

@@ -37,6 +37,17 @@ bool parse_number(std::string_view s, T& out, T min, T max) {
   return true;
 }
 
+bool parse_seconds(std::string_view s, std::chrono::seconds& out,
+                   int64_t max) {
+  int64_t seconds = 0;
+  if (!parse_number<int64_t>(s, seconds, 1, max))
+    return false;
+  out = std::chrono::seconds{seconds};
+  return true;
+}
+
+constexpr int64_t ten_years = 10 * 365 * 86400;
+
 const std::vector<setting>& settings() {
   static const std::vector<setting> all = {
     {"--port", "PORT", "TCP port to listen on (default 8001; 0 = any free)",
@@ -72,16 +83,6 @@ const std::vector<setting>& settings() {
        c.ask_timeout = std::chrono::milliseconds{ms};
        return true;
      }},
-    {"--io-timeout-s", "IO_TIMEOUT_S",
-     "seconds a connection may stall on a read or write, idle keep-alive "
-     "included (default 30)",
-     [](app_config& c, std::string_view v) {
-       int64_t s = 0;
-       if (!parse_number<int64_t>(v, s, 1, 3600))
-         return false;
-       c.io_timeout = std::chrono::seconds{s};
-       return true;
-     }},
     {"--data-dir", "DATA_DIR",
      "directory of the database, created if missing (default ./data)",
      [](app_config& c, std::string_view v) {
@@ -103,26 +104,82 @@ const std::vector<setting>& settings() {
     {"--session-ttl", "SESSION_TTL",
      "seconds a session may go unused before it expires (default 86400)",
      [](app_config& c, std::string_view v) {
-       int64_t s = 0;
-       if (!parse_number<int64_t>(v, s, 1, 10 * 365 * 86400))
-         return false;
-       c.session_ttl = std::chrono::seconds{s};
-       return true;
+       return parse_seconds(v, c.session_ttl, ten_years);
      }},
     {"--tenant-idle", "TENANT_IDLE",
      "seconds without traffic before a tenant actor is passivated "
      "(default 900)",
      [](app_config& c, std::string_view v) {
-       int64_t s = 0;
-       if (!parse_number<int64_t>(v, s, 1, 10 * 365 * 86400))
-         return false;
-       c.tenant_idle = std::chrono::seconds{s};
-       return true;
+       return parse_seconds(v, c.tenant_idle, ten_years);
      }},
     {"--body-limit", "BODY_LIMIT",
      "largest request body in bytes, 413 beyond (default 65536)",
      [](app_config& c, std::string_view v) {
        return parse_number<std::size_t>(v, c.body_limit, 1, 64u << 20);
+     }},
+    {"--json-max-depth", "JSON_MAX_DEPTH",
+     "deepest JSON nesting in a request body, 422 beyond (default 64)",
+     [](app_config& c, std::string_view v) {
+       return parse_number<std::size_t>(v, c.json_max_depth, 1, 1000);
+     }},
+    {"--json-max-fields", "JSON_MAX_FIELDS",
+     "most object members plus array elements in a request body, 422 "
+     "beyond (default 256)",
+     [](app_config& c, std::string_view v) {
+       return parse_number<std::size_t>(v, c.json_max_fields, 1, 1u << 20);
+     }},
+    {"--max-message-chars", "MAX_MESSAGE_CHARS",
+     "longest /chat message in characters (code points), 422 beyond "
+     "(default 4096)",
+     [](app_config& c, std::string_view v) {
+       return parse_number<std::size_t>(v, c.max_message_chars, 1, 64u << 20);
+     }},
+    {"--tenant-max-in-flight", "TENANT_MAX_IN_FLIGHT",
+     "requests one tenant may have waiting for its actor before more get "
+     "503 (default 256)",
+     [](app_config& c, std::string_view v) {
+       return parse_number<std::size_t>(v, c.tenant_max_in_flight, 1,
+                                        1u << 20);
+     }},
+    {"--log-requests", "LOG_REQUESTS",
+     "which requests get a log line: none, errors (status >= 500) or all "
+     "(default errors)",
+     [](app_config& c, std::string_view v) {
+       c.log_requests = std::string{v};
+       return v == "none" || v == "errors" || v == "all";
+     }},
+    {"--header-limit", "HEADER_LIMIT",
+     "largest request header section in bytes, 431 beyond (default 16384)",
+     [](app_config& c, std::string_view v) {
+       return parse_number<std::size_t>(v, c.header_limit, 1024, 1u << 20);
+     }},
+    {"--idle-timeout-s", "IDLE_TIMEOUT_S",
+     "seconds a connection may wait for the first byte of a request "
+     "(default 30)",
+     [](app_config& c, std::string_view v) {
+       return parse_seconds(v, c.idle_timeout, 3600);
+     }},
+    {"--header-timeout-s", "HEADER_TIMEOUT_S",
+     "seconds from a request's first byte to the end of its header "
+     "(default 10)",
+     [](app_config& c, std::string_view v) {
+       return parse_seconds(v, c.header_timeout, 3600);
+     }},
+    {"--body-timeout-s", "BODY_TIMEOUT_S",
+     "seconds from the end of a request's header to the end of its body "
+     "(default 30)",
+     [](app_config& c, std::string_view v) {
+       return parse_seconds(v, c.body_timeout, 3600);
+     }},
+    {"--write-timeout-s", "WRITE_TIMEOUT_S",
+     "seconds to write one answer (default 30)",
+     [](app_config& c, std::string_view v) {
+       return parse_seconds(v, c.write_timeout, 3600);
+     }},
+    {"--max-connections", "MAX_CONNECTIONS",
+     "connections open at once; more get 503 (default 10000)",
+     [](app_config& c, std::string_view v) {
+       return parse_number<std::size_t>(v, c.max_connections, 1, 1'000'000);
      }},
   };
   return all;
@@ -132,14 +189,17 @@ std::string help_text() {
   std::string text = "Usage: tenantd [flags]\n\n"
                      "Multi-tenant chat service. Each setting may be given as "
                      "an environment\nvariable or as a flag (the flag wins).\n\n";
-  for (auto& s : settings()) {
-    std::string left = s.flag.empty() ? "  " + std::string{s.env}
-                                      : "  " + std::string{s.flag} + " / "
-                                          + s.env;
-    left.resize(std::max<std::size_t>(left.size() + 2, 36), ' ');
-    text += left + std::string{s.help} + "\n";
-  }
-  text += "  --help" + std::string(28, ' ') + "show this text\n";
+  // Wide enough for "  --header-timeout-s / HEADER_TIMEOUT_S".
+  constexpr std::size_t help_column = 42;
+  auto line = [&](std::string left, std::string_view help) {
+    left.resize(std::max(left.size() + 2, help_column), ' ');
+    text += left + std::string{help} + "\n";
+  };
+  for (auto& s : settings())
+    line(s.flag.empty() ? "  " + std::string{s.env}
+                        : "  " + std::string{s.flag} + " / " + s.env,
+         s.help);
+  line("  --help", "show this text");
   return text;
 }
 

@@ -30,9 +30,17 @@ struct app_config {
   std::chrono::milliseconds ask_timeout{2000};
   /// Largest request body accepted (413 beyond).
   std::size_t body_limit = 64 * 1024;
-  /// Longest a connection may wait on one read or write, idle keep-alive
-  /// included, before it is closed (slow or silent clients).
-  std::chrono::seconds io_timeout{30};
+  /// Largest request header section accepted (431 beyond).
+  std::size_t header_limit = 16 * 1024;
+  /// Connection timeouts (see http::server_options): waiting for a
+  /// request's first byte, then for the rest of its header, then for its
+  /// body; and writing one answer.
+  std::chrono::seconds idle_timeout{30};
+  std::chrono::seconds header_timeout{10};
+  std::chrono::seconds body_timeout{30};
+  std::chrono::seconds write_timeout{30};
+  /// Connections open at once; more are answered 503 and closed.
+  std::size_t max_connections = 10000;
   /// Directory of the database (and the generated admin token).
   std::string data_dir = "./data";
   /// The admin API's bearer token; empty = read or generate one in
@@ -42,6 +50,17 @@ struct app_config {
   std::chrono::seconds session_ttl{86400};
   /// A tenant actor without traffic this long is passivated.
   std::chrono::seconds tenant_idle{900};
+  /// Deepest JSON nesting in a request body (422 beyond).
+  std::size_t json_max_depth = 64;
+  /// Most object members plus array elements in a request body (422).
+  std::size_t json_max_fields = 256;
+  /// Longest /chat message, in code points (422 beyond).
+  std::size_t max_message_chars = 4096;
+  /// Asks in flight per tenant before its requests get 503 at once.
+  std::size_t tenant_max_in_flight = 256;
+  /// Which requests are logged: "none", "errors" (status 500 and above)
+  /// or "all".
+  std::string log_requests = "errors";
 };
 
 /// The outcome of reading the configuration: a config, a request for help

@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <thread>
@@ -22,6 +23,7 @@
 #include "http/bridge.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "metrics/metrics.hpp"
 #include "util/log.hpp"
 
 namespace tenantd {
@@ -38,8 +40,55 @@ http::server_options server_options(const app_config& config) {
   opts.host = config.host;
   opts.port = config.port;
   opts.body_limit = config.body_limit;
-  opts.io_timeout = config.io_timeout;
+  opts.header_limit = config.header_limit;
+  opts.idle_timeout = config.idle_timeout;
+  opts.header_timeout = config.header_timeout;
+  opts.body_timeout = config.body_timeout;
+  opts.write_timeout = config.write_timeout;
+  opts.max_connections = config.max_connections;
   return opts;
+}
+
+http::router_options router_options(const app_config& config,
+                                    const std::string& admin_token) {
+  http::router_options opts;
+  opts.admin_token = admin_token;
+  opts.limits.max_depth = config.json_max_depth;
+  opts.limits.max_fields = config.json_max_fields;
+  opts.limits.max_message_chars = config.max_message_chars;
+  opts.tenant_max_in_flight = config.tenant_max_in_flight;
+  opts.logging = config.log_requests == "all"    ? http::request_logging::all
+                 : config.log_requests == "none" ? http::request_logging::none
+                                                 : http::request_logging::errors;
+  return opts;
+}
+
+// File descriptors the process needs besides its connections: the
+// database, the listener, epoll and eventfds, logs.
+constexpr rlim_t other_descriptors = 64;
+
+// Raises the soft limit on open files to the hard limit (often 1024 soft,
+// far more hard) so that max_connections can be reached, and warns if it
+// cannot be: accepts beyond the limit fail (logged) instead of getting 503.
+void raise_open_file_limit(std::size_t max_connections) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+    log::warning("service", std::string{"cannot read the open file limit: "}
+                              + std::strerror(errno));
+    return;
+  }
+  if (lim.rlim_cur < lim.rlim_max) {
+    auto raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0)
+      lim = raised;
+  }
+  auto needed = max_connections + other_descriptors;
+  if (lim.rlim_cur != RLIM_INFINITY && needed > lim.rlim_cur)
+    log::warning("service", "MAX_CONNECTIONS " + std::to_string(max_connections)
+                              + " needs about " + std::to_string(needed)
+                              + " open files; the limit is "
+                              + std::to_string(lim.rlim_cur));
 }
 
 caf::actor_system_config& prepare(caf::actor_system_config& cfg,
@@ -142,9 +191,9 @@ struct service::impl {
       db(open_database(config, bootstrap)),
       token(resolve_admin_token(config.admin_token, config.data_dir)),
       system(prepare(actor_config, config)),
-      core(start_core(system, db, lifecycle(config))),
+      core(start_core(system, db, lifecycle(config), metrics)),
       asks(system, core.registry, config.ask_timeout, 2 * config.actor_threads),
-      routes(asks, token.value),
+      routes(asks, router_options(config, token.value), metrics),
       io(config.io_threads),
       server(io.first(),
              server_options(config),
@@ -154,6 +203,8 @@ struct service::impl {
              [this] { return io.next(); }),
       signals(io.first()),
       drain_timer(io.first()) {
+    sample_process_figures();
+    raise_open_file_limit(config.max_connections);
   }
 
   ~impl() {
@@ -169,9 +220,57 @@ struct service::impl {
 
   static core_actors start_core(caf::actor_system& sys,
                                 const std::shared_ptr<database>& db,
-                                lifecycle_settings settings) {
+                                lifecycle_settings settings,
+                                metrics::metrics& metrics) {
     auto store = spawn_store(sys, db, settings);
-    return {store, spawn_registry(sys, store, settings, db->tenants())};
+    return {store,
+            spawn_registry(sys, store, settings, db->tenants(), metrics)};
+  }
+
+  // Figures read at each scrape from the parts that keep them.
+  void sample_process_figures() {
+    auto read = [](const std::atomic<uint64_t>& x) {
+      return [&x] { return static_cast<double>(x.load(std::memory_order_relaxed)); };
+    };
+    auto& conns = server.counters();
+    metrics.add_sampled_gauge("tenantd_http_connections",
+                              "Open client connections",
+                              read(conns.open_connections));
+    metrics.add_sampled_counter("tenantd_http_connections_accepted_total",
+                                "Connections accepted (refused ones included)",
+                                read(conns.accepted_total));
+    metrics.add_sampled_counter(
+      "tenantd_http_connections_refused_total",
+      "Connections answered 503 because MAX_CONNECTIONS were open",
+      read(conns.refused_total));
+    metrics.add_sampled_counter(
+      "tenantd_http_connections_timed_out_total",
+      "Connections closed by the idle, header, body or write timeout",
+      read(conns.timed_out_total));
+    auto refused_help = "Requests answered before routing: unparsable (400), "
+                        "body or header over the limit (413, 431)";
+    metrics.add_sampled_counter("tenantd_http_requests_refused_total",
+                                refused_help, read(conns.bad_request_total),
+                                {{"code", "400"}});
+    metrics.add_sampled_counter("tenantd_http_requests_refused_total",
+                                refused_help, read(conns.body_too_large_total),
+                                {{"code", "413"}});
+    metrics.add_sampled_counter("tenantd_http_requests_refused_total",
+                                refused_help,
+                                read(conns.header_too_large_total),
+                                {{"code", "431"}});
+    auto& bridged = asks.counters();
+    metrics.add_sampled_gauge(
+      "tenantd_asks_in_flight", "Requests waiting for an actor's answer",
+      [&bridged] {
+        return static_cast<double>(bridged.in_flight.load(std::memory_order_relaxed));
+      });
+    metrics.add_sampled_counter(
+      "tenantd_ask_timeouts_total",
+      "Requests whose actor did not answer within ASK_TIMEOUT_MS (504)",
+      [&bridged] {
+        return static_cast<double>(bridged.timed_out.load(std::memory_order_relaxed));
+      });
   }
 
   // Lets every tenant actor store its last session uses and counters (the
@@ -191,6 +290,7 @@ struct service::impl {
   void begin_stop() {
     if (stopping.exchange(true))
       return;
+    routes.set_accepting(false);
     log::info("service", "stopping: no new connections, finishing requests "
                          "in flight");
     signals.cancel();
@@ -216,6 +316,8 @@ struct service::impl {
   /// before anything listens.
   std::shared_ptr<database> db;
   admin_token token;
+  /// Before the actor system: actors count into it until they are gone.
+  metrics::metrics metrics;
   caf::actor_system_config actor_config;
   caf::actor_system system;
   core_actors core;
@@ -266,6 +368,7 @@ void service::run(bool handle_signals) {
   for (auto& ctx : self.io.contexts)
     self.idle_guards.push_back(net::make_work_guard(*ctx));
   self.server.start();
+  self.routes.set_accepting(true);
   std::vector<std::thread> extra;
   for (std::size_t i = 1; i < self.io.contexts.size(); ++i)
     extra.emplace_back([ctx = self.io.contexts[i].get()] { ctx->run(); });

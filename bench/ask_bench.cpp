@@ -15,6 +15,7 @@
 #include "actors/database.hpp"
 #include "actors/system.hpp"
 #include "http/bridge.hpp"
+#include "metrics/metrics.hpp"
 
 namespace {
 
@@ -23,6 +24,7 @@ using namespace tenantd;
 // One actor system with one tenant and one open session for all benchmarks,
 // on a database in a fresh temporary directory.
 struct fixture {
+  metrics::metrics metrics; // outlives the actors
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::string data_dir = (std::filesystem::temp_directory_path()
@@ -46,7 +48,8 @@ struct fixture {
     db = std::make_shared<database>(database::open(data_dir));
     bootstrap_tenants(*db, {t}, unix_millis());
     store = spawn_store(*sys, db, lifecycle_settings{});
-    registry = spawn_registry(*sys, store, lifecycle_settings{}, db->tenants());
+    registry = spawn_registry(*sys, store, lifecycle_settings{}, db->tenants(),
+                              metrics);
     asks = std::make_unique<http::bridge>(*sys, registry,
                                           std::chrono::seconds{10}, 4);
     caf::scoped_actor self{*sys};

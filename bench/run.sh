@@ -18,6 +18,8 @@ connections=${CONNECTIONS:-64}
 sessions=${SESSIONS:-1000000}
 port=${PORT:-18181}
 extra_args=${TENANTD_ARGS:-}
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 
 log=$(mktemp)
 data=$(mktemp -d)
@@ -29,23 +31,14 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$log" "$chat_script" "$data"' EXIT
 url=http://127.0.0.1:$port
 for _ in $(seq 100); do curl -sf "$url/" >/dev/null && break; sleep 0.05; done
 
-open_session() {
-  curl -sf -X POST "$url/session" -H 'Content-Type: application/json' \
-    -d "{\"tenant_id\":\"$1\"}" | jq -r .session_id
-}
-SESSION_ACME=$(open_session acme)
-SESSION_GLOBEX=$(open_session globex)
-SESSION_INITECH=$(open_session initech)
-export SESSION_ACME SESSION_GLOBEX SESSION_INITECH
+open_chat_sessions "$url"
 chat_script=$(mktemp --suffix=.lua)
 cat "$here/wrk/chat.lua" "$here/wrk/report.lua" >"$chat_script"
 session_script=$(mktemp --suffix=.lua)
 cat "$here/wrk/session.lua" "$here/wrk/report.lua" >"$session_script"
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "machine: $(machine)"
 echo "server: $bin $extra_args; wrk -t1 -c$connections -d$duration, $repeats runs each"
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 run() { # name script
   local name=$1 script=$2 results=()

@@ -11,6 +11,8 @@ build=${1:-build}
 rounds=${ROUNDS:-6}
 duration=${DURATION:-8s}
 port=${PORT:-18182}
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 
 data=$(mktemp -d)
 "$build/tenantd" --host 127.0.0.1 --port "$port" --data-dir "$data" \
@@ -21,11 +23,7 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$script" "$data"' EXIT
 url=http://127.0.0.1:$port
 for _ in $(seq 100); do curl -sf "$url/" >/dev/null && break; sleep 0.05; done
 
-for t in acme globex initech; do
-  sid=$(curl -sf -X POST "$url/session" -H 'Content-Type: application/json' \
-    -d "{\"tenant_id\":\"$t\"}" | jq -r .session_id)
-  export "SESSION_${t^^}=$sid"
-done
+open_chat_sessions "$url"
 cat "$here/wrk/chat.lua" "$here/wrk/report.lua" >"$script"
 
 for i in $(seq "$rounds"); do

@@ -46,6 +46,7 @@
 #include "fuzz/check.hpp"
 #include "http/bridge.hpp"
 #include "http/router.hpp"
+#include "metrics/metrics.hpp"
 #include "http/server.hpp"
 
 namespace {
@@ -80,10 +81,11 @@ constexpr int max_requests = 16;
 /// The server's limits, from the same defaults the service starts with.
 const http::server_options limits{};
 
-/// The router as the service builds it. Its parameters are changing: this
-/// is the only place that constructs one.
-http::router make_router(http::bridge& asks) {
-  return http::router{asks, admin_token};
+/// The router's options as the service's defaults, with the fixed token.
+http::router_options router_options() {
+  http::router_options options;
+  options.admin_token = admin_token;
+  return options;
 }
 
 std::vector<tenant_config> bootstrap_configs() {
@@ -134,9 +136,10 @@ public:
     : db_(open_database(dir_.path())),
       system_(configure(config_)),
       store_(spawn_store(system_, db_, {})),
-      registry_(spawn_registry(system_, store_, {}, db_->tenants())),
+      registry_(spawn_registry(system_, store_, {}, db_->tenants(), metrics_)),
       asks_(system_, registry_, ask_timeout, 1),
-      routes_(make_router(asks_)) {
+      routes_(asks_, router_options(), metrics_) {
+    routes_.set_accepting(true);
   }
 
   /// The members go in reverse order: the bridge stops, then the actor
@@ -151,7 +154,7 @@ public:
   test_service(const test_service&) = delete;
   test_service& operator=(const test_service&) = delete;
 
-  const http::router& routes() const {
+  http::router& routes() {
     return routes_;
   }
 
@@ -178,6 +181,8 @@ private:
 
   temp_dir dir_;
   std::shared_ptr<database> db_;
+  /// Before the actor system: the actors count into it until they stop.
+  metrics::metrics metrics_;
   caf::actor_system_config config_;
   caf::actor_system system_;
   store_actor store_;
@@ -243,7 +248,7 @@ void check_response(const http::response& res, const request_facts& req) {
 }
 
 /// Routes `req` and waits for its answer; checks it comes exactly once.
-http::response ask_router(const http::router& routes, http::request&& req) {
+http::response ask_router(http::router& routes, http::request&& req) {
   struct slot {
     std::mutex mtx;
     std::condition_variable cv;

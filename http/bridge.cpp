@@ -16,6 +16,8 @@ void expire_overdue(bridge_actor_pointer self) {
   while (!st.asks.empty() && st.asks.begin()->second.deadline <= now) {
     auto expire = std::move(st.asks.begin()->second.expire);
     st.asks.erase(st.asks.begin());
+    st.counters->in_flight.fetch_sub(1, std::memory_order_relaxed);
+    st.counters->timed_out.fetch_add(1, std::memory_order_relaxed);
     expire();
   }
   if (!st.asks.empty()) {
@@ -24,7 +26,9 @@ void expire_overdue(bridge_actor_pointer self) {
   }
 }
 
-caf::behavior bridge_actor(bridge_actor_pointer self) {
+caf::behavior bridge_actor(bridge_actor_pointer self,
+                           std::shared_ptr<bridge_counters> counters) {
+  self->state.counters = std::move(counters);
   return {
     [self](ask_job& job) { job.run(self); },
     [self](tick_atom) { expire_overdue(self); },
@@ -37,6 +41,7 @@ uint64_t track_ask(bridge_actor_pointer self, caf::timespan timeout,
                    std::function<void()> expire) {
   auto& st = self->state;
   auto id = st.next_ask++;
+  st.counters->in_flight.fetch_add(1, std::memory_order_relaxed);
   st.asks.emplace_hint(st.asks.end(), id,
                        bridge_state::pending{self->clock().now() + timeout,
                                              std::move(expire)});
@@ -48,15 +53,19 @@ uint64_t track_ask(bridge_actor_pointer self, caf::timespan timeout,
 }
 
 bool settle_ask(bridge_actor_pointer self, uint64_t id) {
-  return self->state.asks.erase(id) > 0;
+  if (self->state.asks.erase(id) == 0)
+    return false;
+  self->state.counters->in_flight.fetch_sub(1, std::memory_order_relaxed);
+  return true;
 }
 
 bridge::bridge(caf::actor_system& sys, registry_actor registry,
                std::chrono::milliseconds timeout, std::size_t actors)
   : registry_(std::move(registry)),
-    timeout_(std::chrono::duration_cast<caf::timespan>(timeout)) {
+    timeout_(std::chrono::duration_cast<caf::timespan>(timeout)),
+    counters_(std::make_shared<bridge_counters>()) {
   for (std::size_t i = 0; i < std::max<std::size_t>(actors, 1); ++i)
-    actors_.push_back(sys.spawn(bridge_actor));
+    actors_.push_back(sys.spawn(bridge_actor, counters_));
 }
 
 void bridge::stop() {

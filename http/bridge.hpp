@@ -35,6 +35,13 @@
 
 namespace tenantd::http {
 
+/// Figures over all bridge actors, for metrics. Shared with the actors,
+/// which may outlive the bridge object by a little after stop().
+struct bridge_counters {
+  std::atomic<int64_t> in_flight{0};
+  std::atomic<uint64_t> timed_out{0};
+};
+
 /// The pending asks of one bridge actor.
 struct bridge_state {
   static constexpr const char* name = "bridge";
@@ -52,6 +59,7 @@ struct bridge_state {
   std::map<uint64_t, pending> asks;
   uint64_t next_ask = 0;
   bool tick_scheduled = false;
+  std::shared_ptr<bridge_counters> counters;
 };
 
 using bridge_actor_pointer = caf::stateful_actor<bridge_state>*;
@@ -88,6 +96,11 @@ public:
   /// Stops the bridge actors; asks still pending are dropped (their
   /// continuations destroyed uncalled). Idempotent.
   void stop();
+
+  /// Asks in flight and asks timed out so far (read from any thread).
+  const bridge_counters& counters() const {
+    return *counters_;
+  }
 
   ~bridge();
 
@@ -131,6 +144,7 @@ private:
 
   registry_actor registry_;
   caf::timespan timeout_;
+  std::shared_ptr<bridge_counters> counters_;
   std::vector<caf::actor> actors_;
   std::atomic<std::size_t> next_{0};
 };

@@ -76,7 +76,7 @@ void write_double(std::string& out, double x) {
       out += '.';
       out.append(digits, 1, std::string::npos);
     }
-    char exp[8];
+    char exp[16];
     std::snprintf(exp, sizeof(exp), "e%c%02d", exponent < 0 ? '-' : '+',
                   std::abs(exponent));
     out += exp;
@@ -182,9 +182,41 @@ bool is_json_content_type(std::string_view ct) {
          || (sub.size() >= 5 && sub.substr(sub.size() - 5) == "+json");
 }
 
+// The number of object members and array elements in `v`, counting no
+// further than `limit + 1`.
+std::size_t count_fields(const json::value& v, std::size_t limit) {
+  std::size_t n = 0;
+  auto visit = [&](const json::value& x, auto& self) -> void {
+    if (n > limit)
+      return;
+    if (auto* obj = x.if_object()) {
+      n += obj->size();
+      for (auto& member : *obj)
+        self(member.value(), self);
+    } else if (auto* arr = x.if_array()) {
+      n += arr->size();
+      for (auto& element : *arr)
+        self(element, self);
+    }
+  };
+  visit(v, visit);
+  return n;
+}
+
+validation_failure too_many_fields(std::size_t limit) {
+  auto item = error_item(
+    "too_many_fields", json::array{"body"},
+    "Body should have at most " + std::to_string(limit)
+      + " fields (object members and array elements)",
+    json::object{});
+  item["ctx"] = json::object{{"max_fields", limit}};
+  return {json::array{std::move(item)}};
+}
+
 // Parses a body into a JSON object, or reports why it is not one.
 std::variant<json::object, validation_failure>
-parse_body_object(std::string_view body, std::string_view content_type) {
+parse_body_object(std::string_view body, std::string_view content_type,
+                  const body_limits& limits) {
   if (body.empty())
     return whole_body_error("missing", "Field required", nullptr);
   // json.loads skips a UTF-8 byte order mark.
@@ -199,7 +231,7 @@ parse_body_object(std::string_view body, std::string_view content_type) {
       "Input should be a valid dictionary or object to extract fields from",
       json::string{body});
   json::parse_options options;
-  options.max_depth = max_json_depth;
+  options.max_depth = limits.max_depth;
   json::stream_parser parser{json::storage_ptr{}, options};
   json::error_code ec;
   auto consumed = parser.write(body.data(), body.size(), ec);
@@ -207,12 +239,14 @@ parse_body_object(std::string_view body, std::string_view content_type) {
     parser.finish(ec);
   if (ec) {
     // Say what Python's json.loads would: its message and code point offset.
-    auto why = python_json_error(body);
+    auto why = python_json_error(body, limits.max_depth);
     if (why.msg.empty()) // Python accepts it: keep Boost.JSON's reason.
       why = {code_points_before(body, consumed), ec.message()};
     return json_invalid(why.pos, why.msg);
   }
   auto value = parser.release();
+  if (count_fields(value, limits.max_fields) > limits.max_fields)
+    return too_many_fields(limits.max_fields);
   // FastAPI treats a body that decodes to null as no body at all.
   if (value.is_null())
     return whole_body_error("missing", "Field required", nullptr);
@@ -246,9 +280,10 @@ void take_string(const json::object& obj, std::string_view key,
 // Decodes a body into T, whose string fields are named by `fields`.
 template <class T, std::size_t N>
 decoded<T> decode(std::string_view body, std::string_view content_type,
+                  const body_limits& limits,
                   const std::pair<std::string_view, std::string T::*> (
                     &fields)[N]) {
-  auto parsed = parse_body_object(body, content_type);
+  auto parsed = parse_body_object(body, content_type, limits);
   if (auto* failure = std::get_if<validation_failure>(&parsed))
     return std::move(*failure);
   auto& obj = std::get<json::object>(parsed);
@@ -264,19 +299,34 @@ decoded<T> decode(std::string_view body, std::string_view content_type,
 } // namespace
 
 decoded<session_request> decode_session_request(std::string_view body,
-                                                std::string_view content_type) {
+                                                std::string_view content_type,
+                                                const body_limits& limits) {
   static constexpr std::pair<std::string_view, std::string session_request::*>
     fields[] = {{"tenant_id", &session_request::tenant_id}};
-  return decode(body, content_type, fields);
+  return decode(body, content_type, limits, fields);
 }
 
 decoded<chat_request> decode_chat_request(std::string_view body,
-                                          std::string_view content_type) {
+                                          std::string_view content_type,
+                                          const body_limits& limits) {
   static constexpr std::pair<std::string_view, std::string chat_request::*>
     fields[] = {{"tenant_id", &chat_request::tenant_id},
                 {"session_id", &chat_request::session_id},
                 {"message", &chat_request::message}};
-  return decode(body, content_type, fields);
+  auto result = decode(body, content_type, limits, fields);
+  auto* req = std::get_if<chat_request>(&result);
+  if (req == nullptr
+      || code_points_before(req->message, req->message.size())
+           <= limits.max_message_chars)
+    return result;
+  // pydantic's answer for Field(max_length=...).
+  auto max = limits.max_message_chars;
+  auto item = error_item("string_too_long", json::array{"body", "message"},
+                         "String should have at most " + std::to_string(max)
+                           + (max == 1 ? " character" : " characters"),
+                         json::string{req->message});
+  item["ctx"] = json::object{{"max_length", max}};
+  return validation_failure{json::array{std::move(item)}};
 }
 
 // The fixed-shape bodies below are written directly (no DOM): they are on
@@ -408,8 +458,9 @@ void read_query_int(std::string_view name, std::string_view text, int64_t min,
 } // namespace
 
 decoded<tenant_config> decode_tenant_config(std::string_view body,
-                                            std::string_view content_type) {
-  auto parsed = parse_body_object(body, content_type);
+                                            std::string_view content_type,
+                                            const body_limits& limits) {
+  auto parsed = parse_body_object(body, content_type, limits);
   if (auto* failure = std::get_if<validation_failure>(&parsed))
     return std::move(*failure);
   json::value sent = std::move(std::get<json::object>(parsed));
@@ -425,8 +476,9 @@ bool is_merge_patch_content_type(std::string_view content_type) {
 }
 
 decoded<json::object> decode_merge_patch(std::string_view body,
-                                         std::string_view content_type) {
-  return parse_body_object(body, content_type);
+                                         std::string_view content_type,
+                                         const body_limits& limits) {
+  return parse_body_object(body, content_type, limits);
 }
 
 decoded<page_request> decode_page_query(std::string_view raw) {

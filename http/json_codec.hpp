@@ -15,8 +15,22 @@
 #include <boost/json/value.hpp>
 
 #include "actors/messages.hpp"
+#include "http/json_diagnostics.hpp"
 
 namespace tenantd::http {
+
+/// Bounds on a request body's content (its size is the server's limit).
+/// Each is configurable (see app/config.hpp).
+struct body_limits {
+  /// Deepest nesting of arrays and objects; deeper is json_invalid.
+  std::size_t max_depth = default_max_json_depth;
+  /// Most object members plus array elements in one body (a 64 KiB body
+  /// could hold ~30,000); more is a 422 too_many_fields.
+  std::size_t max_fields = 256;
+  /// Longest /chat message in code points (as Python's len()); longer is
+  /// pydantic's 422 string_too_long.
+  std::size_t max_message_chars = 4096;
+};
 
 /// A 422 answer: the list that goes under "detail".
 struct validation_failure {
@@ -39,11 +53,14 @@ using decoded = std::variant<T, validation_failure>;
 /// Decodes POST /session's body. `content_type` is the header's value (empty
 /// when absent); like FastAPI, a non-JSON content type is not parsed.
 decoded<session_request> decode_session_request(std::string_view body,
-                                                std::string_view content_type);
+                                                std::string_view content_type,
+                                                const body_limits& limits = {});
 
-/// Decodes POST /chat's body.
+/// Decodes POST /chat's body; the message may have at most
+/// limits.max_message_chars code points.
 decoded<chat_request> decode_chat_request(std::string_view body,
-                                          std::string_view content_type);
+                                          std::string_view content_type,
+                                          const body_limits& limits = {});
 
 /// {"detail":"<text>"}
 std::string detail_body(std::string_view text);
@@ -72,7 +89,8 @@ struct page_request {
 /// under the same content-type rule as POST /session. Each problem is a
 /// value_error at its field (see config_failure).
 decoded<tenant_config> decode_tenant_config(std::string_view body,
-                                            std::string_view content_type);
+                                            std::string_view content_type,
+                                            const body_limits& limits = {});
 
 /// True for the media types a PATCH body may have: application/json and
 /// application/merge-patch+json, in any case, with parameters.
@@ -81,7 +99,8 @@ bool is_merge_patch_content_type(std::string_view content_type);
 /// Decodes PATCH /tenants/{id}'s body: a JSON merge patch, which must be an
 /// object (a patch that is not one would replace the whole config).
 decoded<boost::json::object> decode_merge_patch(std::string_view body,
-                                                std::string_view content_type);
+                                                std::string_view content_type,
+                                                const body_limits& limits = {});
 
 /// Decodes GET /tenants's query string (without the '?'): optional `offset`
 /// (>= 0) and `limit` (1 to 1000); any other parameter is refused.

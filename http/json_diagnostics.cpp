@@ -52,7 +52,8 @@ bool is_low_surrogate(char32_t c) { return c >= 0xDC00 && c <= 0xDFFF; }
 // into "Expecting value", we fail with that message directly.
 class scanner {
 public:
-  explicit scanner(std::u32string_view s) : s_{s} {}
+  scanner(std::u32string_view s, std::size_t max_depth)
+    : s_{s}, max_depth_{max_depth} {}
 
   // json.loads: JSONDecoder.decode and raw_decode.
   json_syntax_error run() {
@@ -71,6 +72,7 @@ public:
 
 private:
   std::u32string_view s_;
+  std::size_t max_depth_;
   std::optional<json_syntax_error> error_;
   // The first construct Python accepts and Boost.JSON does not.
   std::optional<json_syntax_error> not_boost_json_;
@@ -120,7 +122,7 @@ private:
       case '[':
         if (depth + 1 > python_max_depth)
           return false;
-        if (depth + 1 == max_json_depth + 1)
+        if (depth + 1 == max_depth_ + 1)
           note_not_boost_json(idx, "Nesting too deep");
         return s_[idx] == '{' ? scan_object(idx + 1, next, depth + 1)
                               : scan_array(idx + 1, next, depth + 1);
@@ -292,9 +294,10 @@ private:
 
 } // namespace
 
-json_syntax_error python_json_error(std::string_view text) {
+json_syntax_error python_json_error(std::string_view text,
+                                    std::size_t max_depth) {
   auto decoded = decode_utf8(text);
-  return scanner{decoded}.run();
+  return scanner{decoded, max_depth}.run();
 }
 
 std::size_t code_points_before(std::string_view text, std::size_t byte_offset) {

@@ -12,9 +12,10 @@
 
 namespace tenantd::http {
 
-/// Nesting accepted in request bodies (Boost.JSON's default is 32; Python's
-/// json module allows about 1000). Deeper bodies are refused as invalid.
-constexpr std::size_t max_json_depth = 64;
+/// Nesting accepted in request bodies unless configured otherwise
+/// (JSON_MAX_DEPTH; Python's json module allows about 1000). Deeper bodies
+/// are refused as invalid.
+constexpr std::size_t default_max_json_depth = 64;
 
 /// Where and why a document fails to decode.
 struct json_syntax_error {
@@ -24,12 +25,13 @@ struct json_syntax_error {
 
 /// What CPython 3.11's json.loads(text) raises for `text`, which is UTF-8
 /// with any byte order mark already removed. Meant for the error path: a
-/// body that Boost.JSON (max_depth 64) refused.
+/// body that Boost.JSON (with `max_depth`) refused.
 ///
 /// Python accepts some documents that Boost.JSON refuses. If `text` has no
 /// Python error, the first such construct is described instead, with our own
 /// message:
-///   - a container opening at depth 65: "Nesting too deep", at the bracket
+///   - a container opening at depth max_depth + 1: "Nesting too deep", at
+///     the bracket
 ///     (also the answer when nesting passes Python's recursion limit, where
 ///     json.loads raises RecursionError and scanning stops);
 ///   - NaN, Infinity or -Infinity: "NaN and Infinity are not valid JSON";
@@ -37,7 +39,8 @@ struct json_syntax_error {
 ///     "Unpaired surrogate in \\uXXXX escape", at the backslash.
 /// If there is none of these either, msg is empty (Boost.JSON refused the
 /// text for a reason of its own, e.g. an exponent it cannot represent).
-json_syntax_error python_json_error(std::string_view text);
+json_syntax_error python_json_error(std::string_view text,
+                                    std::size_t max_depth = default_max_json_depth);
 
 /// The number of code points in the first `byte_offset` bytes of the UTF-8
 /// `text`: a byte offset as Python would count it.

@@ -1,6 +1,7 @@
 #include "http/router.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -12,6 +13,9 @@
 #include "http/bridge.hpp"
 #include "http/json_codec.hpp"
 #include "http/openapi_document.hpp"
+#include "http/request_id.hpp"
+#include "metrics/metrics.hpp"
+#include "util/log.hpp"
 
 namespace tenantd::http {
 
@@ -45,6 +49,65 @@ response detail_response(const request_facts& facts, status st,
                          std::string_view text) {
   return make_response(facts, st, detail_body(text));
 }
+
+using clock_type = std::chrono::steady_clock;
+
+// Answers one request: stamps its request id, counts it in the metrics,
+// logs it if asked to, and hands it to the server. Handlers name the
+// tenant a request is about once they know it (about_tenant).
+class reply {
+public:
+  reply(const router::context& ctx, responder done, std::string id,
+        std::string_view route, std::string_view method)
+    : ctx_(&ctx),
+      done_(std::move(done)),
+      id_(std::move(id)),
+      route_(route),
+      method_(method),
+      start_(clock_type::now()) {
+  }
+
+  void about_tenant(std::string tenant) {
+    tenant_ = std::move(tenant);
+  }
+
+  void operator()(response res) const {
+    res.set("X-Request-Id", id_);
+    auto code = res.result_int();
+    auto took = clock_type::now() - start_;
+    ctx_->metrics.observe_request(tenant_, route_, method_, code, took);
+    auto logging = ctx_->options.logging;
+    if (logging == request_logging::all
+        || (logging == request_logging::errors && code >= 500))
+      log_answer(code, took);
+    done_(std::move(res));
+  }
+
+private:
+  // Names only what is bounded and safe: the id is sane (request_id), the
+  // route a template; the tenant is named only if the registry knows it.
+  void log_answer(unsigned code, clock_type::duration took) const {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(took);
+    std::string line = "request_id=" + id_ + " method=" + std::string{method_}
+                       + " route=" + std::string{route_};
+    if (!tenant_.empty())
+      line += " tenant=" + std::string{ctx_->metrics.tenant_label(tenant_)};
+    line += " status=" + std::to_string(code) + " duration_us="
+            + std::to_string(us.count());
+    if (code >= 500)
+      log::warning("http", line);
+    else
+      log::info("http", line);
+  }
+
+  const router::context* ctx_;
+  responder done_;
+  std::string id_;
+  std::string_view route_;
+  std::string_view method_;
+  std::string tenant_;
+  clock_type::time_point start_;
+};
 
 // Maps an error from an ask to the client's answer.
 response error_to_response(const request_facts& facts, const caf::error& err) {
@@ -104,7 +167,7 @@ void set_rate_headers(response& res, const rate_window& w, bool limited) {
 
 // A routed request as its handler sees it.
 struct call {
-  bridge& asks;
+  router::context& ctx;
   request_facts facts;
   const request& req;
   /// The path's {id} segment; empty for routes without one.
@@ -113,8 +176,8 @@ struct call {
   std::string_view query;
 };
 
-void handle_root(const call& c, responder done) {
-  c.asks.ask<std::vector<std::string>>(
+void handle_root(const call& c, reply done) {
+  c.ctx.asks.ask<std::vector<std::string>>(
     [facts = c.facts, done = std::move(done)](
       caf::expected<std::vector<std::string>> ids) {
       done(ids ? make_response(facts, status::ok, root_body(*ids))
@@ -123,24 +186,53 @@ void handle_root(const call& c, responder done) {
     atom::list_v);
 }
 
-void handle_session(const call& c, responder done) {
+// 503 for a tenant with too many asks in flight.
+response tenant_busy(const request_facts& facts) {
+  auto res = detail_response(facts, status::service_unavailable,
+                             "Too many requests in flight for this tenant");
+  res.set(beast_http::field::retry_after, "1");
+  return res;
+}
+
+// Asks the registry `xs...` about tenant `tenant` within the tenant's
+// in-flight cap (past it: 503 at once), then answers with
+// `on_answer(result, done)`.
+template <class Result, class OnAnswer, class... Ts>
+void ask_about_tenant(const call& c, reply done, const std::string& tenant,
+                      OnAnswer on_answer, Ts... xs) {
+  done.about_tenant(tenant);
+  auto& gate = c.ctx.gate;
+  if (!gate.try_enter(tenant))
+    return done(tenant_busy(c.facts));
+  c.ctx.asks.ask<Result>(
+    [&gate, tenant, done = std::move(done),
+     on_answer = std::move(on_answer)](caf::expected<Result> result) {
+      gate.leave(tenant);
+      on_answer(std::move(result), done);
+    },
+    std::move(xs)...);
+}
+
+void handle_session(const call& c, reply done) {
   auto decoded = decode_session_request(
-    c.req.body(), c.req[beast_http::field::content_type]);
+    c.req.body(), c.req[beast_http::field::content_type], c.ctx.options.limits);
   if (auto* bad = std::get_if<validation_failure>(&decoded))
     return done(unprocessable(c.facts, *bad));
   auto& body = std::get<session_request>(decoded);
-  c.asks.ask<session_grant>(
-    [facts = c.facts, done = std::move(done)](
-      caf::expected<session_grant> grant) {
+  auto tenant_id = body.tenant_id;
+  ask_about_tenant<session_grant>(
+    c, std::move(done), tenant_id,
+    [facts = c.facts](caf::expected<session_grant> grant, const reply& done) {
       done(grant ? make_response(facts, status::ok, session_body(*grant))
                  : error_to_response(facts, grant.error()));
     },
     atom::open_v, std::move(body.tenant_id));
 }
 
-void handle_chat(const call& c, responder done) {
+void handle_chat(const call& c, reply done) {
   auto decoded = decode_chat_request(c.req.body(),
-                                     c.req[beast_http::field::content_type]);
+                                     c.req[beast_http::field::content_type],
+                                     c.ctx.options.limits);
   if (auto* bad = std::get_if<validation_failure>(&decoded))
     return done(unprocessable(c.facts, *bad));
   auto& body = std::get<chat_request>(decoded);
@@ -148,9 +240,10 @@ void handle_chat(const call& c, responder done) {
   auto message = std::move(body.message);
   auto tenant_id = body.tenant_id;
   auto session = body.session_id;
-  c.asks.ask<chat_result>(
-    [facts = c.facts, body = std::move(body),
-     done = std::move(done)](caf::expected<chat_result> result) {
+  ask_about_tenant<chat_result>(
+    c, std::move(done), tenant_id,
+    [facts = c.facts, body = std::move(body)](caf::expected<chat_result> result,
+                                              const reply& done) {
       if (!result)
         return done(error_to_response(facts, result.error()));
       if (result->limited) {
@@ -166,31 +259,62 @@ void handle_chat(const call& c, responder done) {
       set_rate_headers(res, result->window, false);
       done(std::move(res));
     },
-    atom::chat_v, std::move(tenant_id), std::move(session), std::move(message));
+    atom::chat_v, tenant_id, std::move(session), std::move(message));
 }
 
-void handle_openapi(const call& c, responder done) {
+void handle_openapi(const call& c, reply done) {
   done(make_response(c.facts, status::ok, std::string{openapi_document()}));
+}
+
+// -- operations ---------------------------------------------------------------
+
+void handle_metrics(const call& c, reply done) {
+  done(make_response(c.facts, status::ok, c.ctx.metrics.scrape(),
+                     "text/plain; version=0.0.4; charset=utf-8"));
+}
+
+// Alive: the process answers HTTP. Touches nothing else.
+void handle_healthz(const call& c, reply done) {
+  done(make_response(c.facts, status::ok, R"({"status":"ok"})"));
+}
+
+// Ready: accepting requests, and the registry (tenants loaded) and the
+// store (database working) answer within the ask timeout.
+void handle_readyz(const call& c, reply done) {
+  if (!c.ctx.accepting.load(std::memory_order_relaxed))
+    return done(detail_response(c.facts, status::service_unavailable,
+                                "Not ready: not accepting requests"));
+  c.ctx.asks.ask<caf::ok_atom>(
+    [facts = c.facts, done = std::move(done)](caf::expected<caf::ok_atom> ok) {
+      if (ok)
+        return done(make_response(facts, status::ok, R"({"status":"ready"})"));
+      done(detail_response(facts, status::service_unavailable,
+                           is(ok.error(), errc::storage_failed)
+                             ? "Not ready: storage unavailable"
+                             : "Not ready: actors not answering"));
+    },
+    atom::ready_v);
 }
 
 // -- the admin API ------------------------------------------------------------
 
 // Answers 200 with the tenant, or the error.
 std::function<void(caf::expected<tenant_record>)>
-answer_tenant(const request_facts& facts, responder done) {
+answer_tenant(const request_facts& facts, reply done) {
   return [facts, done = std::move(done)](caf::expected<tenant_record> rec) {
     done(rec ? make_response(facts, status::ok, tenant_body(*rec))
              : error_to_response(facts, rec.error()));
   };
 }
 
-void handle_create_tenant(const call& c, responder done) {
+void handle_create_tenant(const call& c, reply done) {
   auto decoded = decode_tenant_config(c.req.body(),
-                                      c.req[beast_http::field::content_type]);
+                                      c.req[beast_http::field::content_type],
+                                      c.ctx.options.limits);
   if (auto* bad = std::get_if<validation_failure>(&decoded))
     return done(unprocessable(c.facts, *bad));
   auto& config = std::get<tenant_config>(decoded);
-  c.asks.ask<tenant_record>(
+  c.ctx.asks.ask<tenant_record>(
     [facts = c.facts, config,
      done = std::move(done)](caf::expected<tenant_record> rec) {
       if (!rec)
@@ -203,12 +327,12 @@ void handle_create_tenant(const call& c, responder done) {
     atom::create_v, config);
 }
 
-void handle_list_tenants(const call& c, responder done) {
+void handle_list_tenants(const call& c, reply done) {
   auto decoded = decode_page_query(c.query);
   if (auto* bad = std::get_if<validation_failure>(&decoded))
     return done(unprocessable(c.facts, *bad));
   auto page = std::get<page_request>(decoded);
-  c.asks.ask<tenant_page>(
+  c.ctx.asks.ask<tenant_page>(
     [facts = c.facts, page,
      done = std::move(done)](caf::expected<tenant_page> result) {
       done(result
@@ -218,23 +342,24 @@ void handle_list_tenants(const call& c, responder done) {
     atom::page_v, page.offset, page.limit);
 }
 
-void handle_get_tenant(const call& c, responder done) {
-  c.asks.ask<tenant_record>(answer_tenant(c.facts, std::move(done)),
+void handle_get_tenant(const call& c, reply done) {
+  c.ctx.asks.ask<tenant_record>(answer_tenant(c.facts, std::move(done)),
                             atom::tenant_v, std::string{c.id});
 }
 
-void handle_patch_tenant(const call& c, responder done) {
+void handle_patch_tenant(const call& c, reply done) {
   auto content_type = c.req[beast_http::field::content_type];
   if (!is_merge_patch_content_type(content_type))
     return done(
       detail_response(c.facts, status::unsupported_media_type,
                       "Unsupported Media Type: use application/merge-patch+json"));
-  auto decoded = decode_merge_patch(c.req.body(), content_type);
+  auto decoded = decode_merge_patch(c.req.body(), content_type,
+                                    c.ctx.options.limits);
   if (auto* bad = std::get_if<validation_failure>(&decoded))
     return done(unprocessable(c.facts, *bad));
   boost::json::value patch = std::move(std::get<boost::json::object>(decoded));
   auto text = boost::json::serialize(patch);
-  c.asks.ask<tenant_record>(
+  c.ctx.asks.ask<tenant_record>(
     [facts = c.facts, patch = std::move(patch),
      done = std::move(done)](caf::expected<tenant_record> rec) {
       done(rec ? make_response(facts, status::ok, tenant_body(*rec))
@@ -243,21 +368,21 @@ void handle_patch_tenant(const call& c, responder done) {
     atom::update_v, std::string{c.id}, std::move(text));
 }
 
-void set_tenant_status(const call& c, tenant_status to, responder done) {
-  c.asks.ask<tenant_record>(answer_tenant(c.facts, std::move(done)),
+void set_tenant_status(const call& c, tenant_status to, reply done) {
+  c.ctx.asks.ask<tenant_record>(answer_tenant(c.facts, std::move(done)),
                             atom::status_v, std::string{c.id}, to);
 }
 
-void handle_suspend_tenant(const call& c, responder done) {
+void handle_suspend_tenant(const call& c, reply done) {
   set_tenant_status(c, tenant_status::suspended, std::move(done));
 }
 
-void handle_resume_tenant(const call& c, responder done) {
+void handle_resume_tenant(const call& c, reply done) {
   set_tenant_status(c, tenant_status::active, std::move(done));
 }
 
 // Archiving an archived tenant answers 200 again: DELETE is idempotent.
-void handle_archive_tenant(const call& c, responder done) {
+void handle_archive_tenant(const call& c, reply done) {
   set_tenant_status(c, tenant_status::archived, std::move(done));
 }
 
@@ -317,7 +442,7 @@ struct route {
   beast_http::verb method;
   /// Needs the admin token.
   bool admin;
-  void (*handle)(const call&, responder);
+  void (*handle)(const call&, reply);
 };
 
 // HEAD is not routed (405), as in FastAPI. The methods of a path are listed
@@ -327,6 +452,9 @@ constexpr route routes[] = {
   {"/session", beast_http::verb::post, false, handle_session},
   {"/chat", beast_http::verb::post, false, handle_chat},
   {"/openapi.json", beast_http::verb::get, false, handle_openapi},
+  {"/metrics", beast_http::verb::get, false, handle_metrics},
+  {"/healthz", beast_http::verb::get, false, handle_healthz},
+  {"/readyz", beast_http::verb::get, false, handle_readyz},
   {"/tenants", beast_http::verb::get, true, handle_list_tenants},
   {"/tenants", beast_http::verb::post, true, handle_create_tenant},
   {"/tenants/{id}", beast_http::verb::get, true, handle_get_tenant},
@@ -392,7 +520,12 @@ response router::error_response(status st, std::string_view text,
   return detail_response(request_facts{version, false}, st, text);
 }
 
-void router::operator()(request&& req, responder done) const {
+router::router(bridge& asks, router_options options,
+               metrics::metrics& metrics)
+  : ctx_{asks, options, metrics, in_flight_gate{options.tenant_max_in_flight}} {
+}
+
+void router::operator()(request&& req, responder done) {
   request_facts facts{req.version(), req.keep_alive(),
                       req.method() == beast_http::verb::head};
   // Routes match the path only; a query string is ignored, as in FastAPI
@@ -401,38 +534,48 @@ void router::operator()(request&& req, responder done) const {
   auto query_start = std::min(target.find('?'), target.size());
   auto path = target.substr(0, query_start);
   auto query = target.substr(query_start);
+  const route* match = nullptr;
+  std::string_view id;
+  // Metrics and logs name the route's template, never the raw path.
+  std::string_view route_label = "unmatched";
   std::string allow; // the path's methods, for a 405
   for (auto& r : routes) {
-    std::string_view id;
     if (!fits(r.path, path, id))
       continue;
-    if (req.method() != r.method) {
-      if (!allow.empty())
-        allow += ", ";
-      allow += beast_http::to_string(r.method);
-      continue;
+    route_label = r.path;
+    if (req.method() == r.method) {
+      match = &r;
+      break;
     }
+    if (!allow.empty())
+      allow += ", ";
+    allow += beast_http::to_string(r.method);
+  }
+  reply answer{ctx_, std::move(done), request_id(req["X-Request-Id"]),
+               route_label, beast_http::to_string(req.method())};
+  if (match) {
     // Before anything else: without the token, a client learns nothing
     // (not even whether a tenant exists or a body would be valid).
-    if (r.admin)
-      if (auto refusal = refuse_unauthorized(facts, req, admin_token_))
-        return done(std::move(*refusal));
+    if (match->admin)
+      if (auto refusal = refuse_unauthorized(facts, req,
+                                             ctx_.options.admin_token))
+        return answer(std::move(*refusal));
     auto params = query.empty() ? query : query.substr(1);
-    return r.handle(call{asks_, facts, req, id, params}, std::move(done));
+    return match->handle(call{ctx_, facts, req, id, params}, std::move(answer));
   }
   if (!allow.empty()) {
     auto res = detail_response(facts, status::method_not_allowed,
                                "Method Not Allowed");
     res.set(beast_http::field::allow, allow);
-    return done(std::move(res));
+    return answer(std::move(res));
   }
   if (path.size() > 1) {
     auto other = path.back() == '/' ? std::string{path.substr(0, path.size() - 1)}
                                     : std::string{path} + '/';
     if (is_route_path(other))
-      return done(redirect_slash(facts, req, path, query));
+      return answer(redirect_slash(facts, req, path, query));
   }
-  done(detail_response(facts, status::not_found, "Not Found"));
+  answer(detail_response(facts, status::not_found, "Not Found"));
 }
 
 } // namespace tenantd::http

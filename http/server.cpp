@@ -4,6 +4,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -15,6 +16,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "http/request_id.hpp"
 #include "util/log.hpp"
 
 namespace tenantd::http {
@@ -49,6 +51,21 @@ private:
   std::atomic<clock_type::rep> ticks_{0};
 };
 
+// The whole answer to a connection beyond max_connections, serialised once:
+// a refusal parses nothing and builds nothing.
+const std::string& too_many_connections() {
+  static const std::string bytes = [] {
+    auto res = router::error_response(beast_http::status::service_unavailable,
+                                      "Too many connections", 11);
+    res.keep_alive(false);
+    res.set(beast_http::field::retry_after, "1");
+    std::ostringstream out;
+    out << res;
+    return out.str();
+  }();
+  return bytes;
+}
+
 } // namespace
 
 /// The live connections, for stop() and the deadline sweeper.
@@ -58,12 +75,14 @@ struct server::tracker {
   bool stopping = false;
   /// Called once when stopping and the last connection is gone.
   std::function<void()> on_drained;
+  server_counters counters;
 
   void closed(connection* c) {
     std::function<void()> done;
     {
       std::lock_guard<std::mutex> guard{mtx};
       live.erase(c);
+      counters.open_connections.fetch_sub(1, std::memory_order_relaxed);
       if (stopping && live.empty())
         done = std::exchange(on_drained, nullptr);
     }
@@ -80,6 +99,9 @@ struct server::tracker {
 /// re-queues a timer wait), a connection records a deadline for its pending
 /// read and write, and the server's sweeper closes connections whose
 /// deadline has passed. Slow or idle clients cost no thread and no timer.
+/// The read deadline follows the request being read: idle until its first
+/// byte, then the header deadline, then the body deadline, each armed once
+/// when its phase begins, so trickling bytes does not extend it.
 class connection : public std::enable_shared_from_this<connection> {
 public:
   connection(tcp::socket&& socket, server& owner)
@@ -95,12 +117,21 @@ public:
                   [self = shared_from_this()] { self->do_read(); });
   }
 
+  /// Answers 503 and closes without reading anything: the server has
+  /// max_connections open.
+  void refuse_connection() {
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      self->write_static(too_many_connections(),
+                         [](connection& c, beast::error_code) { c.close(); });
+    });
+  }
+
   /// Called by server::stop (from any thread). A request already partly
   /// received is read to its end (within its deadline) and answered.
   void drain() {
     net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
       self->draining_ = true;
-      bool mid_request = self->reading_ && self->parser_->got_some();
+      bool mid_request = self->reading_ && self->phase_ != read_phase::idle;
       if (self->queue_.empty() && !mid_request)
         self->close();
     });
@@ -108,18 +139,28 @@ public:
 
   /// Called by the sweeper (from any thread).
   void close_if_overdue(clock_type::time_point now) {
-    if (!read_deadline_.passed(now) && !write_deadline_.passed(now))
+    if (!overdue(now))
       return;
     net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
-      auto now = clock_type::now();
-      if (self->read_deadline_.passed(now) || self->write_deadline_.passed(now))
-        self->close();
+      // Checked again here: the deadline may have moved meanwhile.
+      if (!self->overdue(clock_type::now()))
+        return;
+      self->tracker_->counters.timed_out_total.fetch_add(
+        1, std::memory_order_relaxed);
+      self->close();
     });
   }
 
 private:
+  /// Where the request being read is; each phase has its own deadline.
+  enum class read_phase { idle, header, body };
+
   const server_options& options() const {
     return owner_.options_;
+  }
+
+  bool overdue(clock_type::time_point now) const {
+    return read_deadline_.passed(now) || write_deadline_.passed(now);
   }
 
   void do_read() {
@@ -128,10 +169,55 @@ private:
     parser_.emplace();
     parser_->body_limit(options().body_limit);
     parser_->header_limit(static_cast<uint32_t>(options().header_limit));
-    continue_checked_ = false;
     reading_ = true;
-    read_deadline_.arm(options().io_timeout);
+    if (buffer_.size() > 0) { // a pipelined request has begun already
+      enter(read_phase::header);
+      return parse_buffered();
+    }
+    enter(read_phase::idle);
+    await_request();
+  }
+
+  // Waits for the first bytes of a request with a plain socket read: Beast's
+  // read completes only once the whole header is in, too late to start the
+  // header deadline.
+  void await_request() {
+    socket_.async_read_some(
+      buffer_.prepare(beast::read_size(buffer_, 64 * 1024)),
+      [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        self->buffer_.commit(n);
+        if (ec)
+          return self->on_read(ec);
+        self->enter(read_phase::header);
+        self->parse_buffered();
+      });
+  }
+
+  // Parses the bytes read so far. A request usually arrives whole in its
+  // first read: it is then handled at once, not after another pass of
+  // Beast's read through the io_context. Otherwise Beast's read goes on.
+  void parse_buffered() {
+    beast::error_code ec;
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      auto used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec || used == 0)
+        break;
+      header_progress();
+    }
+    if (ec == beast_http::error::need_more)
+      ec = {};
+    if (ec || parser_->is_done())
+      return on_read(ec);
     read_some();
+  }
+
+  // Moves to the body phase once the header is complete.
+  void header_progress() {
+    if (parser_->is_header_done() && phase_ == read_phase::header) {
+      enter(read_phase::body);
+      continue_if_expected();
+    }
   }
 
   // Reads and parses until the request is complete: usually one read. In
@@ -142,12 +228,32 @@ private:
       [self = shared_from_this()](beast::error_code ec, std::size_t) {
         if (ec || self->parser_->is_done())
           return self->on_read(ec);
-        if (self->parser_->is_header_done() && !self->continue_checked_) {
-          self->continue_checked_ = true;
-          self->continue_if_expected();
-        }
+        self->header_progress();
         self->read_some();
       });
+  }
+
+  void enter(read_phase phase) {
+    phase_ = phase;
+    arm_read_deadline();
+  }
+
+  void arm_read_deadline() {
+    switch (phase_) {
+    case read_phase::idle:
+      // A client still waiting for answers is not idle.
+      if (queue_.empty())
+        read_deadline_.arm(options().idle_timeout);
+      else
+        read_deadline_.disarm();
+      break;
+    case read_phase::header:
+      read_deadline_.arm(options().header_timeout);
+      break;
+    case read_phase::body:
+      read_deadline_.arm(options().body_timeout);
+      break;
+    }
   }
 
   // Answers "Expect: 100-continue" when nothing is queued ahead of the
@@ -159,16 +265,25 @@ private:
         || writing_ || !queue_.empty())
       return;
     static const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    write_static(interim, [](connection& c, beast::error_code ec) {
+      if (ec)
+        return c.close();
+      c.write_front();
+    });
+  }
+
+  // Writes `bytes`, which outlive the write (prepared answers), under the
+  // write deadline, then calls `then(*this, ec)`.
+  template <class Then>
+  void write_static(const std::string& bytes, Then then) {
     writing_ = true;
-    write_deadline_.arm(options().io_timeout);
-    net::async_write(socket_, net::buffer(interim),
-                     [self = shared_from_this()](beast::error_code ec,
-                                                 std::size_t) {
+    write_deadline_.arm(options().write_timeout);
+    net::async_write(socket_, net::buffer(bytes),
+                     [self = shared_from_this(), then](beast::error_code ec,
+                                                       std::size_t) {
                        self->writing_ = false;
                        self->write_deadline_.disarm();
-                       if (ec)
-                         return self->close();
-                       self->write_front();
+                       then(*self, ec);
                      });
   }
 
@@ -181,17 +296,24 @@ private:
         close();
       return;
     }
-    if (ec == beast_http::error::body_limit)
+    auto& counters = tracker_->counters;
+    if (ec == beast_http::error::body_limit) {
+      counters.body_too_large_total.fetch_add(1, std::memory_order_relaxed);
       return refuse(beast_http::status::payload_too_large,
                     "Request body too large");
-    if (ec == beast_http::error::header_limit)
+    }
+    if (ec == beast_http::error::header_limit) {
+      counters.header_too_large_total.fetch_add(1, std::memory_order_relaxed);
       return refuse(beast_http::status::request_header_fields_too_large,
                     "Request header fields too large");
+    }
     if (ec == net::error::operation_aborted || ec == net::error::bad_descriptor
         || ec == net::error::connection_reset || closing_)
       return close();
-    if (ec)
+    if (ec) {
+      counters.bad_request_total.fetch_add(1, std::memory_order_relaxed);
       return refuse(beast_http::status::bad_request, "Bad request");
+    }
     auto req = parser_->release();
     auto seq = next_seq_++;
     queue_.emplace_back();
@@ -215,6 +337,10 @@ private:
     read_closed_ = true;
     auto res = router::error_response(st, detail, 11);
     res.keep_alive(false);
+    // The parser stops at the field over a limit: the client's id is used
+    // if it came before (fields are stored whole).
+    auto given = parser_->get()["X-Request-Id"];
+    res.set("X-Request-Id", request_id({given.data(), given.size()}));
     queue_.emplace_back(std::move(res));
     ++next_seq_;
     write_front();
@@ -233,7 +359,7 @@ private:
     if (draining_ || read_closed_)
       res.keep_alive(false);
     writing_ = true;
-    write_deadline_.arm(options().io_timeout);
+    write_deadline_.arm(options().write_timeout);
     beast_http::async_write(
       socket_, res,
       [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -249,6 +375,8 @@ private:
     ++front_seq_;
     if (ec || !keep_alive)
       return close();
+    if (reading_ && phase_ == read_phase::idle && queue_.empty())
+      arm_read_deadline(); // nothing owed any more: idle from now
     // Resume reading if the pipeline was full.
     if (!reading_ && !read_closed_ && queue_.size() < options().pipeline_limit)
       do_read();
@@ -280,7 +408,7 @@ private:
   uint64_t next_seq_ = 0;  // sequence number of the next request
   deadline read_deadline_;
   deadline write_deadline_;
-  bool continue_checked_ = false;
+  read_phase phase_ = read_phase::idle;
   bool reading_ = false;
   bool writing_ = false;
   bool read_closed_ = false;
@@ -322,6 +450,10 @@ server::~server() {
   tracker_->on_drained = nullptr;
 }
 
+const server_counters& server::counters() const noexcept {
+  return tracker_->counters;
+}
+
 void server::start() {
   net::dispatch(acceptor_.get_executor(), [this] {
     do_accept();
@@ -360,13 +492,23 @@ void server::do_accept() {
         beast::error_code nodelay_ec;
         socket.set_option(tcp::no_delay(true), nodelay_ec);
         auto c = std::make_shared<connection>(std::move(socket), *this);
+        auto& counters = tracker_->counters;
+        bool full = false;
         bool stopping = false;
         {
           std::lock_guard<std::mutex> guard{tracker_->mtx};
+          full = tracker_->live.size() >= options_.max_connections;
           tracker_->live.insert(c.get());
+          counters.open_connections.fetch_add(1, std::memory_order_relaxed);
           stopping = tracker_->stopping;
         }
-        c->start();
+        counters.accepted_total.fetch_add(1, std::memory_order_relaxed);
+        if (full) {
+          counters.refused_total.fetch_add(1, std::memory_order_relaxed);
+          c->refuse_connection();
+        } else {
+          c->start();
+        }
         // Accepted while stop() was collecting connections: drain it too.
         if (stopping)
           c->drain();

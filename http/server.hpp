@@ -6,8 +6,10 @@
 // serialises the connection like a strand without a strand's locking); a
 // session reads requests with a fresh size-limited parser, hands
 // each to the handler, and writes the answers back in request order
-// (keep-alive and pipelining), with a deadline on every read and write.
+// (keep-alive and pipelining), with a deadline on every read and write and
+// a cap on open connections.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -28,13 +30,47 @@ struct server_options {
   uint16_t port = 8001;
   /// Largest request body accepted; larger ones get 413.
   std::size_t body_limit = 64 * 1024;
-  /// Largest request header section accepted; larger ones get 431.
+  /// Largest request header section accepted (Beast counts the fields after
+  /// the request line, and the request line on its own); larger ones get
+  /// 431.
   std::size_t header_limit = 16 * 1024;
-  /// Limit on every read and write, including idle keep-alive time
-  /// (checked once a second).
-  std::chrono::seconds io_timeout{30};
+  // Timeouts close the connection without an answer; each is checked once
+  // a second, so it fires up to a second late.
+  /// Longest wait for the first byte of a request, on a new connection or
+  /// a kept-alive one that owes no answer.
+  std::chrono::seconds idle_timeout{30};
+  /// Longest time from the first byte of a request to the end of its
+  /// header section, however the bytes trickle in (slowloris).
+  std::chrono::seconds header_timeout{10};
+  /// Longest time from the end of the header section to the end of the
+  /// body.
+  std::chrono::seconds body_timeout{30};
+  /// Longest time to write one answer (a client that does not read).
+  std::chrono::seconds write_timeout{30};
+  /// Connections open at once; a connection accepted beyond this gets a
+  /// 503 and is closed, without reading its request.
+  std::size_t max_connections = 10000;
   /// Requests read ahead of their answers on one connection.
   std::size_t pipeline_limit = 16;
+};
+
+/// What the server has done with connections, for metrics. Updated on
+/// accept, close and timeout only (relaxed atomics); readable from any
+/// thread.
+struct server_counters {
+  /// Connections open now, refused ones included until they close.
+  std::atomic<uint64_t> open_connections{0};
+  /// Connections accepted since start, refused ones included.
+  std::atomic<uint64_t> accepted_total{0};
+  /// Connections answered 503 because max_connections were open.
+  std::atomic<uint64_t> refused_total{0};
+  /// Connections closed by any timeout (idle, header, body or write).
+  std::atomic<uint64_t> timed_out_total{0};
+  /// Requests answered before routing: unparsable (400), body over the
+  /// limit (413), header over the limit (431).
+  std::atomic<uint64_t> bad_request_total{0};
+  std::atomic<uint64_t> body_too_large_total{0};
+  std::atomic<uint64_t> header_too_large_total{0};
 };
 
 using handler = std::function<void(request&&, responder)>;
@@ -66,6 +102,9 @@ public:
 
   /// Starts accepting connections.
   void start();
+
+  /// Live counts; valid as long as the server is.
+  const server_counters& counters() const noexcept;
 
   /// Stops accepting; idle connections close, busy ones close after their
   /// answers are written. `on_drained` runs (on an I/O thread) once the

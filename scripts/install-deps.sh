@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, tests and benchmarks need, only
 # those that are missing. Uses sudo when not root. Idempotent and quiet when
-# everything is already there. With the argument `fuzz` (from `make
-# fuzz`), clang and libFuzzer too; `make test` needs no clang.
+# everything is already there.
+#
+#   scripts/install-deps.sh           build, tests, wrk benchmarks
+#   scripts/install-deps.sh --bench   also what only some bench scripts use
+#                                     (gnuplot for bench/soak.sh's plot)
+#   scripts/install-deps.sh --fuzz    also clang and libFuzzer (make fuzz;
+#                                     make test needs no clang)
 set -euo pipefail
 
 packages=(
@@ -12,13 +17,18 @@ packages=(
   libicu-dev
   libsqlite3-dev sqlite3
   libmimalloc-dev
+  prometheus-cpp-dev prometheus
   libgtest-dev libgmock-dev libbenchmark-dev
   curl jq wrk docker-compose
 )
-# `make fuzz` only: clang and its libFuzzer runtime.
-if [ "${1:-}" = fuzz ]; then
-  packages+=(clang libclang-rt-14-dev)
-fi
+bench_packages=(gnuplot-nox)
+fuzz_packages=(clang libclang-rt-14-dev)
+case "${1:-}" in
+  "") ;;
+  --bench) packages+=("${bench_packages[@]}") ;;
+  --fuzz) packages+=("${fuzz_packages[@]}") ;;
+  *) echo "usage: $0 [--bench | --fuzz]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -25,6 +25,7 @@
 #include "actors/database.hpp"
 #include "actors/errors.hpp"
 #include "actors/system.hpp"
+#include "metrics/metrics.hpp"
 #include "tests/test_tenants.hpp"
 
 namespace tenantd::test {
@@ -103,7 +104,7 @@ protected:
     db = std::make_shared<database>(database::open(data_dir));
     bootstrap_tenants(*db, configs, to_unix_millis(sched.clock().now()));
     store = spawn_store(sys, db, settings, false);
-    registry = spawn_registry(sys, store, settings, db->tenants());
+    registry = spawn_registry(sys, store, settings, db->tenants(), metrics);
     run();
   }
 
@@ -116,7 +117,7 @@ protected:
     self->send_exit(store, caf::exit_reason::user_shutdown);
     run();
     store = spawn_store(sys, db, settings, false);
-    registry = spawn_registry(sys, store, settings, db->tenants());
+    registry = spawn_registry(sys, store, settings, db->tenants(), metrics);
     run();
   }
 
@@ -215,6 +216,8 @@ protected:
     return sys.render(err);
   }
 
+  /// Outlives the actors, which count into it.
+  metrics::metrics metrics;
   caf::actor_system_config cfg;
   caf::actor_system sys;
   caf::scoped_actor self;

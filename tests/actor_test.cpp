@@ -801,4 +801,101 @@ TEST_F(LifecycleTest, PageListsEveryStatusInCreationOrder) {
   EXPECT_TRUE(p->tenants.empty());
 }
 
+// -- metrics: what the registry and the tenant actors count ------------------
+
+class MetricsTest : public LifecycleTest {
+protected:
+  metrics::tenant_series& series(const std::string& id) {
+    return metrics.add_tenant(id); // the registry's series, made at start
+  }
+
+  /// The value of the sample line starting with `prefix` in a scrape.
+  double scraped(const std::string& prefix) {
+    auto text = metrics.scrape();
+    auto at = text.find("\n" + prefix + " ");
+    if (at == std::string::npos) {
+      ADD_FAILURE() << "no sample " << prefix << " in:\n" << text;
+      return -1;
+    }
+    return std::stod(text.substr(at + prefix.size() + 2));
+  }
+};
+
+TEST_F(MetricsTest, TenantActorsCountSessionsChatsAndRateLimitedChats) {
+  ASSERT_OK(update("acme", R"({"limits":{"chat_per_10s":2}})"));
+  auto one = session_for("acme");
+  session_for("acme");
+  for (int i = 0; i < 3; ++i)
+    ASSERT_OK(chat("acme", one, "hi"));
+  auto& acme = series("acme");
+  EXPECT_EQ(acme.sessions_created.Value(), 2);
+  EXPECT_EQ(acme.sessions_active.Value(), 2);
+  EXPECT_EQ(acme.chats.Value(), 2);
+  EXPECT_EQ(acme.rate_limited.Value(), 1);
+  // Per tenant: nothing leaks into another tenant's series.
+  EXPECT_EQ(series("globex").sessions_created.Value(), 0);
+  EXPECT_EQ(series("globex").chats.Value(), 0);
+}
+
+TEST_F(MetricsTest, ExpiredSessionsAreCountedWhetherSweptOrFound) {
+  // Time passes a second at a time (timers fire on time), and a request
+  // every 10 s keeps the tenant active (TENANT_IDLE is 30 s).
+  auto pass = [this](int seconds) {
+    for (int i = 0; i < seconds; ++i) {
+      advance(1s);
+      if (i % 10 == 9) {
+        ASSERT_OK(tenant_of("acme"));
+      }
+    }
+  };
+  session_for("acme"); // its tenant sweeps every 15 s from now
+  pass(5);
+  auto used = session_for("acme");
+  pass(56); // the sweep at 60 s ends the first session only
+  EXPECT_EQ(series("acme").sessions_expired.Value(), 1);
+  EXPECT_EQ(series("acme").sessions_active.Value(), 1);
+  pass(5);
+  // Expired before the next sweep: found by the chat.
+  EXPECT_ERRC(chat("acme", used, "late"), errc::unknown_session);
+  EXPECT_EQ(series("acme").sessions_expired.Value(), 2);
+  EXPECT_EQ(series("acme").sessions_active.Value(), 0);
+}
+
+TEST_F(MetricsTest, TenantsByStatusAndLiveTenantActors) {
+  EXPECT_EQ(scraped("tenantd_tenants{status=\"active\"}"), 3);
+  EXPECT_EQ(scraped("tenantd_tenant_actors"), 0);
+  session_for("acme");
+  session_for("globex");
+  EXPECT_EQ(scraped("tenantd_tenant_actors"), 2);
+  ASSERT_OK(set_status("acme", tenant_status::suspended));
+  ASSERT_OK(set_status("initech", tenant_status::archived));
+  ASSERT_OK(create(make_tenant("hooli", "Hooli", "Hi.", "m", 0, "{message}")));
+  EXPECT_EQ(scraped("tenantd_tenants{status=\"active\"}"), 2);
+  EXPECT_EQ(scraped("tenantd_tenants{status=\"suspended\"}"), 1);
+  EXPECT_EQ(scraped("tenantd_tenants{status=\"archived\"}"), 1);
+  EXPECT_EQ(scraped("tenantd_tenant_actors"), 3); // acme, globex, hooli
+  advance(31s);
+  advance(10s); // all idle: passivated
+  EXPECT_EQ(scraped("tenantd_tenant_actors"), 0);
+  // A restarted registry counts the stored statuses again.
+  restart();
+  EXPECT_EQ(scraped("tenantd_tenants{status=\"active\"}"), 2);
+  EXPECT_EQ(scraped("tenantd_tenants{status=\"archived\"}"), 1);
+}
+
+TEST_F(MetricsTest, ReactivatedTenantShowsItsStoredSessionsAsActive) {
+  for (int i = 0; i < 3; ++i)
+    session_for("acme");
+  advance(41s); // passivated, figure kept
+  EXPECT_EQ(series("acme").sessions_active.Value(), 3);
+  session_for("acme"); // reactivated: 3 loaded + 1
+  EXPECT_EQ(series("acme").sessions_active.Value(), 4);
+  EXPECT_EQ(series("acme").sessions_created.Value(), 4);
+}
+
+TEST_F(LifecycleTest, RegistryIsReadyWhileTheStoreWorks) {
+  auto ok = ask<caf::ok_atom>(registry, atom::ready_v);
+  EXPECT_TRUE(ok) << render(ok.error());
+}
+
 } // namespace

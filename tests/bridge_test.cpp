@@ -12,6 +12,7 @@
 #include "actors/system.hpp"
 #include "http/bridge.hpp"
 #include "http/router.hpp"
+#include "metrics/metrics.hpp"
 
 namespace {
 
@@ -70,6 +71,10 @@ silent_registry(registry_actor::stateful_pointer<silent_state> self) {
       return caf::delegated<tenant_actor>{};
     },
     [=](atom::passivate) -> caf::result<caf::ok_atom> {
+      hold();
+      return caf::delegated<caf::ok_atom>{};
+    },
+    [=](atom::ready) -> caf::result<caf::ok_atom> {
       hold();
       return caf::delegated<caf::ok_atom>{};
     },
@@ -135,7 +140,10 @@ TEST_F(BridgeDeadline, EveryAskIsAnsweredExactlyOnce) {
 
 TEST_F(BridgeDeadline, RouterAnswersTimeoutWith504AndJsonDetail) {
   http::bridge asks{sys, registry, 100ms, 1};
-  http::router route{asks, "test-token"};
+  metrics::metrics meters;
+  http::router_options options;
+  options.admin_token = "test-token";
+  http::router route{asks, options, meters};
   http::request req{beast_http::verb::post, "/chat", 11};
   req.set(beast_http::field::content_type, "application/json");
   req.body() = R"({"tenant_id":"acme","session_id":"x","message":"hi"})";
@@ -149,6 +157,28 @@ TEST_F(BridgeDeadline, RouterAnswersTimeoutWith504AndJsonDetail) {
   EXPECT_EQ(res.result(), beast_http::status::gateway_timeout);
   EXPECT_EQ(res[beast_http::field::content_type], "application/json");
   EXPECT_EQ(res.body(), R"({"detail":"Upstream actor timed out"})");
+  asks.stop();
+}
+
+TEST_F(BridgeDeadline, ReadyzIs503WhenNotAcceptingOrWhenActorsDoNotAnswer) {
+  http::bridge asks{sys, registry, 100ms, 1};
+  metrics::metrics meters;
+  http::router route{asks, http::router_options{}, meters};
+  auto readyz = [&] {
+    std::promise<http::response> answer;
+    route(http::request{beast_http::verb::get, "/readyz", 11},
+          [&](http::response res) { answer.set_value(std::move(res)); });
+    auto fut = answer.get_future();
+    EXPECT_EQ(fut.wait_for(5s), std::future_status::ready);
+    return fut.get();
+  };
+  auto before = readyz(); // the server has not started accepting
+  EXPECT_EQ(before.result(), beast_http::status::service_unavailable);
+  EXPECT_EQ(before.body(), R"({"detail":"Not ready: not accepting requests"})");
+  route.set_accepting(true);
+  auto silent = readyz(); // the registry never answers
+  EXPECT_EQ(silent.result(), beast_http::status::service_unavailable);
+  EXPECT_EQ(silent.body(), R"({"detail":"Not ready: actors not answering"})");
   asks.stop();
 }
 

@@ -5,7 +5,11 @@
 #   - built from the repository directory,
 #   - host port 8001 published to container port 8000,
 #   - <repo>/tenants.jsonl bind-mounted read-only at /app/tenants.jsonl,
-#   - environment PORT=8000.
+#   - environment PORT=8000;
+# and of service `prometheus`:
+#   - <repo>/deploy/prometheus mounted read-only at /etc/prometheus, whose
+#     prometheus.yml scrapes api:8000 and passes `promtool check config`
+#     (rule files included).
 #
 # Usage: tests/compose_config_test.sh [REPO_DIR]
 #   REPO_DIR defaults to the parent of this script's directory.
@@ -170,6 +174,36 @@ if [ -z "$port" ]; then
 fi
 if [ "$port" = 8000 ]; then pass "environment PORT=8000"
 else fail "environment PORT is '${port:-<unset>}', expected 8000"; fi
+
+# Prometheus: its config from the repository, scraping the API's port.
+prom="services.prometheus"
+found=""
+for i in $(items "$prom.volumes"); do
+  short="$(get "$prom.volumes[$i]")"
+  if [ -n "$short" ]; then
+    IFS=: read -r src dst mode <<<"$short"
+    if is_repo_path "$src" deploy/prometheus && [ "$dst" = /etc/prometheus ] \
+       && [[ ",$mode," == *",ro,"* ]]; then found="$short"; break; fi
+  fi
+  typ="$(get "$prom.volumes[$i].type")"; src="$(get "$prom.volumes[$i].source")"
+  dst="$(get "$prom.volumes[$i].target")"; ro="$(get "$prom.volumes[$i].read_only")"
+  if [ "$typ" = bind ] && is_repo_path "$src" deploy/prometheus \
+     && [ "$dst" = /etc/prometheus ] && [ "$ro" = true ]; then
+    found="bind $src -> $dst read_only"; break
+  fi
+done
+if [ -n "$found" ]; then pass "prometheus config mount ($found)"
+else fail "no read-only mount of $repo/deploy/prometheus at /etc/prometheus"; fi
+prom_config="$repo/deploy/prometheus/prometheus.yml"
+if grep -q '"api:8000"' "$prom_config"; then pass "prometheus scrapes api:8000"
+else fail "$prom_config does not scrape api:8000"; fi
+if ! command -v promtool >/dev/null 2>&1; then
+  fail "promtool not installed (Debian package prometheus; make deps)"
+elif promtool check config "$prom_config" >"$tmp/promtool" 2>&1; then
+  pass "promtool check config (rules included)"
+else
+  fail "promtool check config $prom_config: $(cat "$tmp/promtool")"
+fi
 
 if [ "$failures" -ne 0 ]; then
   echo "--- resolved config ---" >&2

@@ -72,7 +72,49 @@ TEST(ParseConfig, DefaultsWithoutEnvironmentOrFlags) {
   EXPECT_EQ(cfg.actor_threads, std::max(1u, cores / 2));
   EXPECT_EQ(cfg.ask_timeout, std::chrono::milliseconds{2000});
   EXPECT_EQ(cfg.body_limit, 65536u);
-  EXPECT_EQ(cfg.io_timeout, std::chrono::seconds{30});
+  EXPECT_EQ(cfg.header_limit, 16384u);
+  EXPECT_EQ(cfg.idle_timeout, std::chrono::seconds{30});
+  EXPECT_EQ(cfg.header_timeout, std::chrono::seconds{10});
+  EXPECT_EQ(cfg.body_timeout, std::chrono::seconds{30});
+  EXPECT_EQ(cfg.write_timeout, std::chrono::seconds{30});
+  EXPECT_EQ(cfg.max_connections, 10000u);
+  EXPECT_EQ(cfg.json_max_depth, 64u);
+  EXPECT_EQ(cfg.json_max_fields, 256u);
+  EXPECT_EQ(cfg.max_message_chars, 4096u);
+  EXPECT_EQ(cfg.tenant_max_in_flight, 256u);
+  EXPECT_EQ(cfg.log_requests, "errors");
+}
+
+TEST(ParseConfig, BodyLimitsInFlightCapAndRequestLogging) {
+  auto env = config_ok({{{"JSON_MAX_DEPTH", "3"},
+                         {"JSON_MAX_FIELDS", "40"},
+                         {"MAX_MESSAGE_CHARS", "500"},
+                         {"TENANT_MAX_IN_FLIGHT", "9"},
+                         {"LOG_REQUESTS", "all"}},
+                        {}});
+  EXPECT_EQ(env.json_max_depth, 3u);
+  EXPECT_EQ(env.json_max_fields, 40u);
+  EXPECT_EQ(env.max_message_chars, 500u);
+  EXPECT_EQ(env.tenant_max_in_flight, 9u);
+  EXPECT_EQ(env.log_requests, "all");
+  auto flags = config_ok({{},
+                          {"--json-max-depth", "5", "--json-max-fields=6",
+                           "--max-message-chars", "7",
+                           "--tenant-max-in-flight=8", "--log-requests",
+                           "none"}});
+  EXPECT_EQ(flags.json_max_depth, 5u);
+  EXPECT_EQ(flags.json_max_fields, 6u);
+  EXPECT_EQ(flags.max_message_chars, 7u);
+  EXPECT_EQ(flags.tenant_max_in_flight, 8u);
+  EXPECT_EQ(flags.log_requests, "none");
+  for (auto [var, value] :
+       {std::pair{"JSON_MAX_DEPTH", "0"}, {"JSON_MAX_DEPTH", "1001"},
+        {"JSON_MAX_FIELDS", "0"}, {"JSON_MAX_FIELDS", "x"},
+        {"MAX_MESSAGE_CHARS", "0"}, {"MAX_MESSAGE_CHARS", "-4"},
+        {"TENANT_MAX_IN_FLIGHT", "0"}, {"TENANT_MAX_IN_FLIGHT", "many"},
+        {"LOG_REQUESTS", "some"}, {"LOG_REQUESTS", ""}})
+    EXPECT_EQ(config_error({{{var, value}}, {}}),
+              std::string{"invalid value for "} + var + ": '" + value + "'");
 }
 
 TEST(ParseConfig, EveryEnvironmentVariableIsRead) {
@@ -83,7 +125,12 @@ TEST(ParseConfig, EveryEnvironmentVariableIsRead) {
                          {"ACTOR_THREADS", "5"},
                          {"ASK_TIMEOUT_MS", "750"},
                          {"BODY_LIMIT", "1024"},
-                         {"IO_TIMEOUT_S", "7"}},
+                         {"HEADER_LIMIT", "2048"},
+                         {"IDLE_TIMEOUT_S", "7"},
+                         {"HEADER_TIMEOUT_S", "8"},
+                         {"BODY_TIMEOUT_S", "9"},
+                         {"WRITE_TIMEOUT_S", "11"},
+                         {"MAX_CONNECTIONS", "12"}},
                         {}});
   EXPECT_EQ(cfg.port, 8000);
   EXPECT_EQ(cfg.host, "127.0.0.1");
@@ -92,7 +139,12 @@ TEST(ParseConfig, EveryEnvironmentVariableIsRead) {
   EXPECT_EQ(cfg.actor_threads, 5u);
   EXPECT_EQ(cfg.ask_timeout, std::chrono::milliseconds{750});
   EXPECT_EQ(cfg.body_limit, 1024u);
-  EXPECT_EQ(cfg.io_timeout, std::chrono::seconds{7});
+  EXPECT_EQ(cfg.header_limit, 2048u);
+  EXPECT_EQ(cfg.idle_timeout, std::chrono::seconds{7});
+  EXPECT_EQ(cfg.header_timeout, std::chrono::seconds{8});
+  EXPECT_EQ(cfg.body_timeout, std::chrono::seconds{9});
+  EXPECT_EQ(cfg.write_timeout, std::chrono::seconds{11});
+  EXPECT_EQ(cfg.max_connections, 12u);
 }
 
 TEST(ParseConfig, UnrelatedEnvironmentVariablesAreIgnored) {
@@ -107,7 +159,9 @@ TEST(ParseConfig, EveryFlagWithASeparateValue) {
                         {"--port", "9000", "--host", "::1", "--tenants-file",
                          "t.jsonl", "--io-threads", "4", "--actor-threads", "6",
                          "--ask-timeout-ms", "100", "--body-limit", "2048",
-                         "--io-timeout-s", "3"}});
+                         "--header-limit", "4096", "--idle-timeout-s", "3",
+                         "--header-timeout-s", "4", "--body-timeout-s", "5",
+                         "--write-timeout-s", "6", "--max-connections", "7"}});
   EXPECT_EQ(cfg.port, 9000);
   EXPECT_EQ(cfg.host, "::1");
   EXPECT_EQ(cfg.tenants_file, "t.jsonl");
@@ -115,7 +169,12 @@ TEST(ParseConfig, EveryFlagWithASeparateValue) {
   EXPECT_EQ(cfg.actor_threads, 6u);
   EXPECT_EQ(cfg.ask_timeout, std::chrono::milliseconds{100});
   EXPECT_EQ(cfg.body_limit, 2048u);
-  EXPECT_EQ(cfg.io_timeout, std::chrono::seconds{3});
+  EXPECT_EQ(cfg.header_limit, 4096u);
+  EXPECT_EQ(cfg.idle_timeout, std::chrono::seconds{3});
+  EXPECT_EQ(cfg.header_timeout, std::chrono::seconds{4});
+  EXPECT_EQ(cfg.body_timeout, std::chrono::seconds{5});
+  EXPECT_EQ(cfg.write_timeout, std::chrono::seconds{6});
+  EXPECT_EQ(cfg.max_connections, 7u);
 }
 
 TEST(ParseConfig, EveryFlagWithAnEqualsValue) {
@@ -123,7 +182,10 @@ TEST(ParseConfig, EveryFlagWithAnEqualsValue) {
                         {"--port=9001", "--host=localhost",
                          "--tenants-file=a=b.jsonl", "--io-threads=2",
                          "--actor-threads=8", "--ask-timeout-ms=3600000",
-                         "--body-limit=67108864"}});
+                         "--body-limit=67108864", "--header-limit=1048576",
+                         "--idle-timeout-s=3600", "--header-timeout-s=1",
+                         "--body-timeout-s=3600", "--write-timeout-s=1",
+                         "--max-connections=1000000"}});
   EXPECT_EQ(cfg.port, 9001);
   EXPECT_EQ(cfg.host, "localhost");
   EXPECT_EQ(cfg.tenants_file, "a=b.jsonl"); // only the first '=' splits
@@ -131,6 +193,12 @@ TEST(ParseConfig, EveryFlagWithAnEqualsValue) {
   EXPECT_EQ(cfg.actor_threads, 8u);
   EXPECT_EQ(cfg.ask_timeout, std::chrono::milliseconds{3600000});
   EXPECT_EQ(cfg.body_limit, 64u << 20);
+  EXPECT_EQ(cfg.header_limit, 1u << 20);
+  EXPECT_EQ(cfg.idle_timeout, std::chrono::seconds{3600});
+  EXPECT_EQ(cfg.header_timeout, std::chrono::seconds{1});
+  EXPECT_EQ(cfg.body_timeout, std::chrono::seconds{3600});
+  EXPECT_EQ(cfg.write_timeout, std::chrono::seconds{1});
+  EXPECT_EQ(cfg.max_connections, 1'000'000u);
 }
 
 TEST(ParseConfig, FlagsWinOverEnvironment) {
@@ -165,7 +233,12 @@ TEST(ParseConfig, HelpListsEveryFlagAndVariable) {
     for (auto word : {"--port", "PORT", "--host", "HOST", "--tenants-file",
                       "TENANTS_FILE", "--io-threads", "IO_THREADS",
                       "--actor-threads", "ACTOR_THREADS", "--ask-timeout-ms",
-                      "ASK_TIMEOUT_MS", "--body-limit", "BODY_LIMIT", "--help"})
+                      "ASK_TIMEOUT_MS", "--body-limit", "BODY_LIMIT",
+                      "--header-limit", "HEADER_LIMIT", "--idle-timeout-s",
+                      "IDLE_TIMEOUT_S", "--header-timeout-s",
+                      "HEADER_TIMEOUT_S", "--body-timeout-s", "BODY_TIMEOUT_S",
+                      "--write-timeout-s", "WRITE_TIMEOUT_S",
+                      "--max-connections", "MAX_CONNECTIONS", "--help"})
       EXPECT_NE(text.find(word), std::string::npos) << word;
   }
 }
@@ -183,6 +256,9 @@ TEST(ParseConfigErrors, UnknownFlag) {
   EXPECT_EQ(config_error({{}, {"--PORT", "1"}}), "unknown flag '--PORT' (see --help)");
   EXPECT_EQ(config_error({{}, {"-p", "1"}}), "unknown flag '-p' (see --help)");
   EXPECT_EQ(config_error({{}, {"8001"}}), "unknown flag '8001' (see --help)");
+  // IO_TIMEOUT_S gave way to the idle, header, body and write timeouts.
+  EXPECT_EQ(config_error({{}, {"--io-timeout-s", "30"}}),
+            "unknown flag '--io-timeout-s' (see --help)");
 }
 
 TEST(ParseConfigErrors, FlagWithoutValue) {
@@ -206,7 +282,19 @@ TEST(ParseConfigErrors, InvalidFlagValues) {
     {"--ask-timeout-ms", "-5"}, {"--ask-timeout-ms", "3600001"},
     {"--body-limit", "0"},      {"--body-limit", "67108865"},
     {"--body-limit", "99999999999999999999999"},
-    {"--io-timeout-s", "0"},    {"--io-timeout-s", "3601"},
+    {"--header-limit", "0"},    {"--header-limit", "1023"},
+    {"--header-limit", "1048577"}, {"--header-limit", "-1"},
+    {"--header-limit", "16k"},
+    {"--idle-timeout-s", "0"},  {"--idle-timeout-s", "-1"},
+    {"--idle-timeout-s", "3601"}, {"--idle-timeout-s", "30s"},
+    {"--header-timeout-s", "0"}, {"--header-timeout-s", "-10"},
+    {"--header-timeout-s", "ten"},
+    {"--body-timeout-s", "0"},  {"--body-timeout-s", "-1"},
+    {"--body-timeout-s", "1.5"},
+    {"--write-timeout-s", "0"}, {"--write-timeout-s", "-1"},
+    {"--write-timeout-s", "x"},
+    {"--max-connections", "0"}, {"--max-connections", "-1"},
+    {"--max-connections", "1000001"}, {"--max-connections", "many"},
   };
   for (auto& c : cases) {
     auto expected = std::string{"invalid value for "} + c.flag + ": '" + c.value + "'";
@@ -223,6 +311,12 @@ TEST(ParseConfigErrors, InvalidEnvironmentValues) {
     {"PORT", "http"},       {"PORT", "70000"},        {"PORT", ""},
     {"HOST", ""},           {"TENANTS_FILE", ""},     {"IO_THREADS", "0"},
     {"ACTOR_THREADS", "x"}, {"ASK_TIMEOUT_MS", "2s"}, {"BODY_LIMIT", "-1"},
+    {"HEADER_LIMIT", "0"},  {"HEADER_LIMIT", "big"},  {"IDLE_TIMEOUT_S", "0"},
+    {"IDLE_TIMEOUT_S", "-5"}, {"HEADER_TIMEOUT_S", "0"},
+    {"HEADER_TIMEOUT_S", "x"}, {"BODY_TIMEOUT_S", "-1"},
+    {"BODY_TIMEOUT_S", "3601"}, {"WRITE_TIMEOUT_S", "0"},
+    {"WRITE_TIMEOUT_S", ""}, {"MAX_CONNECTIONS", "0"},
+    {"MAX_CONNECTIONS", "-3"}, {"MAX_CONNECTIONS", "lots"},
   };
   for (auto& c : cases)
     EXPECT_EQ(config_error({{{c.var, c.value}}, {}}),

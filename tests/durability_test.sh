@@ -30,6 +30,12 @@ on_exit() {
 # shellcheck source=tests/tenantd_harness.sh
 source "$(dirname "$0")/tenantd_harness.sh"
 
+# Sanitizer builds serve several times slower: scripts/test-sanitize.sh sets
+# TENANTD_TEST_TIME_SCALE so that the writers run that many seconds (and a
+# random fraction) before each kill -9, instead of one, to make their 20
+# acknowledged writes.
+time_scale="${TENANTD_TEST_TIME_SCALE:-1}"
+
 start_admin_server() {
   start_server
   token="$(cat "$data/admin-token")"
@@ -124,7 +130,7 @@ for round in 1 2 3; do
     writer "r$round$w" &
     writers+=($!)
   done
-  sleep "1.$((RANDOM % 9))"
+  sleep "$time_scale.$((RANDOM % 9))"
   kill_server # in the middle of the stream
   for w in "${writers[@]}"; do kill "$w" 2>/dev/null || true; wait "$w" 2>/dev/null || true; done
   writers=()

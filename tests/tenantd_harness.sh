@@ -1,6 +1,6 @@
-# Shared by the whole-binary test scripts (sourced, not run): a work
-# directory removed on exit, fail() with the server's log, and a server
-# started on a free port.
+# Shared by the whole-binary test scripts and bench/soak.sh, bench/abuse.sh
+# (sourced, not run): a work directory removed on exit, fail() with the
+# server's log, and a server started on a free port.
 #
 # The sourcing script sets `bin`, `tenants` and `work` first, and may set
 # `on_exit` (a function run before the server is killed) and `log_lines`.

@@ -1,0 +1,124 @@
+#pragma once
+
+// The service's Prometheus metrics, kept with prometheus-cpp (Debian
+// prometheus-cpp-dev) and served as text by GET /metrics.
+//
+// One `metrics` object per process, made before the actor system and
+// destroyed after it: actors and the HTTP layer keep plain pointers into it.
+//
+// Label values are bounded: series with a tenant label exist only for
+// tenants the registry has told about (add_tenant), so a client sending
+// made-up tenant ids cannot grow the label set; the HTTP layer files those
+// requests under the tenant "_unknown" (tenant ids never start with '_'),
+// and requests to routes without a tenant under "". Routes are templates
+// ("/tenants/{id}"), never raw paths.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace tenantd::metrics {
+
+/// What a tenant actor counts about its own work.
+struct tenant_series {
+  prometheus::Counter& chats;            ///< chats answered
+  prometheus::Counter& rate_limited;     ///< chats refused by the rate limit
+  prometheus::Counter& sessions_created; ///< sessions granted
+  prometheus::Counter& sessions_expired; ///< sessions ended by their TTL
+  /// Unexpired sessions held by the tenant's actor; a passivated tenant
+  /// keeps the figure it had when it was passivated.
+  prometheus::Gauge& sessions_active;
+};
+
+/// The tenant label of requests that name no tenant the registry knows.
+constexpr std::string_view unknown_tenant = "_unknown";
+
+class metrics {
+public:
+  metrics();
+  ~metrics();
+
+  metrics(const metrics&) = delete;
+  metrics& operator=(const metrics&) = delete;
+
+  /// The series of tenant `id`, made on first call; from then on `id` is a
+  /// known tenant label. Called by the registry for every tenant it holds.
+  tenant_series& add_tenant(const std::string& id);
+
+  /// Counts one answered HTTP request and its latency.
+  /// @param tenant The tenant id the request named, or "" for routes that
+  ///        name none; ids never added are counted as "_unknown".
+  /// @param route The route's template, or "unmatched"; must outlive this
+  ///        object (a literal).
+  /// @param method The request's method (a literal, e.g. from Beast).
+  void observe_request(std::string_view tenant, std::string_view route,
+                       std::string_view method, unsigned code,
+                       std::chrono::steady_clock::duration latency);
+
+  /// `tenant` if it is a known tenant label, else "_unknown" (for logs).
+  std::string_view tenant_label(std::string_view tenant);
+
+  /// Sets the number of tenants in `status` ("active", "suspended",
+  /// "archived").
+  void set_tenants(std::string_view status, double count);
+
+  /// Live tenant actors (active and passivating).
+  prometheus::Gauge& tenant_actors();
+
+  /// Adds a value read at each scrape (connection counts, asks in flight):
+  /// `read` runs on the scraping thread and must be thread-safe. Samples
+  /// of one name (with different `labels`) form one metric.
+  void add_sampled_gauge(std::string name, std::string help,
+                         std::function<double()> read,
+                         prometheus::Labels labels = {});
+  void add_sampled_counter(std::string name, std::string help,
+                           std::function<double()> read,
+                           prometheus::Labels labels = {});
+
+  /// Every metric in Prometheus's text exposition format (version 0.0.4).
+  std::string scrape() const;
+
+private:
+  struct tenant_entry;
+  struct sampled;
+
+  tenant_entry& entry_for(std::string_view tenant);
+  tenant_entry& make_entry(const std::string& label);
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& request_duration_;
+  prometheus::Family<prometheus::Counter>& chats_;
+  prometheus::Family<prometheus::Counter>& rate_limited_;
+  prometheus::Family<prometheus::Counter>& sessions_created_;
+  prometheus::Family<prometheus::Counter>& sessions_expired_;
+  prometheus::Family<prometheus::Gauge>& sessions_active_;
+  prometheus::Family<prometheus::Gauge>& tenants_;
+  prometheus::Gauge& tenant_actors_;
+
+  /// Known tenant labels; keys view the entries' own strings.
+  mutable std::shared_mutex tenants_mtx_;
+  std::unordered_map<std::string_view, std::unique_ptr<tenant_entry>>
+    tenant_entries_;
+  tenant_entry* unknown_ = nullptr;
+  tenant_entry* none_ = nullptr;
+
+  mutable std::mutex sampled_mtx_;
+  std::vector<sampled> sampled_;
+  std::chrono::system_clock::time_point started_;
+};
+
+} // namespace tenantd::metrics

@@ -1,0 +1,344 @@
+// Connection limits of the HTTP server against slow and greedy clients: the
+// idle, header, body and write timeouts, the header limit and the cap on
+// open connections, with the counters they update. The server under test
+// is http::server alone, on 127.0.0.1 with an ephemeral port, answering
+// every request itself (no actors); clients are real sockets
+// (http_client.hpp). Timeouts are set to 1 s and fire up to a second late
+// (the sweeper's period), hence the 0.9-3 s windows.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include "http/server.hpp"
+#include "tests/http_client.hpp"
+
+namespace {
+
+using namespace tenantd::test;
+using namespace std::chrono_literals;
+using bhttp::status;
+using bhttp::verb;
+using clock_type = std::chrono::steady_clock;
+namespace http = tenantd::http;
+
+/// Long enough to fill the socket buffers of a client that does not read.
+const std::string big_body(32 << 20, 'x');
+
+/// An http::server on 127.0.0.1 (ephemeral port), run by one thread, that
+/// answers "/" at once, "/slow" after 2.5 s and "/big" with 32 MiB.
+class limited_server {
+public:
+  explicit limited_server(http::server_options options)
+      : server_(ioc_, local(std::move(options)),
+                [this](http::request&& req, http::responder done) {
+                  answer(req, std::move(done));
+                },
+                [this] { return ioc_.get_executor(); }) {
+    server_.start();
+    thread_ = std::thread([this] { ioc_.run(); });
+  }
+
+  ~limited_server() {
+    server_.stop([] {});
+    thread_.join(); // run() returns once the last connection is gone
+  }
+
+  uint16_t port() const {
+    return server_.port();
+  }
+
+  const http::server_counters& counters() const {
+    return server_.counters();
+  }
+
+private:
+  static http::server_options local(http::server_options options) {
+    options.host = "127.0.0.1";
+    options.port = 0;
+    return options;
+  }
+
+  void answer(const http::request& req, http::responder done) {
+    http::response res{status::ok, req.version()};
+    res.keep_alive(req.keep_alive());
+    res.body() = req.target() == "/big" ? big_body : R"({"ok":true})";
+    res.prepare_payload();
+    if (req.target() != "/slow")
+      return done(std::move(res));
+    auto timer = std::make_shared<boost::asio::steady_timer>(ioc_, 2500ms);
+    timer->async_wait([timer, res, done](boost::system::error_code) {
+      done(res);
+    });
+  }
+
+  boost::asio::io_context ioc_{1};
+  http::server server_;
+  std::thread thread_;
+};
+
+/// Polls `pred` every millisecond until it holds or `deadline` passes.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds deadline = 5s) {
+  auto until = clock_type::now() + deadline;
+  while (!pred()) {
+    if (clock_type::now() > until)
+      return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+std::string header(const http_response& res, bhttp::field name) {
+  return std::string{res[name]};
+}
+
+/// Options whose timeouts are all 30 s, far beyond any test.
+http::server_options long_timeouts() {
+  http::server_options options;
+  options.idle_timeout = 30s;
+  options.header_timeout = 30s;
+  options.body_timeout = 30s;
+  options.write_timeout = 30s;
+  return options;
+}
+
+/// A client that sends bytes slowly, one at a time, and notices at once
+/// when the server closes (http_client gives up its connection when a read
+/// times out, so it cannot wait between bytes).
+class dripping_client {
+public:
+  explicit dripping_client(uint16_t port) : socket_(ioc_) {
+    socket_.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  }
+
+  void write(std::string_view bytes) {
+    boost::asio::write(socket_, boost::asio::buffer(bytes));
+  }
+
+  /// Sends `bytes` one every 300 ms, cycling, until the server closes the
+  /// connection or `limit` passes; returns how long that took.
+  clock_type::duration drip_until_closed(const std::string& bytes,
+                                         clock_type::duration limit = 5s) {
+    auto start = clock_type::now();
+    for (std::size_t i = 0; clock_type::now() - start < limit; ++i) {
+      beast::error_code ec;
+      boost::asio::write(socket_, boost::asio::buffer(&bytes[i % bytes.size()], 1),
+                         ec);
+      if (ec || closed_within(300ms))
+        break;
+    }
+    return clock_type::now() - start;
+  }
+
+private:
+  // True if the server closes the connection within `wait`.
+  bool closed_within(std::chrono::milliseconds wait) {
+    pollfd ready{socket_.native_handle(), POLLIN, 0};
+    if (::poll(&ready, 1, static_cast<int>(wait.count())) <= 0)
+      return false;
+    char byte;
+    return ::recv(ready.fd, &byte, 1, 0) <= 0;
+  }
+
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::socket socket_;
+};
+
+// -- idle ---------------------------------------------------------------------
+
+TEST(LimitsIdle, ANewConnectionThatNeverSendsIsClosed) {
+  auto options = long_timeouts();
+  options.idle_timeout = 1s;
+  limited_server server{options};
+  http_client silent{server.port()};
+  auto start = clock_type::now();
+  EXPECT_TRUE(silent.closed_by_server(5s));
+  auto waited = clock_type::now() - start;
+  EXPECT_GE(waited, 900ms);
+  EXPECT_LE(waited, 3s);
+  EXPECT_EQ(server.counters().timed_out_total, 1u);
+}
+
+TEST(LimitsIdle, AnIdleKeepAliveConnectionIsClosed) {
+  auto options = long_timeouts();
+  options.idle_timeout = 1s;
+  limited_server server{options};
+  http_client idle{server.port()};
+  ASSERT_EQ(idle.get("/").result(), status::ok);
+  auto start = clock_type::now();
+  EXPECT_TRUE(idle.closed_by_server(5s));
+  auto waited = clock_type::now() - start;
+  EXPECT_GE(waited, 900ms);
+  EXPECT_LE(waited, 3s);
+  EXPECT_TRUE(eventually([&] { return server.counters().open_connections == 0; }));
+  EXPECT_EQ(server.counters().timed_out_total, 1u);
+}
+
+TEST(LimitsIdle, AClientAwaitingAnAnswerIsNotIdle) {
+  auto options = long_timeouts();
+  options.idle_timeout = 1s;
+  limited_server server{options};
+  http_client waiting{server.port()};
+  // The answer takes 2.5 s; the idle timeout counts only once it is written.
+  EXPECT_EQ(waiting.get("/slow").result(), status::ok);
+  EXPECT_EQ(waiting.get("/").result(), status::ok);
+  EXPECT_EQ(server.counters().timed_out_total, 0u);
+}
+
+// -- header -------------------------------------------------------------------
+
+TEST(LimitsHeader, ASlowlorisIsClosedThoughItKeepsSending) {
+  auto options = long_timeouts();
+  options.header_timeout = 1s;
+  limited_server server{options};
+  dripping_client slow{server.port()};
+  // A header that never ends, one byte every 300 ms.
+  std::string header_bytes
+    = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(100, 'a');
+  std::thread other_client([&] {
+    std::this_thread::sleep_for(500ms);
+    http_client other{server.port()};
+    EXPECT_EQ(other.get("/").result(), status::ok);
+  });
+  auto took = slow.drip_until_closed(header_bytes);
+  other_client.join();
+  EXPECT_GE(took, 900ms);
+  EXPECT_LE(took, 3s);
+  EXPECT_EQ(server.counters().timed_out_total, 1u);
+}
+
+TEST(LimitsHeader, AHeaderOverTheLimitIs431) {
+  auto options = long_timeouts();
+  options.header_limit = 1024;
+  limited_server server{options};
+  // Whole header sections, request line included (the limit counts the
+  // fields after it).
+  auto with_header_of = [](std::size_t size) {
+    auto req = make_request(verb::get, "/", {}, std::nullopt);
+    auto base = wire_bytes(req).size() + std::string{"X-Pad: \r\n"}.size();
+    req.set("X-Pad", std::string(size - base, 'a'));
+    return wire_bytes(req);
+  };
+  http_client fits{server.port()};
+  fits.write(with_header_of(1000));
+  EXPECT_EQ(fits.read_response().result(), status::ok);
+  http_client over{server.port()};
+  over.try_write(with_header_of(1100)); // may fail once the server answered
+  auto res = over.read_response();
+  EXPECT_EQ(res.result(), status::request_header_fields_too_large);
+  EXPECT_EQ(res.body(), R"({"detail":"Request header fields too large"})");
+  EXPECT_TRUE(over.closed_by_server());
+}
+
+// -- body ---------------------------------------------------------------------
+
+TEST(LimitsBody, ASlowBodyIsClosed) {
+  auto options = long_timeouts();
+  options.body_timeout = 1s;
+  limited_server server{options};
+  dripping_client slow{server.port()};
+  slow.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n");
+  auto took = slow.drip_until_closed(std::string(100, ' '));
+  EXPECT_GE(took, 900ms);
+  EXPECT_LE(took, 3s);
+  EXPECT_EQ(server.counters().timed_out_total, 1u);
+}
+
+TEST(LimitsBody, TheBodyHasItsOwnTimeout) {
+  // A body that takes longer than the header timeout, within its own.
+  auto options = long_timeouts();
+  options.header_timeout = 1s;
+  options.body_timeout = 5s;
+  limited_server server{options};
+  http_client client{server.port()};
+  client.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\n\r\n");
+  for (int i = 0; i < 8; ++i) {
+    std::this_thread::sleep_for(300ms);
+    client.write(" ");
+  }
+  EXPECT_EQ(client.read_response().result(), status::ok);
+}
+
+// -- write --------------------------------------------------------------------
+
+TEST(LimitsWrite, AClientThatDoesNotReadIsClosed) {
+  auto options = long_timeouts();
+  options.write_timeout = 1s;
+  limited_server server{options};
+  http_client reader_that_stalls{server.port()};
+  reader_that_stalls.write(wire_bytes(make_request(verb::get, "/big")));
+  // It never reads: the answer fills the socket buffers and the write
+  // stalls until the write timeout closes the connection.
+  auto start = clock_type::now();
+  EXPECT_TRUE(eventually([&] {
+    auto& counters = server.counters();
+    return counters.timed_out_total == 1 && counters.open_connections == 0;
+  }));
+  EXPECT_GE(clock_type::now() - start, 900ms);
+}
+
+// -- connection cap -----------------------------------------------------------
+
+TEST(LimitsConnections, BeyondTheCapNewConnectionsGet503) {
+  auto options = long_timeouts();
+  options.max_connections = 3;
+  limited_server server{options};
+  std::vector<std::unique_ptr<http_client>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<http_client>(server.port()));
+    ASSERT_EQ(clients.back()->get("/").result(), status::ok);
+  }
+
+  http_client extra{server.port()};
+  auto res = extra.read_response(); // answered before it sends anything
+  EXPECT_EQ(res.result(), status::service_unavailable);
+  EXPECT_EQ(header(res, bhttp::field::content_type), "application/json");
+  EXPECT_EQ(header(res, bhttp::field::retry_after), "1");
+  EXPECT_EQ(header(res, bhttp::field::connection), "close");
+  EXPECT_EQ(res.body(), R"({"detail":"Too many connections"})");
+  EXPECT_TRUE(extra.closed_by_server());
+
+  // The open ones keep working.
+  for (auto& c : clients)
+    EXPECT_EQ(c->get("/").result(), status::ok);
+  EXPECT_EQ(server.counters().accepted_total, 4u);
+  EXPECT_EQ(server.counters().refused_total, 1u);
+  EXPECT_TRUE(eventually([&] { return server.counters().open_connections == 3; }));
+
+  // Below the cap again, new connections are served.
+  clients.pop_back();
+  EXPECT_TRUE(eventually([&] { return server.counters().open_connections == 2; }));
+  http_client again{server.port()};
+  EXPECT_EQ(again.get("/").result(), status::ok);
+  EXPECT_EQ(server.counters().refused_total, 1u);
+  EXPECT_EQ(server.counters().timed_out_total, 0u);
+}
+
+TEST(LimitsConnections, ARefusedClientThatSentItsRequestGetsThe503) {
+  auto options = long_timeouts();
+  options.max_connections = 1;
+  limited_server server{options};
+  http_client first{server.port()};
+  ASSERT_EQ(first.get("/").result(), status::ok);
+  for (int i = 0; i < 20; ++i) {
+    http_client refused{server.port()};
+    refused.try_write(wire_bytes(make_request(verb::get, "/")));
+    EXPECT_EQ(refused.read_response().result(), status::service_unavailable)
+      << "attempt " << i;
+  }
+  EXPECT_EQ(server.counters().refused_total, 20u);
+}
+
+} // namespace
