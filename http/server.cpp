@@ -464,8 +464,11 @@ void server::start() {
 void server::sweep() {
   sweep_timer_.expires_after(sweep_interval);
   sweep_timer_.async_wait([this](beast::error_code ec) {
-    if (ec)
-      return; // cancelled by stop()
+    // Cancelled by stop(); or stop() ran between the timer's expiry and this
+    // handler, when cancel() no longer reaches it: re-arming then would keep
+    // the io_context, hence run(), alive for ever.
+    if (ec || !acceptor_.is_open())
+      return;
     auto now = clock_type::now();
     std::vector<std::shared_ptr<connection>> live;
     {
