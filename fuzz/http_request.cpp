@@ -11,14 +11,13 @@
 // Invariants, per request:
 // - the router answers exactly once, within a bounded wait;
 // - never 500;
-// - Content-Length is the body's length (HEAD: the length the body would
-//   have, with no body);
+// - Content-Length is the body's length (HEAD: present, and no body);
 // - an application/json body is valid JSON (and so valid UTF-8);
 // - the answer serialises to HTTP that parses back to the same status and
 //   body (no header value can break the framing).
 //
 // State: every input gets a fresh database, actor system, store, registry
-// and bridge (see `service` below). The tenants are the repo's
+// and bridge (see `test_service` below). The tenants are the repo's
 // tenants.jsonl, each with one fixed session (fixed_sessions) so that /chat
 // is reachable without guessing a UUID; the admin token is fixed
 // (admin_token) so that the admin API is too.
@@ -36,6 +35,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -130,9 +130,9 @@ private:
 /// actor system is per input too: CAF 0.17 cannot destroy one during exit()
 /// (its logger's thread_local is gone by then; zeek/zeek#1349), and one left
 /// running crashes the exit.
-class service {
+class test_service {
 public:
-  service()
+  test_service()
     : db_(open_database(dir_.path())),
       system_(configure(config_)),
       store_(spawn_store(system_, db_, {})),
@@ -145,14 +145,14 @@ public:
   /// The members go in reverse order: the bridge stops, then the actor
   /// system waits for every actor (the store commits and lets go of the
   /// database), then the database closes and the directory goes.
-  ~service() {
+  ~test_service() {
     asks_.stop();
     caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(store_, caf::exit_reason::user_shutdown);
   }
 
-  service(const service&) = delete;
-  service& operator=(const service&) = delete;
+  test_service(const test_service&) = delete;
+  test_service& operator=(const test_service&) = delete;
 
   http::router& routes() {
     return routes_;
@@ -286,7 +286,7 @@ http::response refusal(beast::error_code ec) {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  service svc;
+  test_service svc;
   std::string_view rest{reinterpret_cast<const char*>(data), size};
   for (int n = 0; n < max_requests && !rest.empty(); ++n) {
     beast_http::request_parser<beast_http::string_body> parser;

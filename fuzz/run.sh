@@ -17,8 +17,9 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(http_request json_decode reply_template tenants_file)
 
 # UBSan only prints by default: halt on the first report so that libFuzzer
-# saves the input. ubsan.supp lists the reports left alone, and why.
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$PWD/fuzz/ubsan.supp"
+# saves the input. The suppressions are make test-sanitize's (third-party
+# reports only, each with its reason).
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/sanitizers/ubsan.supp"
 
 failed=()
 for t in "${targets[@]}"; do
