@@ -106,8 +106,9 @@ using store_actor = caf::typed_actor<
   caf::reacts_to<atom::expire, std::vector<session_id>>,
   // Answers once everything this sender sent before is committed.
   caf::replies_to<caf::flush_atom>::with<caf::ok_atom>,
-  // Answers ok while the database works (the last commit, if any,
-  // succeeded); fails with errc::storage_failed otherwise. For readiness.
+  // Answers ok while the database works; fails with errc::storage_failed
+  // from a failed write or COMMIT until a later group commits. For
+  // readiness.
   caf::replies_to<atom::ready>::with<caf::ok_atom>,
   // Internal: commits the open transaction (sent to itself).
   caf::reacts_to<atom::commit>,

@@ -138,11 +138,10 @@ void store_state::commit() {
     db->commit();
   } catch (const database_error& e) {
     log::error("store", e.what());
-    last_commit_ok = false;
     fail(make_error(errc::storage_failed));
     return;
   }
-  last_commit_ok = true;
+  last_write_ok = true;
   auto done = std::move(waiting);
   waiting.clear();
   for (auto& ack : done)
@@ -150,6 +149,7 @@ void store_state::commit() {
 }
 
 void store_state::fail(const caf::error& err) {
+  last_write_ok = false;
   db->rollback();
   auto done = std::move(waiting);
   waiting.clear();
@@ -267,7 +267,7 @@ store_actor::behavior_type store(store_pointer self,
       });
     },
     [self](atom::ready) -> caf::result<caf::ok_atom> {
-      if (!self->state.last_commit_ok)
+      if (!self->state.last_write_ok)
         return make_error(errc::storage_failed);
       return caf::ok_atom::value;
     },

@@ -29,8 +29,9 @@ struct store_state {
   /// Acknowledgements waiting for the open transaction's COMMIT, in the
   /// order the writes arrived; each gets null on success or the error.
   std::vector<std::function<void(const caf::error*)>> waiting;
-  /// False from a failed COMMIT until the next one succeeds (readiness).
-  bool last_commit_ok = true;
+  /// False from a failed write or COMMIT until a later group commits
+  /// (readiness).
+  bool last_write_ok = true;
 
   /// Commits the open transaction (if any) and runs `waiting`.
   void commit();

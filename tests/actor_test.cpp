@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <sqlite3.h>
+
 #include "tests/actor_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -893,8 +895,26 @@ TEST_F(MetricsTest, ReactivatedTenantShowsItsStoredSessionsAsActive) {
   EXPECT_EQ(series("acme").sessions_created.Value(), 4);
 }
 
-TEST_F(LifecycleTest, RegistryIsReadyWhileTheStoreWorks) {
-  auto ok = ask<caf::ok_atom>(registry, atom::ready_v);
+TEST_F(LifecycleTest, ReadyUntilAWriteFailsAndAgainOnceAGroupCommits) {
+  auto ready = [this] { return ask<caf::ok_atom>(registry, atom::ready_v); };
+  auto ok = ready();
+  EXPECT_TRUE(ok) << render(ok.error());
+  // Another connection makes every session insert fail, as a full disk
+  // would.
+  auto exec = [this](const char* sql) {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db->path().c_str(), &raw), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(raw);
+    sqlite3_close(raw);
+  };
+  exec("CREATE TRIGGER full_disk BEFORE INSERT ON sessions "
+       "BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  EXPECT_ERRC(open("acme"), errc::storage_failed);
+  EXPECT_ERRC(ready(), errc::storage_failed);
+  exec("DROP TRIGGER full_disk");
+  ASSERT_OK(open("acme")); // a group commits
+  ok = ready();
   EXPECT_TRUE(ok) << render(ok.error());
 }
 
