@@ -39,7 +39,7 @@
 # Environment: REPEATS, PHASE (s), CONNECTIONS, LEAD (s), SETTLE (3 s of
 # quiet after each loaded run), SLOWLORIS, SLOW_BODY, DRIP_MS, OVERSIZE,
 # BODY_BYTES, BIG_HEADERS, HEADER_BYTES, PAUSE_MS, MAX_RATIO, SERVER_ENV
-# (server settings as VAR=value words, e.g. "IO_TIMEOUT_S=10 BODY_LIMIT=65536";
+# (server settings as VAR=value words, e.g. "HEADER_TIMEOUT_S=5 MAX_CONNECTIONS=2000";
 # unknown variables are ignored by the server, so newer settings can be
 # passed to any build).
 set -euo pipefail
