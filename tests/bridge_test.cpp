@@ -182,4 +182,36 @@ TEST_F(BridgeDeadline, ReadyzIs503WhenNotAcceptingOrWhenActorsDoNotAnswer) {
   asks.stop();
 }
 
+TEST_F(BridgeDeadline, ByDefaultOnlyAnswersOf500AndAboveAreLogged) {
+  http::bridge asks{sys, registry, 100ms, 1};
+  metrics::metrics meters;
+  http::router route{asks, http::router_options{}, meters}; // logging: errors
+  auto answer = [&](http::request req) {
+    std::promise<http::response> done;
+    route(std::move(req),
+          [&](http::response res) { done.set_value(std::move(res)); });
+    auto fut = done.get_future();
+    EXPECT_EQ(fut.wait_for(5s), std::future_status::ready);
+    return fut.get();
+  };
+  testing::internal::CaptureStderr();
+  http::request missing{beast_http::verb::get, "/nope", 11};
+  missing.set("X-Request-Id", "not-logged-404");
+  EXPECT_EQ(answer(std::move(missing)).result(), beast_http::status::not_found);
+  http::request chat{beast_http::verb::post, "/chat", 11};
+  chat.set("X-Request-Id", "logged-504");
+  chat.set(beast_http::field::content_type, "application/json");
+  chat.body() = R"({"tenant_id":"acme","session_id":"x","message":"hi"})";
+  chat.prepare_payload();
+  EXPECT_EQ(answer(std::move(chat)).result(),
+            beast_http::status::gateway_timeout);
+  auto log = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(log.find("not-logged-404"), std::string::npos) << log;
+  EXPECT_NE(log.find("WARN  http: request_id=logged-504 method=POST "
+                     "route=/chat tenant=_unknown status=504"),
+            std::string::npos)
+    << log;
+  asks.stop();
+}
+
 } // namespace
