@@ -4,8 +4,8 @@
 
 #include <caf/all.hpp>
 
-#include "actors/errors.hpp"
-#include "actors/reply_template.hpp"
+#include "core/errors.hpp"
+#include "core/reply_template.hpp"
 #include "actors/tenant.hpp"
 #include "util/log.hpp"
 

@@ -8,8 +8,8 @@
 #include <caf/actor_addr.hpp>
 #include <caf/actor_clock.hpp>
 
-#include "actors/actors.hpp"
-#include "actors/settings.hpp"
+#include "actors/interfaces.hpp"
+#include "core/settings.hpp"
 #include "metrics/metrics.hpp"
 
 namespace tenantd {

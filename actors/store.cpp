@@ -5,8 +5,8 @@
 #include <boost/json/parse.hpp>
 #include <caf/all.hpp>
 
-#include "actors/clock.hpp"
-#include "actors/errors.hpp"
+#include "core/clock.hpp"
+#include "core/errors.hpp"
 #include "util/log.hpp"
 
 namespace tenantd {

@@ -6,9 +6,9 @@
 
 #include <caf/error.hpp>
 
-#include "actors/actors.hpp"
-#include "actors/database.hpp"
-#include "actors/settings.hpp"
+#include "actors/interfaces.hpp"
+#include "storage/database.hpp"
+#include "core/settings.hpp"
 
 namespace tenantd {
 

@@ -8,18 +8,14 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/actors.hpp"
-#include "actors/settings.hpp"
+#include "actors/interfaces.hpp"
+#include "core/settings.hpp"
 
 namespace tenantd::metrics {
 class metrics;
 } // namespace tenantd::metrics
 
 namespace tenantd {
-
-/// Registers the message types and the error category of actors.hpp.
-/// Call once on every actor_system_config before creating the system.
-void register_actor_types(caf::actor_system_config& cfg);
 
 /// Registers the types and tunes the scheduler for a service: `threads`
 /// workers that poll a while before napping (see system.cpp).

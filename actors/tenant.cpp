@@ -4,9 +4,9 @@
 
 #include <caf/all.hpp>
 
-#include "actors/clock.hpp"
-#include "actors/errors.hpp"
-#include "actors/text.hpp"
+#include "core/clock.hpp"
+#include "core/errors.hpp"
+#include "core/text.hpp"
 
 namespace tenantd {
 

@@ -3,10 +3,10 @@
 #include <chrono>
 #include <vector>
 
-#include "actors/actors.hpp"
-#include "actors/reply_template.hpp"
-#include "actors/session_table.hpp"
-#include "actors/settings.hpp"
+#include "actors/interfaces.hpp"
+#include "core/reply_template.hpp"
+#include "core/session_table.hpp"
+#include "core/settings.hpp"
 #include "metrics/metrics.hpp"
 
 namespace tenantd {

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "actors/session_id.hpp"
+#include "core/random.hpp"
 
 namespace tenantd {
 
@@ -16,18 +16,6 @@ namespace {
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
   throw std::runtime_error(path + ": " + what + ": " + std::strerror(errno));
-}
-
-std::string fresh_token() {
-  unsigned char bytes[32];
-  secure_random(bytes, sizeof(bytes));
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string hex;
-  for (auto b : bytes) {
-    hex += digits[b >> 4];
-    hex += digits[b & 0xF];
-  }
-  return hex;
 }
 
 std::string read_token(const std::string& path, int fd) {
@@ -78,7 +66,7 @@ admin_token resolve_admin_token(const std::string& from_env,
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)
     fail(path, "cannot create admin token file");
-  auto value = fresh_token();
+  auto value = random_hex(32); // 256 bits
   auto line = value + "\n";
   bool ok = ::write(fd, line.data(), line.size())
               == static_cast<ssize_t>(line.size())

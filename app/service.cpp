@@ -18,11 +18,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <caf/all.hpp>
 
-#include "actors/database.hpp"
+#include "core/clock.hpp"
+#include "storage/database.hpp"
 #include "actors/system.hpp"
 #include "http/bridge.hpp"
 #include "http/router.hpp"
-#include "http/server.hpp"
+#include "http/net/server.hpp"
 #include "metrics/metrics.hpp"
 #include "util/log.hpp"
 

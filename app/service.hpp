@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "actors/actors.hpp"
+#include "actors/interfaces.hpp"
 #include "app/admin_token.hpp"
 #include "app/config.hpp"
 

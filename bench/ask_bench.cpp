@@ -12,7 +12,8 @@
 #include <benchmark/benchmark.h>
 #include <caf/all.hpp>
 
-#include "actors/database.hpp"
+#include "core/clock.hpp"
+#include "storage/database.hpp"
 #include "actors/system.hpp"
 #include "http/bridge.hpp"
 #include "metrics/metrics.hpp"

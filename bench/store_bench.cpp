@@ -13,8 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "actors/database.hpp"
-#include "actors/session_id.hpp"
+#include "core/clock.hpp"
+#include "storage/database.hpp"
+#include "core/session_id.hpp"
 
 using namespace tenantd;
 using clock_type = std::chrono::steady_clock;

@@ -13,7 +13,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
-#include "actors/text.hpp"
+#include "core/text.hpp"
 
 namespace tenantd::fuzz {
 

@@ -41,13 +41,14 @@
 #include <boost/beast/http.hpp>
 #include <caf/all.hpp>
 
-#include "actors/database.hpp"
+#include "core/clock.hpp"
+#include "storage/database.hpp"
 #include "actors/system.hpp"
 #include "fuzz/check.hpp"
 #include "http/bridge.hpp"
 #include "http/router.hpp"
 #include "metrics/metrics.hpp"
-#include "http/server.hpp"
+#include "http/net/server.hpp"
 
 namespace {
 

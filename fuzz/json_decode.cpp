@@ -24,10 +24,10 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "actors/reply_template.hpp"
-#include "actors/tenant_config.hpp"
+#include "core/reply_template.hpp"
+#include "core/tenant_config.hpp"
 #include "fuzz/check.hpp"
-#include "http/json_codec.hpp"
+#include "http/json/codec.hpp"
 
 namespace {
 

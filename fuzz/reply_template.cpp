@@ -19,9 +19,9 @@
 #include <string>
 #include <string_view>
 
-#include "actors/reply_template.hpp"
-#include "actors/tenant_config.hpp"
-#include "actors/text.hpp"
+#include "core/reply_template.hpp"
+#include "core/tenant_config.hpp"
+#include "core/text.hpp"
 #include "fuzz/check.hpp"
 
 namespace {

@@ -17,8 +17,8 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "actors/reply_template.hpp"
-#include "actors/tenant_config.hpp"
+#include "core/reply_template.hpp"
+#include "core/tenant_config.hpp"
 #include "fuzz/check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

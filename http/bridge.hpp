@@ -31,7 +31,7 @@
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include "actors/actors.hpp"
+#include "actors/interfaces.hpp"
 
 namespace tenantd::http {
 

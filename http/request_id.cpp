@@ -1,9 +1,8 @@
 #include "http/request_id.hpp"
 
 #include <algorithm>
-#include <cstdint>
 
-#include "actors/session_id.hpp"
+#include "core/random.hpp"
 
 namespace tenantd::http {
 
@@ -26,15 +25,7 @@ std::string request_id(std::string_view given) {
     return std::string{given};
   // Not a secret, but unguessable costs nothing here: secure_random is
   // buffered per thread.
-  uint8_t bytes[16];
-  secure_random(bytes, sizeof(bytes));
-  constexpr char hex[] = "0123456789abcdef";
-  std::string id(2 * sizeof(bytes), '0');
-  for (std::size_t i = 0; i < sizeof(bytes); ++i) {
-    id[2 * i] = hex[bytes[i] >> 4];
-    id[2 * i + 1] = hex[bytes[i] & 0xF];
-  }
-  return id;
+  return random_hex(16);
 }
 
 } // namespace tenantd::http

@@ -9,9 +9,9 @@
 #include <boost/json/serialize.hpp>
 #include <caf/sec.hpp>
 
-#include "actors/errors.hpp"
+#include "core/errors.hpp"
 #include "http/bridge.hpp"
-#include "http/json_codec.hpp"
+#include "http/json/codec.hpp"
 #include "http/openapi_document.hpp"
 #include "http/request_id.hpp"
 #include "metrics/metrics.hpp"

@@ -20,7 +20,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "http/in_flight_gate.hpp"
-#include "http/json_codec.hpp"
+#include "http/json/codec.hpp"
 
 namespace tenantd::metrics {
 class metrics;

@@ -20,10 +20,10 @@
 #include <caf/scheduler/test_coordinator.hpp>
 #include <gtest/gtest.h>
 
-#include "actors/actors.hpp"
-#include "actors/clock.hpp"
-#include "actors/database.hpp"
-#include "actors/errors.hpp"
+#include "actors/interfaces.hpp"
+#include "core/clock.hpp"
+#include "storage/database.hpp"
+#include "core/errors.hpp"
 #include "actors/system.hpp"
 #include "metrics/metrics.hpp"
 #include "tests/test_tenants.hpp"

@@ -2,7 +2,7 @@
 // transactions, and refusing files that are not (or no longer) usable. Each
 // test works on real files in a fresh temporary directory.
 
-#include "actors/database.hpp"
+#include "storage/database.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -32,12 +32,13 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include "actors/actors.hpp"
-#include "actors/database.hpp"
-#include "actors/errors.hpp"
+#include "actors/interfaces.hpp"
+#include "core/clock.hpp"
+#include "storage/database.hpp"
+#include "core/errors.hpp"
 #include "app/config.hpp"
 #include "app/service.hpp"
-#include "http/json_codec.hpp"
+#include "http/json/codec.hpp"
 #include "tests/http_client.hpp"
 #include "tests/test_tenants.hpp"
 

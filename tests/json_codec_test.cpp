@@ -10,8 +10,8 @@
 //   json.dumps(content, ensure_ascii=False, allow_nan=False,
 //              separators=(",", ":"))
 
-#include "http/json_codec.hpp"
-#include "http/json_diagnostics.hpp"
+#include "http/json/codec.hpp"
+#include "http/json/diagnostics.hpp"
 
 #include <iterator>
 #include <string>

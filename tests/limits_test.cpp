@@ -21,7 +21,7 @@
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
-#include "http/server.hpp"
+#include "http/net/server.hpp"
 #include "tests/http_client.hpp"
 
 namespace {

@@ -1,7 +1,7 @@
 // Unit tests of actors/reply_template: compiling reply templates and
 // rendering them byte for byte like the seed's Python f-strings.
 
-#include "actors/reply_template.hpp"
+#include "core/reply_template.hpp"
 
 #include <string>
 #include <variant>
@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "actors/tenant_config.hpp"
-#include "actors/text.hpp"
+#include "core/tenant_config.hpp"
+#include "core/text.hpp"
 
 namespace {
 

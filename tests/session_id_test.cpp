@@ -1,7 +1,7 @@
 // Unit tests of actors/session_id: UUIDv4 generation, canonical parsing and
 // printing.
 
-#include "actors/session_id.hpp"
+#include "core/session_id.hpp"
 
 #include <string>
 #include <unordered_set>

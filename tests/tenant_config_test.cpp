@@ -1,7 +1,7 @@
 // Unit tests of actors/tenant_config: validating one tenant config object,
 // reading a tenants file, and the tenant id rule.
 
-#include "actors/tenant_config.hpp"
+#include "core/tenant_config.hpp"
 
 #include <algorithm>
 #include <atomic>

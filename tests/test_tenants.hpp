@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-#include "actors/tenant_config.hpp"
+#include "core/tenant_config.hpp"
 
 namespace tenantd::test {
 

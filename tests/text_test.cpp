@@ -4,7 +4,7 @@
 // runtime), e.g. python3 -c "print('ß'.upper().encode())", and is written
 // as literal UTF-8 bytes so that the source encoding cannot interfere.
 
-#include "actors/text.hpp"
+#include "core/text.hpp"
 
 #include <string>
 #include <string_view>

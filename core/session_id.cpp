@@ -1,47 +1,10 @@
-#include "actors/session_id.hpp"
+#include "core/session_id.hpp"
 
-#include <algorithm>
-#include <array>
-#include <cstring>
-#include <stdexcept>
-
-#include <sys/random.h>
+#include "core/random.hpp"
 
 namespace tenantd {
 
 namespace {
-
-// Reading 16 bytes per id from the kernel costs a syscall each; a small
-// per-thread buffer of CSPRNG output amortises it (as arc4random does).
-class random_pool {
-public:
-  void fill(void* out, std::size_t n) {
-    if (pos_ + n > buf_.size())
-      refill();
-    std::memcpy(out, buf_.data() + pos_, n);
-    // Never hand out the same bytes twice.
-    std::memset(buf_.data() + pos_, 0, n);
-    pos_ += n;
-  }
-
-private:
-  void refill() {
-    std::size_t got = 0;
-    while (got < buf_.size()) {
-      auto n = getrandom(buf_.data() + got, buf_.size() - got, 0);
-      if (n < 0) {
-        if (errno == EINTR)
-          continue;
-        throw std::runtime_error("getrandom failed");
-      }
-      got += static_cast<std::size_t>(n);
-    }
-    pos_ = 0;
-  }
-
-  std::array<uint8_t, 4096> buf_{};
-  std::size_t pos_ = 4096;
-};
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9')
@@ -52,17 +15,6 @@ int hex_value(char c) {
 }
 
 } // namespace
-
-void secure_random(void* out, std::size_t n) {
-  thread_local random_pool pool;
-  auto* bytes = static_cast<uint8_t*>(out);
-  while (n > 0) {
-    auto chunk = std::min<std::size_t>(n, 256);
-    pool.fill(bytes, chunk);
-    bytes += chunk;
-    n -= chunk;
-  }
-}
 
 session_id session_id::generate() {
   session_id id;

@@ -1,7 +1,7 @@
-#include "actors/reply_template.hpp"
+#include "core/reply_template.hpp"
 
-#include "actors/tenant_config.hpp"
-#include "actors/text.hpp"
+#include "core/tenant_config.hpp"
+#include "core/text.hpp"
 
 namespace tenantd {
 

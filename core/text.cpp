@@ -1,4 +1,4 @@
-#include "actors/text.hpp"
+#include "core/text.hpp"
 
 #include <stdexcept>
 

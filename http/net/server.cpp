@@ -1,4 +1,4 @@
-#include "http/server.hpp"
+#include "http/net/server.hpp"
 
 #include <atomic>
 #include <deque>

@@ -1,4 +1,4 @@
-#include "actors/messages.hpp"
+#include "core/records.hpp"
 
 namespace tenantd {
 

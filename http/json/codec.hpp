@@ -14,8 +14,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
-#include "actors/messages.hpp"
-#include "http/json_diagnostics.hpp"
+#include "actors/interfaces.hpp"
+#include "http/json/diagnostics.hpp"
 
 namespace tenantd::http {
 

@@ -1,4 +1,4 @@
-#include "actors/tenant_config.hpp"
+#include "core/tenant_config.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -7,7 +7,7 @@
 
 #include <boost/json/parse.hpp>
 
-#include "actors/reply_template.hpp"
+#include "core/reply_template.hpp"
 
 namespace tenantd {
 

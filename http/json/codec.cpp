@@ -1,4 +1,4 @@
-#include "http/json_codec.hpp"
+#include "http/json/codec.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -9,8 +9,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/stream_parser.hpp>
 
-#include "actors/text.hpp"
-#include "http/json_diagnostics.hpp"
+#include "core/text.hpp"
+#include "http/json/diagnostics.hpp"
 
 namespace tenantd::http {
 

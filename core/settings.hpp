@@ -1,9 +1,11 @@
 #pragma once
 
+// Service-wide lifecycle settings and the rule for how often to sweep.
+
 #include <algorithm>
 #include <chrono>
 
-#include <caf/timespan.hpp>
+#include "core/clock.hpp"
 
 namespace tenantd {
 
@@ -19,9 +21,8 @@ struct lifecycle_settings {
 
 /// How often to look for things idle or expired for `period`: a quarter of
 /// it (so they go at most 25% late), kept within [`min`, `max`].
-inline caf::timespan sweep_interval(caf::timespan period, caf::timespan min,
-                                    caf::timespan max) {
-  return std::clamp<caf::timespan>(period / 4, min, max);
+inline timespan sweep_interval(timespan period, timespan min, timespan max) {
+  return std::clamp<timespan>(period / 4, min, max);
 }
 
 } // namespace tenantd

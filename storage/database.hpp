@@ -26,9 +26,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "actors/messages.hpp"
-#include "actors/session_id.hpp"
-#include "actors/tenant_config.hpp"
+#include "core/records.hpp"
+#include "core/session_id.hpp"
+#include "core/tenant_config.hpp"
 
 struct sqlite3;
 
@@ -179,8 +179,5 @@ private:
 std::size_t bootstrap_tenants(database& db,
                               const std::vector<tenant_config>& configs,
                               int64_t now);
-
-/// The wall clock in Unix milliseconds.
-int64_t unix_millis();
 
 } // namespace tenantd

@@ -10,13 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include <caf/meta/type_name.hpp>
-
 namespace tenantd {
-
-/// Fills `out` with `n` bytes from the kernel's CSPRNG (getrandom(2),
-/// buffered per thread). Throws if the kernel fails us.
-void secure_random(void* out, std::size_t n);
 
 struct session_id {
   uint64_t hi = 0;
@@ -38,11 +32,6 @@ struct session_id {
     return !(x == y);
   }
 };
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, session_id& x) {
-  return f(caf::meta::type_name("session_id"), x.hi, x.lo);
-}
 
 } // namespace tenantd
 

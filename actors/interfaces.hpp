@@ -17,56 +17,13 @@
 
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
-#include <caf/type_id.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/errors.hpp"
 #include "actors/messages.hpp"
-#include "actors/session_id.hpp"
-#include "actors/tenant_config.hpp"
+#include "actors/type_ids.hpp"
 
-CAF_BEGIN_TYPE_ID_BLOCK(tenantd, caf::first_custom_type_id)
 
-  CAF_ADD_TYPE_ID(tenantd, (tenantd::chat_result))
-  CAF_ADD_TYPE_ID(tenantd, (tenantd::config_error))
-  CAF_ADD_TYPE_ID(tenantd, (tenantd::rate_window))
-  CAF_ADD_TYPE_ID(tenantd, (tenantd::session_grant))
-  CAF_ADD_TYPE_ID(tenantd, (tenantd::session_id))
-  CAF_ADD_TYPE_ID(tenantd, (tenantd::stored_session))
-  CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_config))
-  CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_limits))
-  CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_page))
-  CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_record))
-  CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_snapshot))
-  CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_stats))
-  CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_status))
-  CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_summary))
-  CAF_ADD_TYPE_ID(tenantd, (std::vector<std::string>))
-  CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::config_error>))
-  CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::session_id>))
-  CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::stored_session>))
-  CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::tenant_summary>))
-
-  CAF_ADD_ATOM(tenantd, tenantd::atom, activate, "activate")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, chat, "chat")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, commit, "commit")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, configure, "configure")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, create, "create")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, expire, "expire")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, list, "list")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, load, "load")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, open, "open")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, owner, "owner")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, page, "page")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, passivate, "passivate")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, ready, "ready")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, stats, "stats")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, status, "status")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, sweep, "sweep")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, tenant, "tenant")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, touch, "touch")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, update, "update")
-
-CAF_END_TYPE_ID_BLOCK(tenantd)
 
 namespace tenantd {
 

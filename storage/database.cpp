@@ -1,4 +1,4 @@
-#include "actors/database.hpp"
+#include "storage/database.hpp"
 
 #include <array>
 #include <cerrno>
@@ -765,10 +765,5 @@ std::size_t bootstrap_tenants(database& db,
   return added;
 }
 
-int64_t unix_millis() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
 
 } // namespace tenantd

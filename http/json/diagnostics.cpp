@@ -1,4 +1,4 @@
-#include "http/json_diagnostics.hpp"
+#include "http/json/diagnostics.hpp"
 
 #include <cstdint>
 #include <optional>

@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <unordered_map>
 
-#include "actors/session_id.hpp"
+#include "core/session_id.hpp"
 
 namespace tenantd {
 

@@ -3,6 +3,7 @@
 // A tenant's configuration: one line of tenants.jsonl (and, later, one row
 // of the tenant store). Plain data, so it can travel in actor messages; the
 // reply template is kept as its source text and compiled by the tenant actor.
+// (How these travel in messages: actors/type_ids.hpp.)
 
 #include <cstdint>
 #include <iosfwd>
@@ -11,7 +12,6 @@
 #include <vector>
 
 #include <boost/json/value.hpp>
-#include <caf/meta/type_name.hpp>
 
 namespace tenantd {
 
@@ -35,29 +35,12 @@ struct tenant_config {
   static constexpr const char* default_reply = "{welcome} You said: '{message}'.";
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, tenant_limits& x) {
-  return f(caf::meta::type_name("tenant_limits"), x.chat_per_10s,
-           x.session_ttl);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, tenant_config& x) {
-  return f(caf::meta::type_name("tenant_config"), x.id, x.name, x.welcome,
-           x.model, x.limits, x.reply);
-}
-
 /// One problem with a config: the field's path (e.g. "limits.chat_per_10s",
 /// empty for the whole object) and what is wrong with it.
 struct config_error {
   std::string field;
   std::string problem;
 };
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, config_error& x) {
-  return f(caf::meta::type_name("config_error"), x.field, x.problem);
-}
 
 /// Validates and converts one tenant config object. Unknown fields are
 /// refused so that a typo never silently falls back to a default.

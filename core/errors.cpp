@@ -1,0 +1,20 @@
+#include "core/errors.hpp"
+
+namespace tenantd {
+
+std::string to_string(errc x) {
+  switch (x) {
+    case errc::unknown_tenant: return "unknown_tenant";
+    case errc::unknown_session: return "unknown_session";
+    case errc::foreign_session: return "foreign_session";
+    case errc::duplicate_tenant: return "duplicate_tenant";
+    case errc::invalid_config: return "invalid_config";
+    case errc::tenant_unavailable: return "tenant_unavailable";
+    case errc::tenant_suspended: return "tenant_suspended";
+    case errc::tenant_archived: return "tenant_archived";
+    case errc::storage_failed: return "storage_failed";
+  }
+  return "unknown_error";
+}
+
+} // namespace tenantd

@@ -1,0 +1,35 @@
+#pragma once
+
+// The domain's error codes. Actors answer with these (actors/errors.hpp
+// carries them in CAF errors); http/ maps them to status codes.
+
+#include <cstdint>
+#include <string>
+
+namespace tenantd {
+
+enum class errc : uint8_t {
+  /// No tenant with that id.
+  unknown_tenant = 1,
+  /// No live session with that id.
+  unknown_session,
+  /// The session exists but was issued to another tenant.
+  foreign_session,
+  /// A tenant with that id exists already.
+  duplicate_tenant,
+  /// A tenant config that cannot serve (bad id or reply template).
+  invalid_config,
+  /// The tenant's actor kept failing and is no longer restarted.
+  tenant_unavailable,
+  /// The tenant is suspended: no sessions or chats until it is resumed.
+  tenant_suspended,
+  /// The tenant is archived: it cannot be changed any more.
+  tenant_archived,
+  /// The store could not commit or read; nothing was acknowledged.
+  storage_failed,
+};
+
+/// The code's name, e.g. "unknown_tenant".
+std::string to_string(errc x);
+
+} // namespace tenantd
