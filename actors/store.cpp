@@ -7,6 +7,7 @@
 
 #include "core/clock.hpp"
 #include "core/errors.hpp"
+#include "storage/sqlite_storage.hpp"
 #include "util/log.hpp"
 
 namespace tenantd {
@@ -26,7 +27,7 @@ caf::timespan store_sweep_interval(const lifecycle_settings& settings) {
                         store_state::max_sweep_interval);
 }
 
-caf::error storage_failure(store_pointer self, const database_error& e) {
+caf::error storage_failure(store_pointer self, const storage_error& e) {
   log::error("store", e.what());
   auto err = make_error(errc::storage_failed);
   self->state.fail(err);
@@ -60,7 +61,7 @@ caf::result<T> write_and_ack(store_pointer self, Body body) {
           rp.deliver(std::move(value));
       });
     return rp;
-  } catch (const database_error& e) {
+  } catch (const storage_error& e) {
     return storage_failure(self, e);
   }
 }
@@ -71,7 +72,7 @@ void write(store_pointer self, Body body) {
   try {
     join_group(self);
     body(*self->state.db);
-  } catch (const database_error& e) {
+  } catch (const storage_error& e) {
     storage_failure(self, e);
   }
 }
@@ -87,7 +88,7 @@ caf::result<T> read(store_pointer self, Body body) {
     if (!result)
       return std::move(result.error());
     return std::move(*result);
-  } catch (const database_error& e) {
+  } catch (const storage_error& e) {
     if (!st.waiting.empty() && !st.db->in_transaction())
       return storage_failure(self, e);
     log::error("store", e.what());
@@ -95,7 +96,7 @@ caf::result<T> read(store_pointer self, Body body) {
   }
 }
 
-caf::expected<tenant_record> record_of(database& db, const std::string& id,
+caf::expected<tenant_record> record_of(storage_backend& db, const std::string& id,
                                        int64_t now) {
   auto stored = db.tenant(id);
   if (!stored)
@@ -136,7 +137,7 @@ void store_state::commit() {
     return;
   try {
     db->commit();
-  } catch (const database_error& e) {
+  } catch (const storage_error& e) {
     log::error("store", e.what());
     fail(make_error(errc::storage_failed));
     return;
@@ -148,6 +149,16 @@ void store_state::commit() {
     ack(nullptr);
 }
 
+store_state::~store_state() {
+  if (db && db->in_transaction()) {
+    try {
+      db->commit();
+    } catch (const storage_error& e) {
+      log::error("store", e.what());
+    }
+  }
+}
+
 void store_state::fail(const caf::error& err) {
   last_write_ok = false;
   db->rollback();
@@ -157,29 +168,28 @@ void store_state::fail(const caf::error& err) {
     ack(&err);
 }
 
+opened_storage open_storage(const std::string& data_dir,
+                            const std::vector<tenant_config>& bootstrap,
+                            int64_t now) {
+  opened_storage result;
+  result.db = std::make_unique<sqlite_storage>(sqlite_storage::open(data_dir));
+  result.added = bootstrap_tenants(*result.db, bootstrap, now);
+  result.tenants = result.db->tenants();
+  return result;
+}
+
 store_actor::behavior_type store(store_pointer self,
-                                 std::shared_ptr<database> db,
+                                 std::shared_ptr<storage_backend> db,
                                  lifecycle_settings settings) {
   self->state.db = std::move(db);
   self->state.settings = settings;
-  // Whatever is still uncommitted when the actor stops (session uses,
-  // counters) is committed on the way out.
-  self->attach_functor([db = self->state.db] {
-    if (db->in_transaction()) {
-      try {
-        db->commit();
-      } catch (const database_error& e) {
-        log::error("store", e.what());
-      }
-    }
-  });
   self->delayed_send(self, store_sweep_interval(settings), atom::sweep_v);
   return {
     [self](atom::create, tenant_config& cfg) -> caf::result<tenant_record> {
       return write_and_ack<tenant_record>(
-        self, [&](database& db) -> caf::expected<tenant_record> {
+        self, [&](storage_backend& db) -> caf::expected<tenant_record> {
           auto now = now_millis(self);
-          if (!db.insert_tenant(cfg, now))
+          if (!db.insert_tenant(cfg, now, "create"))
             return make_error(errc::duplicate_tenant);
           return record_of(db, cfg.id, now);
         });
@@ -187,7 +197,7 @@ store_actor::behavior_type store(store_pointer self,
     [self](atom::update, const std::string& id,
            const std::string& patch) -> caf::result<tenant_record> {
       return write_and_ack<tenant_record>(
-        self, [&](database& db) -> caf::expected<tenant_record> {
+        self, [&](storage_backend& db) -> caf::expected<tenant_record> {
           auto current = db.tenant(id);
           if (!current)
             return make_error(errc::unknown_tenant);
@@ -204,7 +214,7 @@ store_actor::behavior_type store(store_pointer self,
     [self](atom::status, const std::string& id,
            tenant_status to) -> caf::result<tenant_record> {
       return write_and_ack<tenant_record>(
-        self, [&](database& db) -> caf::expected<tenant_record> {
+        self, [&](storage_backend& db) -> caf::expected<tenant_record> {
           auto current = db.tenant(id);
           if (!current)
             return make_error(errc::unknown_tenant);
@@ -218,13 +228,13 @@ store_actor::behavior_type store(store_pointer self,
         });
     },
     [self](atom::tenant, const std::string& id) -> caf::result<tenant_record> {
-      return read<tenant_record>(self, [&](database& db) {
+      return read<tenant_record>(self, [&](storage_backend& db) {
         return record_of(db, id, now_millis(self));
       });
     },
     [self](atom::load, const std::string& id) -> caf::result<tenant_snapshot> {
       return read<tenant_snapshot>(
-        self, [&](database& db) -> caf::expected<tenant_snapshot> {
+        self, [&](storage_backend& db) -> caf::expected<tenant_snapshot> {
           auto stored = db.tenant(id);
           if (!stored || stored->status == tenant_status::archived)
             return make_error(errc::unknown_tenant);
@@ -239,14 +249,14 @@ store_actor::behavior_type store(store_pointer self,
     [self](atom::open, const std::string& tenant_id,
            const stored_session& session) -> caf::result<caf::ok_atom> {
       return write_and_ack<caf::ok_atom>(
-        self, [&](database& db) -> caf::expected<caf::ok_atom> {
+        self, [&](storage_backend& db) -> caf::expected<caf::ok_atom> {
           if (!db.insert_session(tenant_id, session))
             return make_error(errc::unknown_tenant);
           return caf::ok_atom::value;
         });
     },
     [self](atom::owner, const session_id& id) -> caf::result<std::string> {
-      return read<std::string>(self, [&](database& db) {
+      return read<std::string>(self, [&](storage_backend& db) {
         return caf::expected<std::string>{
           db.session_owner(id, now_millis(self))};
       });
@@ -254,14 +264,14 @@ store_actor::behavior_type store(store_pointer self,
     [self](atom::touch, const std::string& tenant_id,
            const std::vector<stored_session>& sessions, uint64_t chats,
            uint64_t rate_limited) {
-      write(self, [&](database& db) {
+      write(self, [&](storage_backend& db) {
         for (auto& s : sessions)
           db.touch_session(s);
         db.set_counters(tenant_id, chats, rate_limited);
       });
     },
     [self](atom::expire, const std::vector<session_id>& ids) {
-      write(self, [&](database& db) {
+      write(self, [&](storage_backend& db) {
         for (auto& id : ids)
           db.delete_session(id);
       });
@@ -285,7 +295,7 @@ store_actor::behavior_type store(store_pointer self,
     },
     [self](atom::commit) { self->state.commit(); },
     [self](atom::sweep) {
-      write(self, [&](database& db) {
+      write(self, [&](storage_backend& db) {
         db.purge_expired_sessions(now_millis(self)
                                   - to_millis(store_state::purge_grace));
       });

@@ -2,13 +2,14 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <caf/error.hpp>
 
 #include "actors/interfaces.hpp"
-#include "storage/database.hpp"
 #include "core/settings.hpp"
+#include "storage/backend.hpp"
 
 namespace tenantd {
 
@@ -24,7 +25,9 @@ struct store_state {
   /// (Loads and ownership checks use the exact expiry.)
   static constexpr std::chrono::seconds purge_grace{60};
 
-  std::shared_ptr<database> db;
+  /// Only this actor touches it (a shared_ptr only because CAF copies
+  /// spawn arguments; start_actors keeps no copy).
+  std::shared_ptr<storage_backend> db;
   lifecycle_settings settings;
   /// Acknowledgements waiting for the open transaction's COMMIT, in the
   /// order the writes arrived; each gets null on success or the error.
@@ -37,12 +40,32 @@ struct store_state {
   void commit();
   /// Rolls back the open transaction and fails `waiting` with `err`.
   void fail(const caf::error& err);
+
+  /// Commits what is still open (session uses, counters) when the actor
+  /// stops: CAF destroys the state when the actor terminates, whatever the
+  /// exit reason.
+  ~store_state();
 };
 
-/// Owns the database; see store_actor in actors.hpp.
-/// @param db Opened and migrated (see database::open).
+/// Owns the storage; see store_actor in interfaces.hpp.
+/// @param db Opened and migrated; nothing else may use it any more.
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
-                                 std::shared_ptr<database> db,
+                                 std::shared_ptr<storage_backend> db,
                                  lifecycle_settings settings);
+
+/// What start-up reads from storage before the store owns it.
+struct opened_storage {
+  std::unique_ptr<storage_backend> db;
+  /// Every stored tenant, in creation order (bootstrap ones included).
+  std::vector<tenant_summary> tenants;
+  /// How many bootstrap tenants were new.
+  std::size_t added = 0;
+};
+
+/// Opens the storage in `data_dir` and adds the `bootstrap` tenants it does
+/// not have yet (created at `now`, Unix ms). Throws storage_error.
+opened_storage open_storage(const std::string& data_dir,
+                            const std::vector<tenant_config>& bootstrap,
+                            int64_t now);
 
 } // namespace tenantd

@@ -4,6 +4,7 @@
 
 #include "actors/registry.hpp"
 #include "actors/store.hpp"
+#include "core/clock.hpp"
 
 namespace tenantd {
 
@@ -19,20 +20,40 @@ void configure_actor_system(caf::actor_system_config& cfg,
   cfg.set("work-stealing.aggressive-poll-attempts", std::size_t{1000});
 }
 
-store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
-                        lifecycle_settings settings, bool detached) {
-  // Every call of the store may block on disk: never on a scheduler worker.
-  if (detached)
-    return sys.spawn<caf::detached>(store, std::move(db), settings);
-  return sys.spawn(store, std::move(db), settings);
+actor_layer::actor_layer(store_actor store, registry_actor registry,
+                         std::string location, std::size_t added)
+  : store_(std::move(store)),
+    registry_(std::move(registry)),
+    location_(std::move(location)),
+    added_(added) {
 }
 
-registry_actor spawn_registry(caf::actor_system& sys, store_actor store,
-                              lifecycle_settings settings,
-                              std::vector<tenant_summary> tenants,
-                              metrics::metrics& metrics) {
-  return sys.spawn(registry, std::move(store), settings, std::move(tenants),
-                   &metrics);
+actor_layer::~actor_layer() {
+  stop();
+}
+
+void actor_layer::stop() {
+  if (registry_)
+    caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
+  if (store_)
+    caf::anon_send_exit(store_, caf::exit_reason::user_shutdown);
+}
+
+actor_layer start_actors(caf::actor_system& sys, actor_options options) {
+  auto now = options.now != 0 ? options.now : unix_millis();
+  // Everything start-up needs from storage is read here, before the store
+  // owns it: from then on only the store's thread touches it.
+  auto opened = open_storage(options.data_dir, options.bootstrap, now);
+  auto location = opened.db->location();
+  auto settings = options.lifecycle;
+  // Every call of the store may block on disk: never on a scheduler worker.
+  std::shared_ptr<storage_backend> db = std::move(opened.db);
+  store_actor st = options.detached_store
+                     ? sys.spawn<caf::detached>(store, std::move(db), settings)
+                     : sys.spawn(store, std::move(db), settings);
+  auto reg = sys.spawn(registry, st, settings, std::move(opened.tenants),
+                       options.metrics);
+  return actor_layer{st, reg, location, opened.added};
 }
 
 } // namespace tenantd

@@ -1,9 +1,14 @@
 #pragma once
 
-// Spawn wiring for the actor layer, kept apart from the behaviours.
+// The one wiring of the actor layer: open the storage (adding the bootstrap
+// tenants), read what start-up needs from it, hand it to the store, spawn
+// the registry over the stored tenants. The service (app/), the tests, the
+// fuzz targets and the benchmarks all start the actors through
+// start_actors; nothing else spawns a store or a registry.
 
 #include <cstddef>
-#include <memory>
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include <caf/fwd.hpp>
@@ -17,23 +22,66 @@ class metrics;
 
 namespace tenantd {
 
-/// Registers the types and tunes the scheduler for a service: `threads`
-/// workers that poll a while before napping (see system.cpp).
+/// Tunes the scheduler for a service: `threads` workers that poll a while
+/// before napping (see system.cpp), and registers the message types.
 void configure_actor_system(caf::actor_system_config& cfg,
                             std::size_t threads);
 
-class database;
+struct actor_options {
+  /// Where the storage lives (created if missing).
+  std::string data_dir;
+  /// Tenants to add if storage has never seen their ids.
+  std::vector<tenant_config> bootstrap;
+  lifecycle_settings lifecycle;
+  /// Counts tenants and their actors; must outlive the actors.
+  metrics::metrics* metrics = nullptr;
+  /// When the bootstrap tenants are created (Unix ms); 0 = now.
+  int64_t now = 0;
+  /// The store gets a thread of its own (its calls block on disk); false
+  /// only under CAF's test coordinator, which runs every actor itself.
+  bool detached_store = true;
+};
 
-/// Spawns the store on `db`; `detached` gives it its own thread (always,
-/// but under the deterministic test scheduler).
-store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
-                        lifecycle_settings settings, bool detached = true);
+/// The running store and registry. Stops both when destroyed (also when a
+/// later part of start-up fails: else the actor system's destructor would
+/// wait for them forever, their timers keep them alive).
+class actor_layer {
+public:
+  actor_layer(store_actor store, registry_actor registry, std::string location,
+              std::size_t added);
+  ~actor_layer();
 
-/// Spawns the registry over the stored `tenants` (all start passivated),
-/// counting into `metrics` (which must outlive the actor system's actors).
-registry_actor spawn_registry(caf::actor_system& sys, store_actor store,
-                              lifecycle_settings settings,
-                              std::vector<tenant_summary> tenants,
-                              metrics::metrics& metrics);
+  actor_layer(actor_layer&&) = default;
+  actor_layer& operator=(actor_layer&&) = default;
+
+  const store_actor& store() const noexcept {
+    return store_;
+  }
+  const registry_actor& registry() const noexcept {
+    return registry_;
+  }
+  /// Where the data lives (the database file).
+  const std::string& location() const noexcept {
+    return location_;
+  }
+  /// How many bootstrap tenants were new.
+  std::size_t added() const noexcept {
+    return added_;
+  }
+
+  /// Sends both actors an exit now (idempotent).
+  void stop();
+
+private:
+  store_actor store_;
+  registry_actor registry_;
+  std::string location_;
+  std::size_t added_ = 0;
+};
+
+/// Opens the storage in options.data_dir, adds the bootstrap tenants it
+/// lacks, and spawns the store and the registry. Throws storage_error (from
+/// storage/backend.hpp) if the storage cannot be opened or written.
+actor_layer start_actors(caf::actor_system& sys, actor_options options);
 
 } // namespace tenantd

@@ -18,8 +18,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <caf/all.hpp>
 
-#include "core/clock.hpp"
-#include "storage/database.hpp"
 #include "actors/system.hpp"
 #include "http/bridge.hpp"
 #include "http/router.hpp"
@@ -162,38 +160,25 @@ private:
   int fd_ = -1;
 };
 
-// Opens the store's database and adds the bootstrap tenants it lacks.
-std::shared_ptr<database> open_database(const app_config& config,
-                                        const std::vector<tenant_config>& boot) {
-  auto db = std::make_shared<database>(database::open(config.data_dir));
-  auto added = bootstrap_tenants(*db, boot, unix_millis());
-  log::info("store", "opened " + db->path() + "; " + std::to_string(added)
-                       + " of " + std::to_string(boot.size())
-                       + " tenants from the tenants file were new");
-  return db;
+actor_options actor_layer_options(const app_config& config,
+                                  std::vector<tenant_config> bootstrap,
+                                  metrics::metrics& metrics) {
+  actor_options opts;
+  opts.data_dir = config.data_dir;
+  opts.bootstrap = std::move(bootstrap);
+  opts.lifecycle = lifecycle(config);
+  opts.metrics = &metrics;
+  return opts;
 }
-
-// Stops the store and the registry when destroyed: also when a later part
-// of the service fails to start (a taken port), else the actor system's
-// destructor would wait for them forever (their timers keep them alive).
-struct core_actors {
-  store_actor store;
-  registry_actor registry;
-
-  ~core_actors() {
-    caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
-  }
-};
 
 struct service::impl {
   impl(const app_config& config, std::vector<tenant_config> bootstrap)
     : lock(config.data_dir),
-      db(open_database(config, bootstrap)),
-      token(resolve_admin_token(config.admin_token, config.data_dir)),
       system(prepare(actor_config, config)),
-      core(start_core(system, db, lifecycle(config), metrics)),
-      asks(system, core.registry, config.ask_timeout, 2 * config.actor_threads),
+      core(start(system, config, std::move(bootstrap), metrics)),
+      token(resolve_admin_token(config.admin_token, config.data_dir)),
+      asks(system, core.registry(), config.ask_timeout,
+           2 * config.actor_threads),
       routes(asks, router_options(config, token.value), metrics),
       io(config.io_threads),
       server(io.first(),
@@ -214,18 +199,21 @@ struct service::impl {
     // server and the io_contexts are destroyed.
     asks.stop();
     passivate_all();
-    caf::anon_send_exit(core.registry, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(core.store, caf::exit_reason::user_shutdown);
+    core.stop();
     system.await_all_actors_done();
   }
 
-  static core_actors start_core(caf::actor_system& sys,
-                                const std::shared_ptr<database>& db,
-                                lifecycle_settings settings,
-                                metrics::metrics& metrics) {
-    auto store = spawn_store(sys, db, settings);
-    return {store,
-            spawn_registry(sys, store, settings, db->tenants(), metrics)};
+  static actor_layer start(caf::actor_system& sys, const app_config& config,
+                           std::vector<tenant_config> bootstrap,
+                           metrics::metrics& metrics) {
+    auto boot = bootstrap.size();
+    auto layer = start_actors(
+      sys, actor_layer_options(config, std::move(bootstrap), metrics));
+    log::info("store", "opened " + layer.location() + "; "
+                         + std::to_string(layer.added()) + " of "
+                         + std::to_string(boot)
+                         + " tenants from the tenants file were new");
+    return layer;
   }
 
   // Figures read at each scrape from the parts that keep them.
@@ -278,7 +266,7 @@ struct service::impl {
   // store commits what it has when it stops).
   void passivate_all() {
     caf::scoped_actor self{system};
-    self->request(core.registry, drain_deadline, atom::passivate_v)
+    self->request(core.registry(), drain_deadline, atom::passivate_v)
       .receive([](caf::ok_atom) {},
                [](caf::error& err) {
                  log::warning("service", "tenants did not all store their "
@@ -313,15 +301,14 @@ struct service::impl {
   }
 
   data_dir_lock lock;
-  /// Opened before the actor system: a bad data directory stops start-up
-  /// before anything listens.
-  std::shared_ptr<database> db;
-  admin_token token;
   /// Before the actor system: actors count into it until they are gone.
   metrics::metrics metrics;
   caf::actor_system_config actor_config;
   caf::actor_system system;
-  core_actors core;
+  /// Opens the storage first: a bad data directory stops start-up before
+  /// anything listens.
+  actor_layer core;
+  admin_token token;
   http::bridge asks;
   http::router routes;
   io_pool io;
@@ -349,7 +336,7 @@ uint16_t service::port() const {
 }
 
 registry_actor service::registry() const {
-  return impl_->core.registry;
+  return impl_->core.registry();
 }
 
 caf::actor_system& service::system() {

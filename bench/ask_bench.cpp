@@ -12,8 +12,6 @@
 #include <benchmark/benchmark.h>
 #include <caf/all.hpp>
 
-#include "core/clock.hpp"
-#include "storage/database.hpp"
 #include "actors/system.hpp"
 #include "http/bridge.hpp"
 #include "metrics/metrics.hpp"
@@ -32,8 +30,7 @@ struct fixture {
                           / ("tenantd-ask-bench-"
                              + session_id::generate().to_string()))
                            .string();
-  std::shared_ptr<database> db;
-  store_actor store;
+  std::unique_ptr<actor_layer> actors;
   registry_actor registry;
   std::unique_ptr<http::bridge> asks;
   std::string session;
@@ -46,11 +43,12 @@ struct fixture {
     t.name = "Acme Corp";
     t.welcome = "Howdy from Acme!";
     t.reply = "{welcome} You said: '{message}'. Reversed: '{message|reverse}'";
-    db = std::make_shared<database>(database::open(data_dir));
-    bootstrap_tenants(*db, {t}, unix_millis());
-    store = spawn_store(*sys, db, lifecycle_settings{});
-    registry = spawn_registry(*sys, store, lifecycle_settings{}, db->tenants(),
-                              metrics);
+    actor_options options;
+    options.data_dir = data_dir;
+    options.bootstrap = {t};
+    options.metrics = &metrics;
+    actors = std::make_unique<actor_layer>(start_actors(*sys, options));
+    registry = actors->registry();
     asks = std::make_unique<http::bridge>(*sys, registry,
                                           std::chrono::seconds{10}, 4);
     caf::scoped_actor self{*sys};
@@ -61,13 +59,10 @@ struct fixture {
 
   ~fixture() {
     asks.reset();
-    caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
     // The store's thread ends only once no handle to it is left.
+    actors.reset();
     registry = nullptr;
-    store = nullptr;
     sys.reset();
-    db.reset();
     std::filesystem::remove_all(data_dir);
   }
 };

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
-#include "storage/database.hpp"
+#include "storage/sqlite_storage.hpp"
 #include "core/session_id.hpp"
 
 using namespace tenantd;
@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   auto group = argc > 2 ? std::stoul(argv[2]) : 64ul;
   std::string dir = argc > 3 ? argv[3] : "/tmp/tenantd-store-bench";
   std::filesystem::remove_all(dir);
-  auto db = database::open(dir);
+  auto db = sqlite_storage::open(dir);
   tenant_config cfg;
   cfg.id = "acme";
   cfg.name = "Acme";

@@ -42,7 +42,7 @@
 #include <caf/all.hpp>
 
 #include "core/clock.hpp"
-#include "storage/database.hpp"
+#include "storage/sqlite_storage.hpp"
 #include "actors/system.hpp"
 #include "fuzz/check.hpp"
 #include "http/bridge.hpp"
@@ -134,22 +134,19 @@ private:
 class test_service {
 public:
   test_service()
-    : db_(open_database(dir_.path())),
-      system_(configure(config_)),
-      store_(spawn_store(system_, db_, {})),
-      registry_(spawn_registry(system_, store_, {}, db_->tenants(), metrics_)),
-      asks_(system_, registry_, ask_timeout, 1),
+    : system_(configure(config_)),
+      actors_(start_actors(system_, actor_layer_options(dir_.path(), metrics_))),
+      asks_(system_, actors_.registry(), ask_timeout, 1),
       routes_(asks_, router_options(), metrics_) {
     routes_.set_accepting(true);
   }
 
-  /// The members go in reverse order: the bridge stops, then the actor
-  /// system waits for every actor (the store commits and lets go of the
-  /// database), then the database closes and the directory goes.
+  /// The members go in reverse order: the bridge stops, then the actors
+  /// are told to stop and the actor system waits for every actor (the store
+  /// commits and lets go of the database), then the directory goes.
   ~test_service() {
     asks_.stop();
-    caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(store_, caf::exit_reason::user_shutdown);
+    actors_.stop();
   }
 
   test_service(const test_service&) = delete;
@@ -160,19 +157,27 @@ public:
   }
 
 private:
-  static std::shared_ptr<database> open_database(const std::string& dir) {
-    auto db = std::make_shared<database>(database::open(dir));
+  /// The bootstrap tenants, each with its fixed session, stored before the
+  /// actors start (as a previous run of the service would have left them).
+  static actor_options actor_layer_options(const std::string& dir,
+                                           metrics::metrics& metrics) {
     auto now = unix_millis();
-    bootstrap_tenants(*db, bootstrap_configs(), now);
-    for (auto& [tenant, id] : fixed_sessions) {
-      stored_session s;
-      s.id = *session_id::parse(id);
-      s.created_at = s.last_used = now;
-      s.expires_at = now + int64_t{86400} * 1000;
-      if (!db->insert_session(tenant, s))
-        std::abort();
+    {
+      auto db = sqlite_storage::open(dir);
+      bootstrap_tenants(db, bootstrap_configs(), now);
+      for (auto& [tenant, id] : fixed_sessions) {
+        stored_session s;
+        s.id = *session_id::parse(id);
+        s.created_at = s.last_used = now;
+        s.expires_at = now + int64_t{86400} * 1000;
+        if (!db.insert_session(tenant, s))
+          std::abort();
+      }
     }
-    return db;
+    actor_options options;
+    options.data_dir = dir;
+    options.metrics = &metrics;
+    return options;
   }
 
   static caf::actor_system_config& configure(caf::actor_system_config& cfg) {
@@ -181,13 +186,11 @@ private:
   }
 
   temp_dir dir_;
-  std::shared_ptr<database> db_;
   /// Before the actor system: the actors count into it until they stop.
   metrics::metrics metrics_;
   caf::actor_system_config config_;
   caf::actor_system system_;
-  store_actor store_;
-  registry_actor registry_;
+  actor_layer actors_;
   http::bridge asks_;
   http::router routes_;
 };

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "actors/interfaces.hpp"
 #include "core/clock.hpp"
 #include "storage/database.hpp"
+#include "storage/sqlite_storage.hpp"
 #include "core/errors.hpp"
 #include "actors/system.hpp"
 #include "metrics/metrics.hpp"
@@ -68,7 +70,6 @@ protected:
       self->send_exit(store, caf::exit_reason::user_shutdown);
     store = nullptr;
     run();
-    db.reset();
     std::error_code ec;
     std::filesystem::remove_all(data_dir, ec);
   }
@@ -96,16 +97,12 @@ protected:
                     << " events (livelock?)";
   }
 
-  /// Opens a fresh database in a temporary directory, stores `configs` in
-  /// it, and spawns the store (on the test scheduler, not detached) and the
-  /// registry under test with `settings`.
+  /// Starts the actors under test as the service does (start_actors) on a
+  /// fresh database in a temporary directory holding `configs`, with
+  /// `settings`; the store runs on the test scheduler, not detached.
   void start_registry(std::vector<tenant_config> configs) {
     data_dir = fresh_data_dir();
-    db = std::make_shared<database>(database::open(data_dir));
-    bootstrap_tenants(*db, configs, to_unix_millis(sched.clock().now()));
-    store = spawn_store(sys, db, settings, false);
-    registry = spawn_registry(sys, store, settings, db->tenants(), metrics);
-    run();
+    start(std::move(configs));
   }
 
   /// Stops the registry and the store (as a crash of the process would, but
@@ -116,8 +113,33 @@ protected:
     run();
     self->send_exit(store, caf::exit_reason::user_shutdown);
     run();
-    store = spawn_store(sys, db, settings, false);
-    registry = spawn_registry(sys, store, settings, db->tenants(), metrics);
+    start({});
+  }
+
+  /// A connection of its own to the database the store uses: what is
+  /// committed (the test scheduler runs one actor at a time, so nothing
+  /// writes meanwhile).
+  sqlite_storage peek() {
+    return sqlite_storage::open(data_dir);
+  }
+
+  /// The database file.
+  std::string database_file() const {
+    return data_dir + "/" + database::file_name;
+  }
+
+  void start(std::vector<tenant_config> configs) {
+    actor_options options;
+    options.data_dir = data_dir;
+    options.bootstrap = std::move(configs);
+    options.lifecycle = settings;
+    options.metrics = &metrics;
+    options.now = to_unix_millis(sched.clock().now());
+    options.detached_store = false;
+    layer.reset();
+    layer.emplace(start_actors(sys, std::move(options)));
+    store = layer->store();
+    registry = layer->registry();
     run();
   }
 
@@ -225,7 +247,8 @@ protected:
   /// Set before start_registry to change TTL and idle time.
   lifecycle_settings settings;
   std::string data_dir;
-  std::shared_ptr<database> db;
+  /// The running actors; `store` and `registry` are their handles.
+  std::optional<actor_layer> layer;
   store_actor store;
   registry_actor registry;
 };

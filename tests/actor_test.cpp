@@ -541,7 +541,7 @@ TEST_F(LifecycleTest, CreateAnswersWithTheStoredRecord) {
   EXPECT_GT(rec->created_at, 0);
   EXPECT_EQ(rec->created_at, rec->updated_at);
   // Committed: the database has it before anyone asks again.
-  auto stored = db->tenant("hooli");
+  auto stored = peek().tenant("hooli");
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->config.name, "Hooli");
 }
@@ -555,8 +555,8 @@ TEST_F(LifecycleTest, PatchIsUsedByTheNextChatAndSessionsStayValid) {
   auto r = chat("acme", sid, "hello");
   ASSERT_OK(r);
   EXPECT_EQ(r->reply, "Hey! HELLO");
-  EXPECT_EQ(db->tenant("acme")->config.welcome, "Hey!");
-  EXPECT_EQ(db->history_size("acme"), 2u); // bootstrap, update
+  EXPECT_EQ(peek().tenant("acme")->config.welcome, "Hey!");
+  EXPECT_EQ(peek().history_size("acme"), 2u); // bootstrap, update
 }
 
 TEST_F(LifecycleTest, ChangeAnswersCarryTheLiveFigures) {
@@ -564,7 +564,7 @@ TEST_F(LifecycleTest, ChangeAnswersCarryTheLiveFigures) {
   ASSERT_OK(chat("acme", sid, "one"));
   ASSERT_OK(chat("acme", sid, "two"));
   // Within the touch interval: the store has not heard of the chats yet.
-  EXPECT_EQ(db->tenant("acme")->chats, 0u);
+  EXPECT_EQ(peek().tenant("acme")->chats, 0u);
   auto rec = update("acme", R"({"name":"Acme"})");
   ASSERT_OK(rec);
   EXPECT_TRUE(rec->stats.active);
@@ -598,8 +598,8 @@ TEST_F(LifecycleTest, InvalidPatchIsRefusedWithItsProblemsAndChangesNothing) {
   EXPECT_ERRC(update("acme", R"({"id":"other"})"), errc::invalid_config);
   EXPECT_ERRC(update("acme", R"({"reply":"{nope}"})"), errc::invalid_config);
   EXPECT_ERRC(update("umbrella", R"({"name":"U"})"), errc::unknown_tenant);
-  expect_same_config(db->tenant("acme")->config, acme());
-  EXPECT_EQ(db->history_size("acme"), 1u);
+  expect_same_config(peek().tenant("acme")->config, acme());
+  EXPECT_EQ(peek().history_size("acme"), 1u);
 }
 
 TEST_F(LifecycleTest, SuspendedTenantRefusesAndResumesWithItsSessions) {
@@ -684,10 +684,10 @@ TEST_F(LifecycleTest, SessionExpiresAfterTheTtlWithoutUse) {
 TEST_F(LifecycleTest, ExpiredSessionsArePurgedFromMemoryAndStore) {
   for (int i = 0; i < 5; ++i)
     session_for("acme");
-  EXPECT_EQ(db->session_count("acme", 0), 5u);
+  EXPECT_EQ(peek().session_count("acme", 0), 5u);
   advance(61s); // the tenant's sweep runs every TTL/4
   advance(15s);
-  EXPECT_EQ(db->session_count("acme", 0), 0u);
+  EXPECT_EQ(peek().session_count("acme", 0), 0u);
   auto rec = record_of("acme");
   ASSERT_OK(rec);
   EXPECT_EQ(rec->stats.sessions, 0u);
@@ -697,11 +697,11 @@ TEST_F(LifecycleTest, StoreDeletesExpiredSessionsOfPassivatedTenants) {
   for (int i = 0; i < 5; ++i)
     session_for("acme");
   advance(41s); // passivated: no tenant actor sweeps them
-  EXPECT_EQ(db->session_count("acme", 0), 5u);
+  EXPECT_EQ(peek().session_count("acme", 0), 5u);
   // Expired at 60 s; the store deletes them a grace period later.
   for (int i = 0; i < 12; ++i)
     advance(15s);
-  EXPECT_EQ(db->session_count("acme", 0), 0u);
+  EXPECT_EQ(peek().session_count("acme", 0), 0u);
   auto rec = record_of("acme");
   ASSERT_OK(rec);
   EXPECT_EQ(rec->stats.sessions, 0u);
@@ -903,7 +903,7 @@ TEST_F(LifecycleTest, ReadyUntilAWriteFailsAndAgainOnceAGroupCommits) {
   // would.
   auto exec = [this](const char* sql) {
     sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(db->path().c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_open(database_file().c_str(), &raw), SQLITE_OK);
     EXPECT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK)
       << sqlite3_errmsg(raw);
     sqlite3_close(raw);

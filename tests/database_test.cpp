@@ -1,8 +1,9 @@
-// Unit tests of actors/database: the schema and its migrations, every query,
+// Unit tests of storage/ (sqlite_storage over database, tenants, sessions): the schema and its migrations, every query,
 // transactions, and refusing files that are not (or no longer) usable. Each
 // test works on real files in a fresh temporary directory.
 
 #include "storage/database.hpp"
+#include "storage/sqlite_storage.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -26,7 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 using tenantd::bootstrap_tenants;
 using tenantd::database;
-using tenantd::database_error;
+using tenantd::sqlite_storage;
+using tenantd::storage_error;
 using tenantd::session_id;
 using tenantd::stored_session;
 using tenantd::tenant_config;
@@ -132,17 +134,17 @@ protected:
 
   // Opens and closes the database once, leaving a valid file behind.
   void create_file() {
-    auto db = database::open(dir_);
+    auto db = sqlite_storage::open(dir_);
     db.insert_tenant(acme(), t0);
   }
 
-  // Expects open() to throw a database_error whose message contains each
+  // Expects open() to throw a storage_error whose message contains each
   // of `parts`.
   void expect_open_fails(const std::vector<std::string>& parts) {
     try {
-      database::open(dir_);
+      sqlite_storage::open(dir_);
       ADD_FAILURE() << "open succeeded";
-    } catch (const database_error& e) {
+    } catch (const storage_error& e) {
       std::string what = e.what();
       for (auto& part : parts)
         EXPECT_NE(what.find(part), std::string::npos)
@@ -158,7 +160,7 @@ protected:
 // -- opening and the schema ---------------------------------------------------
 
 TEST_F(Database, OpenCreatesDirectoryFileAndSchema) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   EXPECT_EQ(db.path(), file_);
   EXPECT_TRUE(fs::is_regular_file(file_));
   struct stat st {};
@@ -176,7 +178,7 @@ TEST_F(Database, OpenCreatesDirectoryFileAndSchema) {
 
 TEST_F(Database, OpenUsesAnExistingDirectory) {
   fs::create_directories(dir_);
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   EXPECT_TRUE(fs::is_regular_file(file_));
 }
 
@@ -184,7 +186,7 @@ TEST_F(Database, ReopenKeepsEverything) {
   auto s1 = make_session(t0, t0 + 60'000);
   auto s2 = make_session(t0 + 5, t0 + 90'000);
   {
-    auto db = database::open(dir_);
+    auto db = sqlite_storage::open(dir_);
     ASSERT_TRUE(db.insert_tenant(full_config(), t0));
     ASSERT_TRUE(db.insert_tenant(globex(), t0 + 1));
     ASSERT_TRUE(db.insert_session("acme", s1));
@@ -192,7 +194,7 @@ TEST_F(Database, ReopenKeepsEverything) {
     db.set_status("globex", tenant_status::suspended, t0 + 2);
     db.set_counters("acme", 42, 7);
   }
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   auto tenants = db.tenants();
   ASSERT_EQ(tenants.size(), 2u);
   EXPECT_EQ(tenants[0].id, "acme");
@@ -218,13 +220,13 @@ TEST_F(Database, ReopenKeepsEverything) {
 }
 
 TEST_F(Database, MovedDatabaseKeepsItsConnection) {
-  auto first = database::open(dir_);
+  auto first = sqlite_storage::open(dir_);
   ASSERT_TRUE(first.insert_tenant(acme(), t0));
-  database second{std::move(first)};
+  sqlite_storage second{std::move(first)};
   EXPECT_EQ(second.path(), file_);
   EXPECT_EQ(second.tenants().size(), 1u);
   auto other_dir = (base_ / "other").string();
-  auto third = database::open(other_dir);
+  auto third = sqlite_storage::open(other_dir);
   third = std::move(second); // closes other_dir's connection
   EXPECT_EQ(third.path(), file_);
   EXPECT_TRUE(third.insert_tenant(globex(), t0));
@@ -234,7 +236,7 @@ TEST_F(Database, MovedDatabaseKeepsItsConnection) {
 // -- tenants ------------------------------------------------------------------
 
 TEST_F(Database, InsertTenantRefusesAnExistingId) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   auto renamed = acme();
   renamed.name = "Other";
@@ -251,13 +253,13 @@ TEST_F(Database, InsertTenantRefusesAnExistingId) {
 }
 
 TEST_F(Database, UnknownTenantIsNothing) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   EXPECT_FALSE(db.tenant("nobody"));
   EXPECT_EQ(db.history_size("nobody"), 0u);
 }
 
 TEST_F(Database, ConfigRoundTripsExactly) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   auto cfg = full_config();
   ASSERT_TRUE(db.insert_tenant(cfg, t0));
   auto minimal = globex(0);
@@ -283,7 +285,7 @@ TEST_F(Database, ConfigRoundTripsExactly) {
 }
 
 TEST_F(Database, InsertTenantWritesHistoryWithAction) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   ASSERT_TRUE(db.insert_tenant(globex(), t0 + 1, "import"));
   EXPECT_EQ(raw_query(file_, "SELECT group_concat(row, ';') FROM (SELECT "
@@ -297,7 +299,7 @@ TEST_F(Database, InsertTenantWritesHistoryWithAction) {
 }
 
 TEST_F(Database, TenantsAreListedInCreationOrder) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   for (auto id : {"zeta", "alpha", "mid", "beta"}) {
     auto cfg = acme();
     cfg.id = id;
@@ -314,7 +316,7 @@ TEST_F(Database, TenantsAreListedInCreationOrder) {
 }
 
 TEST_F(Database, UpdateTenantReplacesConfigAndAddsHistory) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   auto cfg = full_config();
   cfg.limits.session_ttl = 0; // unchanged: still the default
@@ -335,7 +337,7 @@ TEST_F(Database, UpdateTenantReplacesConfigAndAddsHistory) {
 }
 
 TEST_F(Database, UpdateTenantRecomputesExpiryWhenTtlChanges) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0)); // default TTL
   ASSERT_TRUE(db.insert_tenant(globex(), t0));
   auto s1 = make_session(t0, t0 + default_ttl * 1000);
@@ -368,17 +370,17 @@ TEST_F(Database, UpdateTenantRecomputesExpiryWhenTtlChanges) {
 }
 
 TEST_F(Database, UpdateOrSetStatusOfUnknownTenantThrows) {
-  auto db = database::open(dir_);
-  EXPECT_THROW(db.update_tenant(acme(), t0, default_ttl), database_error);
+  auto db = sqlite_storage::open(dir_);
+  EXPECT_THROW(db.update_tenant(acme(), t0, default_ttl), storage_error);
   EXPECT_THROW(db.set_status("acme", tenant_status::suspended, t0),
-               database_error);
+               storage_error);
   EXPECT_FALSE(db.in_transaction());
   EXPECT_TRUE(db.tenants().empty());
   EXPECT_EQ(db.history_size("acme"), 0u);
 }
 
 TEST_F(Database, ArchiveDeletesSessionsSuspendKeepsThem) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   ASSERT_TRUE(db.insert_tenant(globex(), t0));
   auto a = make_session(t0, t0 + 60'000);
@@ -412,7 +414,7 @@ TEST_F(Database, ArchiveDeletesSessionsSuspendKeepsThem) {
 }
 
 TEST_F(Database, CountersAreStored) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   db.set_counters("acme", 5'000'000'000, 3);
   db.set_counters("nobody", 1, 1); // no-op
@@ -424,7 +426,7 @@ TEST_F(Database, CountersAreStored) {
 // -- sessions -----------------------------------------------------------------
 
 TEST_F(Database, InsertSessionRefusals) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   ASSERT_TRUE(db.insert_tenant(globex(), t0));
   ASSERT_TRUE(db.insert_tenant(initech(), t0));
@@ -447,7 +449,7 @@ TEST_F(Database, InsertSessionRefusals) {
 }
 
 TEST_F(Database, SessionIdIsStoredAsBigEndianBlob) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   stored_session s{{0x0011223344556677ull, 0x8899aabbccddeeffull}, t0, t0,
                    t0 + 1};
@@ -458,7 +460,7 @@ TEST_F(Database, SessionIdIsStoredAsBigEndianBlob) {
 }
 
 TEST_F(Database, QueriesIgnoreExpiredSessions) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   auto live = make_session(t0, t0 + 1000);
   auto expired = make_session(t0 - 2000, t0 - 1000);
@@ -479,7 +481,7 @@ TEST_F(Database, QueriesIgnoreExpiredSessions) {
 }
 
 TEST_F(Database, TouchAndDeleteSession) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   auto s = make_session(t0, t0 + 1000);
   ASSERT_TRUE(db.insert_session("acme", s));
@@ -494,7 +496,7 @@ TEST_F(Database, TouchAndDeleteSession) {
 }
 
 TEST_F(Database, PurgeDeletesOnlyExpiredSessions) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   ASSERT_TRUE(db.insert_tenant(globex(), t0));
   auto live = make_session(t0, t0 + 1);
@@ -510,7 +512,7 @@ TEST_F(Database, PurgeDeletesOnlyExpiredSessions) {
 }
 
 TEST_F(Database, SessionsAreRowsInInsertionOrder) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   std::vector<stored_session> inserted;
   for (int i = 0; i < 5; ++i) {
@@ -534,14 +536,14 @@ TEST_F(Database, SessionIndexSurvivesReopen) {
   auto deleted = make_session(t0, t0 + 60'000);
   auto purged = make_session(t0 - 10, t0 - 5);
   {
-    auto db = database::open(dir_);
+    auto db = sqlite_storage::open(dir_);
     ASSERT_TRUE(db.insert_tenant(acme(), t0));
     for (auto& s : {kept, deleted, purged})
       ASSERT_TRUE(db.insert_session("acme", s));
     db.delete_session(deleted.id);
     EXPECT_EQ(db.purge_expired_sessions(t0), 1u);
   }
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   EXPECT_EQ(db.session_owner(kept.id, t0), "acme");
   EXPECT_EQ(db.session_owner(deleted.id, t0), "");
   EXPECT_EQ(db.session_owner(purged.id, t0 - 20), "");
@@ -557,7 +559,7 @@ TEST_F(Database, SessionIndexSurvivesReopen) {
 }
 
 TEST_F(Database, DuplicateSessionIsRefusedWithoutWriting) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   ASSERT_TRUE(db.insert_tenant(globex(), t0));
   auto s = make_session(t0, t0 + 60'000);
@@ -574,7 +576,7 @@ TEST_F(Database, DuplicateSessionIsRefusedWithoutWriting) {
 }
 
 TEST_F(Database, PurgeAndArchiveRemoveIdsFromTheIndex) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   ASSERT_TRUE(db.insert_tenant(globex(), t0));
   auto expired = make_session(t0 - 10, t0 - 5);
@@ -604,7 +606,7 @@ TEST_F(Database, PurgeAndArchiveRemoveIdsFromTheIndex) {
 // -- transactions -------------------------------------------------------------
 
 TEST_F(Database, RollbackUndoesWritesCommitKeepsThem) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   db.begin();
   EXPECT_TRUE(db.in_transaction());
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
@@ -620,12 +622,12 @@ TEST_F(Database, RollbackUndoesWritesCommitKeepsThem) {
   ASSERT_TRUE(db.insert_tenant(globex(), t0));
   db.commit();
   EXPECT_FALSE(db.in_transaction());
-  EXPECT_THROW(db.commit(), database_error); // no transaction to commit
+  EXPECT_THROW(db.commit(), storage_error); // no transaction to commit
   EXPECT_EQ(raw_query(file_, "SELECT id FROM tenants"), "globex");
 }
 
 TEST_F(Database, RollbackLeavesTheSessionIndexAsTheTable) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   ASSERT_TRUE(db.insert_tenant(globex(), t0));
   auto kept = make_session(t0, t0 + 60'000);
@@ -671,7 +673,7 @@ TEST_F(Database, RollbackLeavesTheSessionIndexAsTheTable) {
 }
 
 TEST_F(Database, FailedArchiveKeepsTheSessionIndex) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   auto s = make_session(t0, t0 + 60'000);
   ASSERT_TRUE(db.insert_session("acme", s));
@@ -685,7 +687,7 @@ TEST_F(Database, FailedArchiveKeepsTheSessionIndex) {
   auto added = make_session(t0, t0 + 60'000);
   ASSERT_TRUE(db.insert_session("acme", added));
   EXPECT_THROW(db.set_status("acme", tenant_status::archived, t0 + 1),
-               database_error);
+               storage_error);
   EXPECT_TRUE(db.in_transaction());
   EXPECT_EQ(db.session_owner(s.id, t0), "acme");
   EXPECT_EQ(db.session_owner(added.id, t0), "acme");
@@ -695,14 +697,14 @@ TEST_F(Database, FailedArchiveKeepsTheSessionIndex) {
 
   // The same outside a transaction.
   EXPECT_THROW(db.set_status("acme", tenant_status::archived, t0 + 2),
-               database_error);
+               storage_error);
   EXPECT_FALSE(db.in_transaction());
   EXPECT_EQ(db.session_owner(s.id, t0), "acme");
   EXPECT_FALSE(db.insert_session("acme", added));
 }
 
 TEST_F(Database, SessionIndexIsReloadedWhenSqliteEndedTheTransaction) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   auto s = make_session(t0, t0 + 60'000);
   ASSERT_TRUE(db.insert_session("acme", s));
@@ -714,7 +716,7 @@ TEST_F(Database, SessionIndexIsReloadedWhenSqliteEndedTheTransaction) {
   auto added = make_session(t0, t0 + 60'000);
   ASSERT_TRUE(db.insert_session("acme", added));
   db.delete_session(s.id);
-  EXPECT_THROW(db.set_counters("acme", 1, 1), database_error);
+  EXPECT_THROW(db.set_counters("acme", 1, 1), storage_error);
   EXPECT_FALSE(db.in_transaction());
   EXPECT_EQ(db.session_owner(s.id, t0), "acme");
   EXPECT_EQ(db.session_owner(added.id, t0), "");
@@ -722,27 +724,27 @@ TEST_F(Database, SessionIndexIsReloadedWhenSqliteEndedTheTransaction) {
 }
 
 TEST_F(Database, BeginInsideATransactionThrows) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   db.begin();
-  EXPECT_THROW(db.begin(), database_error);
+  EXPECT_THROW(db.begin(), storage_error);
   EXPECT_TRUE(db.in_transaction());
   db.rollback();
 }
 
 TEST_F(Database, ClosingWithoutCommitDiscardsTheTransaction) {
   {
-    auto db = database::open(dir_);
+    auto db = sqlite_storage::open(dir_);
     db.begin();
     ASSERT_TRUE(db.insert_tenant(acme(), t0));
   }
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   EXPECT_TRUE(db.tenants().empty());
 }
 
 // -- bootstrap ----------------------------------------------------------------
 
 TEST_F(Database, BootstrapAddsOnlyMissingTenants) {
-  auto db = database::open(dir_);
+  auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   auto renamed = acme();
   renamed.name = "Acme Renamed";
@@ -812,10 +814,10 @@ TEST_F(Database, CorruptTablePageFailsOnFirstUse) {
   // (no integrity check at start-up), so the damage shows on first use.
   overwrite(file_, 4096, std::string(64, '\xA5'));
   try {
-    auto db = database::open(dir_);
+    auto db = sqlite_storage::open(dir_);
     db.tenants();
     ADD_FAILURE() << "reading a corrupt page succeeded";
-  } catch (const database_error& e) {
+  } catch (const storage_error& e) {
     EXPECT_NE(std::string{e.what()}.find("corrupt"), std::string::npos)
       << e.what();
   }

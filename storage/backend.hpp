@@ -1,0 +1,132 @@
+#pragma once
+
+// What the store actor needs of durable storage, and nothing more: the one
+// interface between actors/ and storage/. SQLite implements it
+// (sqlite_storage.hpp); a PostgreSQL backend would implement the same
+// methods with the same meaning, and actors/ would not change.
+//
+// Plain blocking calls: only the store actor, on its own thread, makes them
+// (and start-up, before the store exists). Writes made between begin() and
+// commit() are one group: durable together once commit() returns, gone
+// together after rollback(). A call that fails throws storage_error; the
+// store then rolls back the group it was part of.
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/records.hpp"
+#include "core/session_id.hpp"
+#include "core/tenant_config.hpp"
+
+namespace tenantd {
+
+/// Any failure of storage; the message names the file (or server) and the
+/// cause.
+class storage_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A tenant row as stored.
+struct stored_tenant {
+  tenant_config config;
+  tenant_status status = tenant_status::active;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  uint64_t chats = 0;
+  uint64_t rate_limited = 0;
+};
+
+class storage_backend {
+public:
+  virtual ~storage_backend() = default;
+
+  /// Where the data lives, for logs (a file path, a server address).
+  virtual const std::string& location() const noexcept = 0;
+
+  // -- groups of writes -------------------------------------------------------
+
+  /// Starts a group of writes.
+  virtual void begin() = 0;
+  /// Makes the group durable; throws (and the group is lost) if it cannot.
+  virtual void commit() = 0;
+  /// Discards the group (if the backend has not already, as SQLite may
+  /// after an error); never throws.
+  virtual void rollback() noexcept = 0;
+  /// Whether a group is open.
+  virtual bool in_transaction() const = 0;
+
+  // -- tenants ----------------------------------------------------------------
+
+  /// Every tenant's id and status, in creation order.
+  virtual std::vector<tenant_summary> tenants() = 0;
+
+  /// One tenant, or nothing if the id was never used.
+  virtual std::optional<stored_tenant> tenant(std::string_view id) = 0;
+
+  /// Inserts a new active tenant created at `now` (Unix ms) and a history
+  /// entry `action` ("create", "bootstrap"). Returns false, changing
+  /// nothing, if the id exists (in any status).
+  virtual bool insert_tenant(const tenant_config& config, int64_t now,
+                             std::string_view action) = 0;
+
+  /// Replaces an existing tenant's config, sets updated_at, adds a history
+  /// entry "update". If the tenant's session TTL changed, its sessions'
+  /// expiry becomes last use + the new TTL (`default_ttl` seconds when the
+  /// config has none).
+  virtual void update_tenant(const tenant_config& config, int64_t now,
+                             int64_t default_ttl) = 0;
+
+  /// Sets an existing tenant's status, updated_at and a history entry named
+  /// after the status. Archiving deletes the tenant's sessions.
+  virtual void set_status(std::string_view id, tenant_status status,
+                          int64_t now) = 0;
+
+  /// Stores a tenant's counters.
+  virtual void set_counters(std::string_view id, uint64_t chats,
+                            uint64_t rate_limited) = 0;
+
+  /// The number of history entries of tenant `id` (for tests and
+  /// operators).
+  virtual uint64_t history_size(std::string_view id) = 0;
+
+  // -- sessions ---------------------------------------------------------------
+
+  /// Inserts a session of tenant `tenant_id`. Returns false, changing
+  /// nothing, if the tenant is unknown or archived, or the id exists.
+  virtual bool insert_session(std::string_view tenant_id,
+                              const stored_session& s) = 0;
+
+  /// Sets a session's last use and expiry (no-op if it is gone).
+  virtual void touch_session(const stored_session& s) = 0;
+
+  /// Deletes a session (no-op if it is gone).
+  virtual void delete_session(const session_id& id) = 0;
+
+  /// Tenant `tenant_id`'s sessions that expire after `now`.
+  virtual std::vector<stored_session> sessions(std::string_view tenant_id,
+                                               int64_t now) = 0;
+
+  /// The number of those.
+  virtual uint64_t session_count(std::string_view tenant_id, int64_t now) = 0;
+
+  /// The tenant holding session `id` if it expires after `now`, else "".
+  virtual std::string session_owner(const session_id& id, int64_t now) = 0;
+
+  /// Deletes every session that expired at or before `now`; returns how
+  /// many.
+  virtual uint64_t purge_expired_sessions(int64_t now) = 0;
+};
+
+/// Adds each config whose id `storage` has never seen (as a tenant created
+/// at `now` with history action "bootstrap"), in one group; tenants already
+/// stored keep their stored state. Returns how many were added.
+std::size_t bootstrap_tenants(storage_backend& storage,
+                              const std::vector<tenant_config>& configs,
+                              int64_t now);
+
+} // namespace tenantd

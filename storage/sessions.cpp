@@ -1,0 +1,164 @@
+#include "storage/sessions.hpp"
+
+namespace tenantd {
+
+sessions_table::sessions_table(database& db)
+  : db_(db),
+    // One statement checks the tenant, so a refusal changes nothing (the
+    // id was checked in memory).
+    insert_{db.prepare("INSERT INTO sessions (id, tenant, created_at, "
+                       "last_used, expires_at) SELECT ?, id, ?, ?, ? FROM "
+                       "tenants WHERE id = ? AND status != 'archived'")},
+    all_ids_{db.prepare("SELECT seq, id FROM sessions")},
+    // A session is found by its seq from the index; the id is checked too,
+    // since seqs of deleted last rows are given out again.
+    touch_{db.prepare("UPDATE sessions SET last_used = ?, expires_at = ? "
+                      "WHERE seq = ? AND id = ?")},
+    remove_{db.prepare("DELETE FROM sessions WHERE seq = ? AND id = ?")},
+    remove_tenant_{db.prepare("DELETE FROM sessions WHERE tenant = ? "
+                              "RETURNING id")},
+    retime_{db.prepare("UPDATE sessions SET expires_at = last_used + ? "
+                       "WHERE tenant = ?")},
+    of_tenant_{db.prepare("SELECT id, created_at, last_used, expires_at FROM "
+                          "sessions WHERE tenant = ? AND expires_at > ?")},
+    count_{db.prepare("SELECT count(*) FROM sessions WHERE tenant = ? AND "
+                      "expires_at > ?")},
+    owner_{db.prepare("SELECT tenant FROM sessions WHERE seq = ? AND id = ? "
+                      "AND expires_at > ?")},
+    purge_{db.prepare("DELETE FROM sessions WHERE expires_at <= ? "
+                      "RETURNING id")} {
+  load_ids();
+}
+
+bool sessions_table::insert(std::string_view tenant_id,
+                            const stored_session& s) {
+  auto& index = ids();
+  if (index.count(s.id) != 0)
+    return false;
+  auto added = query{db_, insert_}
+                 .bind(s.id)
+                 .bind(s.created_at)
+                 .bind(s.last_used)
+                 .bind(s.expires_at)
+                 .bind(tenant_id)
+                 .run();
+  if (added == 0)
+    return false; // unknown or archived tenant
+  index.emplace(s.id, db_.last_insert_rowid());
+  changed();
+  return true;
+}
+
+void sessions_table::touch(const stored_session& s) {
+  auto& index = ids();
+  auto i = index.find(s.id);
+  if (i == index.end())
+    return;
+  query{db_, touch_}
+    .bind(s.last_used)
+    .bind(s.expires_at)
+    .bind(i->second)
+    .bind(s.id)
+    .run();
+}
+
+void sessions_table::remove(const session_id& id) {
+  auto& index = ids();
+  auto i = index.find(id);
+  if (i == index.end())
+    return;
+  query{db_, remove_}.bind(i->second).bind(id).run();
+  index.erase(i);
+  changed();
+}
+
+void sessions_table::remove_tenant(std::string_view tenant_id) {
+  std::vector<session_id> deleted;
+  {
+    query q{db_, remove_tenant_};
+    q.bind(tenant_id);
+    while (q.next())
+      deleted.push_back(q.id(0));
+  }
+  forget(deleted);
+}
+
+void sessions_table::retime(std::string_view tenant_id, int64_t ttl_ms) {
+  query{db_, retime_}.bind(ttl_ms).bind(tenant_id).run();
+}
+
+std::vector<stored_session> sessions_table::of_tenant(std::string_view tenant_id,
+                                                      int64_t now) {
+  std::vector<stored_session> result;
+  query q{db_, of_tenant_};
+  q.bind(tenant_id).bind(now);
+  while (q.next())
+    result.push_back({q.id(0), q.int64(1), q.int64(2), q.int64(3)});
+  return result;
+}
+
+uint64_t sessions_table::count(std::string_view tenant_id, int64_t now) {
+  query q{db_, count_};
+  q.bind(tenant_id).bind(now).next();
+  return static_cast<uint64_t>(q.int64(0));
+}
+
+std::string sessions_table::owner(const session_id& id, int64_t now) {
+  auto& index = ids();
+  auto i = index.find(id);
+  if (i == index.end())
+    return {};
+  query q{db_, owner_};
+  q.bind(i->second).bind(id).bind(now);
+  return q.next() ? q.text(0) : std::string{};
+}
+
+uint64_t sessions_table::purge_expired(int64_t now) {
+  std::vector<session_id> deleted;
+  {
+    query q{db_, purge_};
+    q.bind(now);
+    while (q.next())
+      deleted.push_back(q.id(0));
+  }
+  // Only once the statement is done: a failure keeps the rows.
+  forget(deleted);
+  return deleted.size();
+}
+
+void sessions_table::settle() {
+  if (uncommitted_ && !db_.in_transaction())
+    load_ids();
+}
+
+std::unordered_map<session_id, int64_t>& sessions_table::ids() {
+  settle();
+  return ids_;
+}
+
+void sessions_table::load_ids() {
+  // Set until the scan is complete, so a failed reload is retried.
+  uncommitted_ = true;
+  ids_.clear();
+  query q{db_, all_ids_};
+  while (q.next())
+    ids_[q.id(1)] = q.int64(0);
+  uncommitted_ = false;
+}
+
+void sessions_table::changed() {
+  // Outside a transaction the change is committed already.
+  if (db_.in_transaction())
+    uncommitted_ = true;
+}
+
+void sessions_table::forget(const std::vector<session_id>& deleted) {
+  if (deleted.empty())
+    return;
+  auto& index = ids();
+  for (auto& id : deleted)
+    index.erase(id);
+  changed();
+}
+
+} // namespace tenantd

@@ -1,0 +1,157 @@
+#include "storage/sqlite_storage.hpp"
+
+#include "storage/database.hpp"
+#include "storage/sessions.hpp"
+#include "storage/tenants.hpp"
+
+namespace tenantd {
+
+namespace {
+
+// A config's session TTL in milliseconds, the service default when unset.
+int64_t session_ttl_ms(const tenant_config& config, int64_t default_ttl) {
+  auto seconds = config.limits.session_ttl != 0
+                   ? static_cast<int64_t>(config.limits.session_ttl)
+                   : default_ttl;
+  return seconds * 1000;
+}
+
+} // namespace
+
+// The connection first: the tables prepare their statements on it, and are
+// destroyed before it.
+struct sqlite_storage::parts {
+  explicit parts(const std::string& dir) : db(dir), tenants(db), sessions(db) {
+  }
+  database db;
+  tenants_table tenants;
+  sessions_table sessions;
+};
+
+sqlite_storage sqlite_storage::open(const std::string& dir) {
+  return sqlite_storage{std::make_unique<parts>(dir)};
+}
+
+sqlite_storage::sqlite_storage(std::unique_ptr<parts> p) : p_(std::move(p)) {
+}
+
+sqlite_storage::sqlite_storage(sqlite_storage&&) noexcept = default;
+sqlite_storage& sqlite_storage::operator=(sqlite_storage&&) noexcept = default;
+sqlite_storage::~sqlite_storage() = default;
+
+const std::string& sqlite_storage::path() const noexcept {
+  return p_->db.path();
+}
+
+const std::string& sqlite_storage::location() const noexcept {
+  return path();
+}
+
+// -- groups of writes ---------------------------------------------------------
+
+void sqlite_storage::begin() {
+  p_->sessions.settle(); // a transaction may have ended without commit()
+  p_->db.begin();
+}
+
+void sqlite_storage::commit() {
+  p_->db.commit();
+  p_->sessions.committed();
+}
+
+void sqlite_storage::rollback() noexcept {
+  if (!p_)
+    return;
+  p_->db.rollback();
+  try {
+    p_->sessions.settle();
+  } catch (...) {
+    // The index stays marked uncommitted: its next use retries.
+  }
+}
+
+bool sqlite_storage::in_transaction() const {
+  return p_->db.in_transaction();
+}
+
+// -- tenants ------------------------------------------------------------------
+
+std::vector<tenant_summary> sqlite_storage::tenants() {
+  return p_->tenants.list();
+}
+
+std::optional<stored_tenant> sqlite_storage::tenant(std::string_view id) {
+  return p_->tenants.find(id);
+}
+
+bool sqlite_storage::insert_tenant(const tenant_config& config, int64_t now,
+                                   std::string_view action) {
+  return p_->tenants.insert(config, now, action);
+}
+
+void sqlite_storage::update_tenant(const tenant_config& config, int64_t now,
+                                   int64_t default_ttl) {
+  write_scope scope{p_->db};
+  auto old = p_->tenants.find(config.id);
+  if (!old)
+    throw storage_error(path() + ": cannot update unknown tenant '" + config.id
+                        + "'");
+  p_->tenants.update_config(config, now);
+  auto ttl = session_ttl_ms(config, default_ttl);
+  if (ttl != session_ttl_ms(old->config, default_ttl))
+    p_->sessions.retime(config.id, ttl);
+  scope.done();
+}
+
+void sqlite_storage::set_status(std::string_view id, tenant_status status,
+                                int64_t now) {
+  write_scope scope{p_->db};
+  p_->tenants.set_status(id, status, now);
+  if (status == tenant_status::archived)
+    p_->sessions.remove_tenant(id);
+  scope.done();
+}
+
+void sqlite_storage::set_counters(std::string_view id, uint64_t chats,
+                                  uint64_t rate_limited) {
+  p_->tenants.set_counters(id, chats, rate_limited);
+}
+
+uint64_t sqlite_storage::history_size(std::string_view id) {
+  return p_->tenants.history_size(id);
+}
+
+// -- sessions -----------------------------------------------------------------
+
+bool sqlite_storage::insert_session(std::string_view tenant_id,
+                                    const stored_session& s) {
+  return p_->sessions.insert(tenant_id, s);
+}
+
+void sqlite_storage::touch_session(const stored_session& s) {
+  p_->sessions.touch(s);
+}
+
+void sqlite_storage::delete_session(const session_id& id) {
+  p_->sessions.remove(id);
+}
+
+std::vector<stored_session> sqlite_storage::sessions(std::string_view tenant_id,
+                                                     int64_t now) {
+  return p_->sessions.of_tenant(tenant_id, now);
+}
+
+uint64_t sqlite_storage::session_count(std::string_view tenant_id,
+                                       int64_t now) {
+  return p_->sessions.count(tenant_id, now);
+}
+
+std::string sqlite_storage::session_owner(const session_id& id, int64_t now) {
+  return p_->sessions.owner(id, now);
+}
+
+uint64_t sqlite_storage::purge_expired_sessions(int64_t now) {
+  return p_->sessions.purge_expired(now);
+}
+
+} // namespace tenantd

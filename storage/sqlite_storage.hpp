@@ -1,0 +1,64 @@
+#pragma once
+
+// storage_backend on SQLite: one file, DATA_DIR/tenantd.db, through the
+// connection of database.hpp and the table families of tenants.hpp and
+// sessions.hpp.
+
+#include <memory>
+#include <string>
+
+#include "storage/backend.hpp"
+
+namespace tenantd {
+
+class sqlite_storage final : public storage_backend {
+public:
+  /// Opens (creating if missing) and migrates `dir`/tenantd.db; see
+  /// database::database for what it refuses (storage_error).
+  static sqlite_storage open(const std::string& dir);
+
+  sqlite_storage(sqlite_storage&&) noexcept;
+  sqlite_storage& operator=(sqlite_storage&&) noexcept;
+  ~sqlite_storage() override;
+
+  /// The database file's path.
+  const std::string& path() const noexcept;
+
+  const std::string& location() const noexcept override;
+
+  void begin() override;
+  void commit() override;
+  void rollback() noexcept override;
+  bool in_transaction() const override;
+
+  std::vector<tenant_summary> tenants() override;
+  std::optional<stored_tenant> tenant(std::string_view id) override;
+  bool insert_tenant(const tenant_config& config, int64_t now,
+                     std::string_view action = "create") override;
+  void update_tenant(const tenant_config& config, int64_t now,
+                     int64_t default_ttl) override;
+  void set_status(std::string_view id, tenant_status status,
+                  int64_t now) override;
+  void set_counters(std::string_view id, uint64_t chats,
+                    uint64_t rate_limited) override;
+  uint64_t history_size(std::string_view id) override;
+
+  bool insert_session(std::string_view tenant_id,
+                      const stored_session& s) override;
+  void touch_session(const stored_session& s) override;
+  void delete_session(const session_id& id) override;
+  std::vector<stored_session> sessions(std::string_view tenant_id,
+                                       int64_t now) override;
+  uint64_t session_count(std::string_view tenant_id, int64_t now) override;
+  std::string session_owner(const session_id& id, int64_t now) override;
+  uint64_t purge_expired_sessions(int64_t now) override;
+
+private:
+  struct parts;
+
+  explicit sqlite_storage(std::unique_ptr<parts> p);
+
+  std::unique_ptr<parts> p_;
+};
+
+} // namespace tenantd

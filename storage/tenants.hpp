@@ -1,0 +1,56 @@
+#pragma once
+
+// The tenants table family: `tenants` (one row per tenant: config as JSON,
+// status, times, counters) and `tenant_history` (one row per change, with
+// the config and status the change left). Used by sqlite_storage only.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/database.hpp"
+
+namespace tenantd {
+
+class tenants_table {
+public:
+  explicit tenants_table(database& db);
+
+  /// Every tenant's id and status, in creation order.
+  std::vector<tenant_summary> list();
+
+  /// One tenant, or nothing if the id was never used.
+  std::optional<stored_tenant> find(std::string_view id);
+
+  /// Inserts a new active tenant and its history row `action`; false,
+  /// writing nothing, if the id exists.
+  bool insert(const tenant_config& config, int64_t now,
+              std::string_view action);
+
+  /// Replaces an existing tenant's config and adds a history row "update".
+  void update_config(const tenant_config& config, int64_t now);
+
+  /// Sets an existing tenant's status and adds a history row named after
+  /// it; throws if the tenant is unknown.
+  void set_status(std::string_view id, tenant_status status, int64_t now);
+
+  void set_counters(std::string_view id, uint64_t chats,
+                    uint64_t rate_limited);
+
+  uint64_t history_size(std::string_view id);
+
+private:
+  database& db_;
+  statement_ptr list_;
+  statement_ptr find_;
+  statement_ptr insert_;
+  statement_ptr update_config_;
+  statement_ptr update_status_;
+  statement_ptr update_counters_;
+  statement_ptr insert_history_;
+  statement_ptr history_size_;
+};
+
+} // namespace tenantd
