@@ -2,7 +2,9 @@
 
 #include <caf/make_message.hpp>
 #include <caf/message.hpp>
+#include <caf/sec.hpp>
 
+#include "actors/interfaces.hpp"
 #include "actors/type_ids.hpp"
 
 namespace tenantd {
@@ -19,6 +21,10 @@ std::vector<config_error> config_errors_of(const caf::error& e) {
   if (!ctx.match_elements<std::vector<config_error>>())
     return {};
   return ctx.get_as<std::vector<config_error>>(0);
+}
+
+bool is_stale_handle(const caf::error& err) {
+  return err == caf::sec::request_receiver_down || is(err, errc::not_serving);
 }
 
 } // namespace tenantd

@@ -1,16 +1,25 @@
 #pragma once
 
-// Every actor interface of the service, and the type-ID block and atoms its
-// messages use. http/ and tests talk to actors only through these handles.
+// Every actor interface of the service, with the messages it takes
+// (messages.hpp) and the failures each answers with (errc codes, carried as
+// CAF errors: errors.hpp). http/ and the tests talk to actors only through
+// these handles; this is the only header of actors/ that http/ includes.
 //
 // Three kinds of actor:
-// - the registry routes every request by tenant id, keeps each tenant's
-//   lifecycle status, activates tenant actors on demand and passivates idle
-//   ones;
+// - the registry is the directory: it keeps each tenant's lifecycle
+//   status, answers where a tenant is served (activating its actor on
+//   demand), passivates idle ones, and applies admin changes;
 // - a tenant actor alone owns one tenant's config, sessions, reply
-//   behaviour, rate window and counters while it is active;
-// - the store owns the SQLite database and runs every blocking storage call
-//   on its own thread, committing writes in groups.
+//   behaviour, rate window and counters while it is active. Client
+//   requests go to it directly, with the handle the registry gave out; it
+//   refuses them itself once the tenant is suspended, archived or being
+//   passivated, so a stale handle never gives a wrong answer;
+// - the store owns the storage and runs every blocking storage call on its
+//   own thread, committing writes in groups.
+//
+// Every request between actors has a finite timeout (lifecycle_settings::
+// internal_timeout): when it passes, the asker fails with
+// caf::sec::request_timeout and goes on serving.
 
 #include <string>
 #include <vector>
@@ -23,128 +32,139 @@
 #include "actors/messages.hpp"
 #include "actors/type_ids.hpp"
 
-
-
 namespace tenantd {
 
-/// Owns the database. Runs detached (its own thread): every call may block
+/// The tenant admin requests, shared by the registry (which checks the
+/// principal and the tenant's status, then sends them on) and the store
+/// (which applies them). Each answers with the tenant's record.
+using tenant_admin_actor = caf::typed_actor<
+  // Stores a new active tenant. Fails with errc::duplicate_tenant if the id
+  // was ever used, errc::invalid_config for a bad id or reply template,
+  // errc::permission_denied unless the principal administers tenants, or
+  // errc::storage_failed.
+  caf::replies_to<create_tenant>::with<tenant_record>,
+  // Applies the merge patch to the tenant's config and stores the result
+  // if it is valid. Fails with errc::unknown_tenant, errc::tenant_archived,
+  // errc::invalid_config carrying the problems (the id cannot change),
+  // errc::permission_denied or errc::storage_failed.
+  caf::replies_to<update_tenant>::with<tenant_record>,
+  // Sets the tenant's status; archiving also deletes its sessions. Fails
+  // with errc::unknown_tenant, errc::tenant_archived for any change of an
+  // archived tenant but archiving it again, errc::permission_denied or
+  // errc::storage_failed.
+  caf::replies_to<set_tenant_status>::with<tenant_record>,
+  // Reads the tenant as stored (stats: stored counters, unexpired
+  // sessions). Fails with errc::unknown_tenant or errc::permission_denied.
+  caf::replies_to<read_tenant>::with<tenant_record>>;
+
+/// Owns the storage. Runs detached (its own thread): every call may block
 /// on disk. Writes are executed as they arrive inside one open transaction
 /// and acknowledged only after the COMMIT that follows them, so a whole
 /// burst of writes shares one fsync (group commit).
-using store_actor = caf::typed_actor<
-  // Stores a new active tenant and answers with its record, once committed.
-  // Fails with errc::duplicate_tenant if the id was ever used.
-  caf::replies_to<atom::create, tenant_config>::with<tenant_record>,
-  // Applies the JSON merge patch `patch` (RFC 7396, JSON text) to tenant
-  // `id`'s config and stores the result if it is valid. Fails with
-  // errc::unknown_tenant, errc::tenant_archived, or errc::invalid_config
-  // carrying the problems (the id cannot change).
-  caf::replies_to<atom::update, std::string, std::string>::with<tenant_record>,
-  // Sets tenant `id`'s status; archiving also deletes its sessions.
-  // Fails with errc::unknown_tenant, or errc::tenant_archived for any change
-  // of an archived tenant but archiving it again.
-  caf::replies_to<atom::status, std::string, tenant_status>::with<tenant_record>,
-  // Reads tenant `id` as stored (stats: stored counters, unexpired sessions).
-  // Fails with errc::unknown_tenant.
-  caf::replies_to<atom::tenant, std::string>::with<tenant_record>,
-  // Reads what tenant `id`'s actor needs to activate. Fails with
-  // errc::unknown_tenant (archived included).
-  caf::replies_to<atom::load, std::string>::with<tenant_snapshot>,
-  // Stores a new session of tenant `tenant_id`; answers once committed.
-  // Fails with errc::unknown_tenant if the tenant is archived or unknown.
-  caf::replies_to<atom::open, std::string, stored_session>::with<caf::ok_atom>,
-  // Names the tenant holding unexpired session `id`, or "" for none.
-  caf::replies_to<atom::owner, session_id>::with<std::string>,
-  // Records tenant `tenant_id`'s session uses and its counters (chats,
-  // rate-limited). Not acknowledged: committed with the next group.
-  caf::reacts_to<atom::touch, std::string, std::vector<stored_session>,
-                 uint64_t, uint64_t>,
+using store_actor = tenant_admin_actor::extend<
+  // What a tenant actor needs to activate. Fails with errc::unknown_tenant
+  // (archived included) or errc::storage_failed.
+  caf::replies_to<load_tenant>::with<tenant_snapshot>,
+  // Stores a new session; answers once committed. Fails with
+  // errc::unknown_tenant if the tenant is archived or unknown, or
+  // errc::storage_failed.
+  caf::replies_to<store_session>::with<caf::ok_atom>,
+  // Names the tenant holding the unexpired session, or "" for none. Fails
+  // with errc::storage_failed.
+  caf::replies_to<find_session_owner>::with<std::string>,
+  // Records a tenant's session uses and counters. Not acknowledged:
+  // committed with the next group.
+  caf::reacts_to<record_uses>,
   // Deletes expired sessions. Not acknowledged.
-  caf::reacts_to<atom::expire, std::vector<session_id>>,
-  // Answers once everything this sender sent before is committed.
+  caf::reacts_to<expire_sessions>,
+  // Answers once everything this sender sent before is committed. Fails
+  // with errc::storage_failed.
   caf::replies_to<caf::flush_atom>::with<caf::ok_atom>,
-  // Answers ok while the database works; fails with errc::storage_failed
-  // from a failed write or COMMIT until a later group commits. For
-  // readiness.
+  // Answers ok while storage works; fails with errc::storage_failed from a
+  // failed write or COMMIT until a later group commits. For readiness.
   caf::replies_to<atom::ready>::with<caf::ok_atom>,
   // Internal: commits the open transaction (sent to itself).
   caf::reacts_to<atom::commit>,
-  // Internal: deletes sessions expired in the store, periodically.
+  // Internal: deletes sessions expired in storage, periodically.
   caf::reacts_to<atom::sweep>>;
+
+/// What a tenant actor tells the registry that spawned it.
+using tenant_supervisor_actor = caf::typed_actor<
+  // The tenant had no request for TENANT_IDLE; the registry passivates it
+  // if the sender still serves the tenant. Not acknowledged.
+  caf::reacts_to<tenant_idle>>;
 
 /// One tenant while it is active: alone owns its config, its sessions, its
 /// reply behaviour, its rate-limit window and its counters. Loads itself
-/// from the store when it starts; reached only through the registry.
+/// from the store when it starts (requests wait meanwhile). Every client
+/// request names the tenant: an actor answers errc::not_serving, doing
+/// nothing, for a request naming another tenant or arriving once its
+/// passivation began; the asker then asks the registry again.
 using tenant_actor = caf::typed_actor<
-  // Registers the new session `id` (issued by the registry), stores it, and
-  // answers with the grant the client sees once it is committed.
-  caf::replies_to<atom::open, session_id>::with<session_grant>,
-  // Answers `message` in session `id` with the tenant's reply behaviour,
-  // unless the tenant's chat window is full (chat_result::limited).
-  // Fails with errc::unknown_session if the tenant does not hold `id` (or it
-  // expired), errc::foreign_session if another tenant holds it.
-  caf::replies_to<atom::chat, session_id, std::string>::with<chat_result>,
+  // Issues a new session id, stores the session and answers with the grant
+  // the client sees once it is committed. Fails with errc::unknown_tenant
+  // (archived), errc::tenant_suspended, errc::not_serving or
+  // errc::storage_failed.
+  caf::replies_to<open_session>::with<session_grant>,
+  // Answers the message in the session with the tenant's reply behaviour,
+  // unless the tenant's chat window is full (chat_result::limited). Checks
+  // in the order tenant, session, rate limit. Fails with
+  // errc::unknown_tenant (archived), errc::tenant_suspended,
+  // errc::unknown_session if the tenant does not hold the session (or it
+  // expired), errc::foreign_session if another tenant holds it,
+  // errc::not_serving, or errc::storage_failed.
+  caf::replies_to<chat_request>::with<chat_result>,
   // Returns the tenant's current config.
   caf::replies_to<atom::tenant>::with<tenant_config>,
-  // Replaces the config (already stored); the next request uses it and every
-  // session stays valid.
-  caf::replies_to<atom::configure, tenant_config>::with<caf::ok_atom>,
+  // Takes the new config (already stored) and answers with the live
+  // figures; the next request uses it and every session stays valid.
+  caf::replies_to<apply_config>::with<tenant_stats>,
+  // Takes the new status (already stored) and answers with the live
+  // figures; from then on it refuses sessions and chats unless active.
+  caf::replies_to<apply_status>::with<tenant_stats>,
   // Returns the live figures.
   caf::replies_to<atom::stats>::with<tenant_stats>,
-  // Writes what is not yet stored and stops; answers (every asker) before
-  // stopping, once the store has committed it all.
+  // Stops serving, writes what is not yet stored and stops; answers (every
+  // asker) before stopping, once the store has committed it all. Fails
+  // with errc::storage_failed.
   caf::replies_to<atom::passivate>::with<caf::ok_atom>,
   // Internal: sends session uses and counters to the store (periodic).
   caf::reacts_to<atom::touch>,
   // Internal: drops expired sessions from memory and store (periodic).
-  caf::reacts_to<atom::sweep>>;
+  caf::reacts_to<atom::sweep>,
+  // Internal: reports to the registry once idle for TENANT_IDLE (periodic).
+  caf::reacts_to<atom::idle>>;
 
-/// Owns tenant id -> lifecycle status and (while active) tenant actor;
-/// routes every request by tenant id, activates tenant actors on demand and
-/// passivates idle ones. Admin changes go to the store first and take effect
-/// once committed.
-using registry_actor = caf::typed_actor<
+/// Owns tenant id -> lifecycle status and (while active) tenant actor: the
+/// directory client requests consult before going straight to a tenant's
+/// actor. Applies admin changes: the store first, then the tenant's actor,
+/// then the answer; so once a change is acknowledged, every later request
+/// sees it.
+using registry_actor = tenant_admin_actor::extend_with<tenant_supervisor_actor>
+  ::extend<
   // Lists the ids of the tenants that accept sessions (active), in creation
   // order.
-  caf::replies_to<atom::list>::with<std::vector<std::string>>,
-  // Lists `limit` tenants of any status from position `offset`.
-  caf::replies_to<atom::page, uint64_t, uint64_t>::with<tenant_page>,
-  // Opens a session for tenant `tenant_id`. Fails with errc::unknown_tenant
-  // (archived included), errc::tenant_suspended, errc::tenant_unavailable or
-  // errc::storage_failed.
-  caf::replies_to<atom::open, std::string>::with<session_grant>,
-  // Chats as (tenant_id, session_id, message); checks run in the order
-  // tenant, session, rate limit. Fails with errc::unknown_tenant,
-  // errc::tenant_suspended, errc::unknown_session, errc::foreign_session or
-  // errc::tenant_unavailable.
-  caf::replies_to<atom::chat, std::string, std::string,
-                  std::string>::with<chat_result>,
-  // Creates a tenant: stores it, then spawns its actor at once. Fails with
-  // errc::duplicate_tenant, errc::invalid_config or errc::storage_failed.
-  caf::replies_to<atom::create, tenant_config>::with<tenant_record>,
-  // Applies a JSON merge patch to a tenant's config (see store_actor); its
-  // actor, if active, uses the result before the answer is sent.
-  caf::replies_to<atom::update, std::string, std::string>::with<tenant_record>,
-  // Suspends, resumes or archives tenant `id`. Archiving stops its actor
-  // and ends its sessions. Fails with errc::unknown_tenant or
-  // errc::tenant_archived.
-  caf::replies_to<atom::status, std::string, tenant_status>::with<tenant_record>,
-  // Reads tenant `id`'s record with live stats. Fails with
-  // errc::unknown_tenant.
-  caf::replies_to<atom::tenant, std::string>::with<tenant_record>,
-  // Returns the actor serving `tenant_id`, activating it if passivated (for
-  // operators and tests; a restarted tenant has a new handle). Fails with
-  // errc::unknown_tenant, errc::tenant_suspended or
-  // errc::tenant_unavailable.
-  caf::replies_to<atom::activate, std::string>::with<tenant_actor>,
+  caf::replies_to<list_active_tenants>::with<std::vector<std::string>>,
+  // Lists tenants of any status. Fails with errc::permission_denied.
+  caf::replies_to<list_tenants>::with<tenant_page>,
+  // Returns the actor serving the tenant, activating it if passivated (a
+  // restarted tenant has a new handle). Fails with errc::unknown_tenant
+  // (archived included), errc::tenant_suspended or
+  // errc::tenant_unavailable (its actor kept failing right after starting).
+  caf::replies_to<find_tenant>::with<tenant_actor>,
   // Passivates every tenant actor and answers once all of them have stored
   // their state (a graceful stop: session uses and counters are kept).
   caf::replies_to<atom::passivate>::with<caf::ok_atom>,
   // Answers ok when requests can be served: the tenants are loaded (they
   // are, once the registry answers) and the store works. Fails with
   // errc::storage_failed.
-  caf::replies_to<atom::ready>::with<caf::ok_atom>,
-  // Internal: passivates idle tenant actors (periodic).
-  caf::reacts_to<atom::sweep>>;
+  caf::replies_to<atom::ready>::with<caf::ok_atom>>;
+
+/// Whether a tenant actor's failure `err` means the handle no longer
+/// serves the tenant and nothing was done: its actor is gone
+/// (caf::sec::request_receiver_down: the request was bounced unread) or
+/// being passivated (errc::not_serving). The asker then asks the registry
+/// for the tenant's actor again and resends.
+bool is_stale_handle(const caf::error& err);
 
 } // namespace tenantd

@@ -4,9 +4,8 @@
 
 #include <caf/all.hpp>
 
-#include "core/errors.hpp"
-#include "core/reply_template.hpp"
 #include "actors/tenant.hpp"
+#include "core/reply_template.hpp"
 #include "util/log.hpp"
 
 namespace tenantd {
@@ -23,14 +22,17 @@ bool given_up(const entry& e) {
 void activate(registry_pointer self, uint32_t index) {
   auto& st = self->state;
   auto& e = st.tenants[index];
-  e.actor = self->spawn<caf::monitored>(tenant, st.store, e.id, st.settings,
-                                        e.retiring, e.series);
+  tenant_supervisor_actor supervisor = self;
+  e.actor = self->spawn<caf::monitored>(tenant, st.store, supervisor, e.id,
+                                        st.settings, e.retiring, e.series);
   e.started = self->clock().now();
   st.by_actor.emplace(e.actor.address(), index);
   st.metrics->tenant_actors().Set(static_cast<double>(st.by_actor.size()));
 }
 
-// Stops routing to the tenant's actor; it stores its last state and quits.
+// Forgets the tenant's actor; it stops serving, stores its last state and
+// quits. Requests still sent to it get errc::not_serving (or bounce once it
+// is gone) and come back here.
 void passivate(registry_pointer self, entry& e) {
   caf::anon_send(e.actor, atom::passivate_v);
   e.retiring = std::move(e.actor);
@@ -61,7 +63,6 @@ caf::expected<tenant_actor> serving_actor(registry_pointer self,
   }
   if (given_up(e))
     return make_error(errc::tenant_unavailable);
-  e.last_request = self->clock().now();
   if (!e.actor)
     activate(self, *index);
   return e.actor;
@@ -79,9 +80,6 @@ void add_tenant(registry_pointer self, std::string id, tenant_status status) {
   st.count_status(status, +1);
 }
 
-// A tenant actor ended. A retiring one is done; an active one failed: it is
-// reactivated from the store on the next request, unless it keeps failing
-// right after activation.
 // Answers the askers of a passivation of all once no tenant actor is left.
 void answer_stopping(registry_pointer self) {
   auto& st = self->state;
@@ -92,6 +90,9 @@ void answer_stopping(registry_pointer self) {
   st.stopping.clear();
 }
 
+// A tenant actor ended. A retiring one is done; an active one failed: it is
+// reactivated from the store on the next request, unless it keeps failing
+// right after activation.
 void on_tenant_down(registry_pointer self, const caf::down_msg& msg) {
   auto& st = self->state;
   auto it = st.by_actor.find(msg.source);
@@ -114,59 +115,82 @@ void on_tenant_down(registry_pointer self, const caf::down_msg& msg) {
   else
     e.quick_failures = 0;
   if (given_up(e)) {
-    log::error("registry", "tenant '" + e.id + "' failed (" + reason
-                             + ") right after each of its last "
-                             + std::to_string(e.quick_failures)
-                             + " activations; not activating it again");
+    log::error("registry", "tenant actor failed right after each of its last "
+                           "activations; not activating it again",
+               {{"tenant", e.id},
+                {"reason", reason},
+                {"activations", std::to_string(e.quick_failures)}});
     return;
   }
-  log::error("registry", "tenant '" + e.id + "' failed (" + reason
-                           + "); the next request reactivates it from the store");
+  log::error("registry",
+             "tenant actor failed; the next request reactivates it from the "
+             "store",
+             {{"tenant", e.id}, {"reason", reason}});
 }
 
-caf::timespan idle_sweep_interval(const lifecycle_settings& settings) {
-  return sweep_interval(settings.tenant_idle, registry_state::min_sweep_interval,
-                        registry_state::max_sweep_interval);
+// Refuses an admin request from a principal that may not administer
+// tenants (http/ checks first; this is the domain's own check).
+caf::error refuse_unless_admin(const principal& who) {
+  if (who.may_administer_tenants())
+    return {};
+  return make_error(errc::permission_denied);
 }
 
-// Passivates every tenant actor idle for TENANT_IDLE.
-void sweep(registry_pointer self) {
-  auto now = self->clock().now();
-  for (auto& e : self->state.tenants)
-    if (e.actor && now - e.last_request >= self->state.settings.tenant_idle)
-      passivate(self, e);
-}
-
-// Sends a tenant request (a change, or a read) to the store; once answered,
-// `apply` updates the registry's view and the answer goes out, with the
-// live figures of the tenant's actor if it is active (the stored ones trail
-// them by up to a touch interval).
-template <class... Ts>
-caf::result<tenant_record>
-store_then(registry_pointer self,
-           std::function<void(uint32_t, tenant_record&)> apply,
-           uint32_t index, Ts&&... xs) {
+// Sends an admin request to the store; once answered, `apply` updates the
+// directory, then `tell_actor` (if the tenant's actor is active) hands the
+// change to it and the answer goes out with the actor's live figures (the
+// stored ones trail them by up to a touch interval). An actor that does not
+// take the change within the internal timeout is stopped, so that no later
+// request can see the tenant as it was: the next one activates a fresh
+// actor from the store.
+template <class Request, class Apply, class TellActor>
+caf::result<tenant_record> store_then(registry_pointer self, uint32_t index,
+                                      Request request, Apply apply,
+                                      TellActor tell_actor) {
   auto rp = self->make_response_promise<tenant_record>();
-  self->request(self->state.store, caf::infinite, std::forward<Ts>(xs)...)
+  auto timeout = self->state.settings.internal_timeout;
+  self->request(self->state.store, timeout, std::move(request))
     .then(
-      [self, rp, index, apply](tenant_record& rec) mutable {
+      [self, rp, index, apply, tell_actor,
+       timeout](tenant_record& rec) mutable {
         apply(index, rec);
-        auto& actor = self->state.tenants[index].actor;
+        auto actor = self->state.tenants[index].actor;
         if (!actor) {
           rec.stats.active = false;
           rp.deliver(std::move(rec));
           return;
         }
-        self->request(actor, caf::infinite, atom::stats_v)
+        tell_actor(actor, rec)
           .then(
-            [rp, rec](tenant_stats& stats) mutable {
+            [self, rp, rec, index](tenant_stats& stats) mutable {
               rec.stats = stats;
+              // Archiving passivates it: it no longer serves.
+              rec.stats.active = self->state.tenants[index].actor != nullptr;
               rp.deliver(std::move(rec));
             },
-            [rp, rec](caf::error&) mutable { rp.deliver(std::move(rec)); });
+            [self, rp, rec, index, actor](caf::error& err) mutable {
+              auto& e = self->state.tenants[index];
+              if (e.actor == actor) {
+                log::error("registry",
+                           "tenant actor did not take a change; stopping it",
+                           {{"tenant", e.id},
+                            {"reason", self->system().render(err)}});
+                caf::anon_send_exit(actor, caf::exit_reason::kill);
+              }
+              rec.stats.active = false;
+              rp.deliver(std::move(rec));
+            });
       },
       [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return rp;
+}
+
+// The live figures of `actor`, within the internal timeout.
+auto stats_of(registry_pointer self) {
+  return [self](const tenant_actor& actor, const tenant_record&) {
+    return self->request(actor, self->state.settings.internal_timeout,
+                         atom::stats_v);
+  };
 }
 
 } // namespace
@@ -194,47 +218,37 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
     add_tenant(self, std::move(t.id), t.status);
   self->set_down_handler(
     [self](caf::down_msg& msg) { on_tenant_down(self, msg); });
-  self->delayed_send(self, idle_sweep_interval(settings), atom::sweep_v);
   return {
-    [self](atom::list) {
+    [self](const list_active_tenants&) {
       std::vector<std::string> ids;
       for (auto& e : self->state.tenants)
         if (e.status == tenant_status::active)
           ids.push_back(e.id);
       return ids;
     },
-    [self](atom::page, uint64_t offset, uint64_t limit) {
+    [self](const list_tenants& msg) -> caf::result<tenant_page> {
+      if (auto err = refuse_unless_admin(msg.who))
+        return err;
       auto& all = self->state.tenants;
       tenant_page page;
       page.total = all.size();
-      auto first = std::min<uint64_t>(offset, all.size());
-      auto last = std::min<uint64_t>(all.size(), first + limit);
+      auto first = std::min<uint64_t>(msg.offset, all.size());
+      auto last = std::min<uint64_t>(all.size(), first + msg.limit);
       for (auto i = first; i < last; ++i)
         page.tenants.push_back({all[i].id, all[i].status});
       return page;
     },
-    [self](atom::open,
-           const std::string& tenant_id) -> caf::result<session_grant> {
-      auto actor = serving_actor(self, tenant_id);
+    [self](const find_tenant& msg) -> caf::result<tenant_actor> {
+      auto actor = serving_actor(self, msg.tenant);
       if (!actor)
         return std::move(actor.error());
-      // 122 random bits: the store's primary key refuses the practically
-      // impossible repeat.
-      return self->delegate(*actor, atom::open_v, session_id::generate());
+      return std::move(*actor);
     },
-    [self](atom::chat, const std::string& tenant_id,
-           const std::string& session, std::string& message)
-      -> caf::result<chat_result> {
-      auto actor = serving_actor(self, tenant_id);
-      if (!actor)
-        return std::move(actor.error());
-      auto id = session_id::parse(session);
-      if (!id)
-        return make_error(errc::unknown_session);
-      return self->delegate(*actor, atom::chat_v, *id, std::move(message));
-    },
-    [self](atom::create, tenant_config& config) -> caf::result<tenant_record> {
+    [self](create_tenant& msg) -> caf::result<tenant_record> {
+      if (auto err = refuse_unless_admin(msg.who))
+        return err;
       auto& st = self->state;
+      auto& config = msg.config;
       if (st.by_id.count(config.id) > 0 || st.creating.count(config.id) > 0)
         return make_error(errc::duplicate_tenant);
       if (!is_valid_tenant_id(config.id)
@@ -244,16 +258,14 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
       st.creating.insert(config.id);
       auto id = config.id;
       auto rp = self->make_response_promise<tenant_record>();
-      self->request(st.store, caf::infinite, atom::create_v, std::move(config))
+      self->request(st.store, st.settings.internal_timeout, std::move(msg))
         .then(
           [self, rp, id](tenant_record& rec) mutable {
             auto& st = self->state;
             st.creating.erase(id);
-            log::info("registry", "created tenant '" + id + "'");
+            log::info("registry", "created tenant", {{"tenant", id}});
             add_tenant(self, id, rec.status);
-            auto index = static_cast<uint32_t>(st.tenants.size() - 1);
-            st.tenants[index].last_request = self->clock().now();
-            activate(self, index);
+            activate(self, static_cast<uint32_t>(st.tenants.size() - 1));
             rec.stats.active = true;
             rp.deliver(std::move(rec));
           },
@@ -263,56 +275,71 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
           });
       return rp;
     },
-    [self](atom::update, const std::string& id,
-           std::string& patch) -> caf::result<tenant_record> {
-      auto index = find(self, id);
+    [self](update_tenant& msg) -> caf::result<tenant_record> {
+      if (auto err = refuse_unless_admin(msg.who))
+        return err;
+      auto index = find(self, msg.tenant);
       if (!index)
         return std::move(index.error());
       return store_then(
-        self,
-        [self](uint32_t i, tenant_record& rec) {
-          // Sent before the answer, so every request routed after the
-          // client sees it is served with the new config.
-          if (auto& actor = self->state.tenants[i].actor)
-            caf::anon_send(actor, atom::configure_v, rec.config);
-          log::info("registry", "updated tenant '" + rec.config.id + "'");
+        self, *index, std::move(msg),
+        [](uint32_t, const tenant_record& rec) {
+          log::info("registry", "updated tenant", {{"tenant", rec.config.id}});
         },
-        *index, atom::update_v, id, std::move(patch));
+        [self](const tenant_actor& actor, const tenant_record& rec) {
+          return self->request(actor, self->state.settings.internal_timeout,
+                               apply_config{rec.config});
+        });
     },
-    [self](atom::status, const std::string& id,
-           tenant_status to) -> caf::result<tenant_record> {
-      auto index = find(self, id);
+    [self](set_tenant_status& msg) -> caf::result<tenant_record> {
+      if (auto err = refuse_unless_admin(msg.who))
+        return err;
+      auto index = find(self, msg.tenant);
       if (!index)
         return std::move(index.error());
       return store_then(
-        self,
-        [self](uint32_t i, tenant_record& rec) {
+        self, *index, std::move(msg),
+        [self](uint32_t i, const tenant_record& rec) {
           auto& e = self->state.tenants[i];
           if (e.status != rec.status) {
-            log::info("registry", "tenant '" + e.id + "' is now "
-                                    + std::string{to_string(rec.status)});
+            log::info("registry", "tenant status changed",
+                      {{"tenant", e.id},
+                       {"status", std::string{to_string(rec.status)}}});
             self->state.count_status(e.status, -1);
             self->state.count_status(rec.status, +1);
           }
           e.status = rec.status;
-          if (e.status == tenant_status::archived && e.actor)
-            passivate(self, e);
         },
-        *index, atom::status_v, id, to);
+        [self, index = *index](const tenant_actor& actor,
+                               const tenant_record& rec) {
+          auto status = rec.status;
+          auto rh = self->request(actor, self->state.settings.internal_timeout,
+                                  apply_status{status});
+          // Archived: the actor refuses everything from now on; it can go.
+          if (status == tenant_status::archived)
+            passivate(self, self->state.tenants[index]);
+          return rh;
+        });
     },
-    [self](atom::tenant, const std::string& id) -> caf::result<tenant_record> {
-      auto index = find(self, id);
+    [self](read_tenant& msg) -> caf::result<tenant_record> {
+      if (auto err = refuse_unless_admin(msg.who))
+        return err;
+      auto index = find(self, msg.tenant);
       if (!index)
         return std::move(index.error());
       return store_then(
-        self, [](uint32_t, tenant_record&) {}, *index, atom::tenant_v, id);
+        self, *index, std::move(msg), [](uint32_t, const tenant_record&) {},
+        stats_of(self));
     },
-    [self](atom::activate,
-           const std::string& tenant_id) -> caf::result<tenant_actor> {
-      auto actor = serving_actor(self, tenant_id);
-      if (!actor)
-        return std::move(actor.error());
-      return std::move(*actor);
+    [self](const tenant_idle& msg) {
+      auto index = find(self, msg.tenant);
+      if (!index)
+        return;
+      auto& e = self->state.tenants[*index];
+      if (e.actor
+          && e.actor.address()
+               == caf::actor_cast<caf::actor_addr>(self->current_sender()))
+        passivate(self, e);
     },
     [self](atom::passivate) -> caf::result<caf::ok_atom> {
       for (auto& e : self->state.tenants)
@@ -325,11 +352,6 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
     },
     [self](atom::ready) -> caf::result<caf::ok_atom> {
       return self->delegate(self->state.store, atom::ready_v);
-    },
-    [self](atom::sweep) {
-      sweep(self);
-      self->delayed_send(self, idle_sweep_interval(self->state.settings),
-                         atom::sweep_v);
     },
   };
 }

@@ -17,8 +17,8 @@ namespace tenantd {
 struct registry_state {
   static constexpr const char* name = "registry";
 
-  /// What routing needs about one tenant; its config and sessions live in
-  /// its actor while active, in the store otherwise.
+  /// What the directory keeps about one tenant; its config and sessions
+  /// live in its actor while active, in the store otherwise.
   struct entry {
     std::string id;
     tenant_status status = tenant_status::active;
@@ -27,7 +27,6 @@ struct registry_state {
     /// A passivated actor still storing its last state; the next actor
     /// waits for it before loading.
     tenant_actor retiring;
-    caf::actor_clock::time_point last_request{};
     caf::actor_clock::time_point started{};
     /// Consecutive failures within `quick_failure` of an activation.
     uint32_t quick_failures = 0;
@@ -40,10 +39,6 @@ struct registry_state {
   /// reactivated in a busy loop.
   static constexpr std::chrono::seconds quick_failure{1};
   static constexpr uint32_t max_quick_failures = 5;
-
-  /// Bounds on how often idle tenant actors are looked for.
-  static constexpr std::chrono::milliseconds min_sweep_interval{100};
-  static constexpr std::chrono::seconds max_sweep_interval{60};
 
   store_actor store;
   lifecycle_settings settings;
@@ -69,11 +64,12 @@ struct registry_state {
   ~registry_state();
 };
 
-/// Routes requests to tenant actors, activates them on demand, passivates
-/// idle ones and applies admin changes once the store has them.
+/// The directory of tenants: activates tenant actors on demand, passivates
+/// idle ones (on their own report) and applies admin changes once the
+/// store has them.
 /// @param self The actor handle.
 /// @param store The store every change goes through.
-/// @param settings Session TTL and idle time.
+/// @param settings Session TTL, idle time and internal timeout.
 /// @param tenants The stored tenants, in creation order (all passivated).
 /// @param metrics Where tenants and their actors are counted; must outlive
 ///        the registry and its tenant actors.

@@ -185,7 +185,8 @@ store_actor::behavior_type store(store_pointer self,
   self->state.settings = settings;
   self->delayed_send(self, store_sweep_interval(settings), atom::sweep_v);
   return {
-    [self](atom::create, tenant_config& cfg) -> caf::result<tenant_record> {
+    [self](const create_tenant& msg) -> caf::result<tenant_record> {
+      auto& cfg = msg.config;
       return write_and_ack<tenant_record>(
         self, [&](storage_backend& db) -> caf::expected<tenant_record> {
           auto now = now_millis(self);
@@ -194,8 +195,8 @@ store_actor::behavior_type store(store_pointer self,
           return record_of(db, cfg.id, now);
         });
     },
-    [self](atom::update, const std::string& id,
-           const std::string& patch) -> caf::result<tenant_record> {
+    [self](const update_tenant& msg) -> caf::result<tenant_record> {
+      auto& id = msg.tenant;
       return write_and_ack<tenant_record>(
         self, [&](storage_backend& db) -> caf::expected<tenant_record> {
           auto current = db.tenant(id);
@@ -203,7 +204,7 @@ store_actor::behavior_type store(store_pointer self,
             return make_error(errc::unknown_tenant);
           if (current->status == tenant_status::archived)
             return make_error(errc::tenant_archived);
-          auto cfg = patched(current->config, patch);
+          auto cfg = patched(current->config, msg.patch);
           if (!cfg)
             return std::move(cfg.error());
           auto now = now_millis(self);
@@ -211,8 +212,9 @@ store_actor::behavior_type store(store_pointer self,
           return record_of(db, id, now);
         });
     },
-    [self](atom::status, const std::string& id,
-           tenant_status to) -> caf::result<tenant_record> {
+    [self](const set_tenant_status& msg) -> caf::result<tenant_record> {
+      auto& id = msg.tenant;
+      auto to = msg.status;
       return write_and_ack<tenant_record>(
         self, [&](storage_backend& db) -> caf::expected<tenant_record> {
           auto current = db.tenant(id);
@@ -227,12 +229,13 @@ store_actor::behavior_type store(store_pointer self,
           return record_of(db, id, now);
         });
     },
-    [self](atom::tenant, const std::string& id) -> caf::result<tenant_record> {
+    [self](const read_tenant& msg) -> caf::result<tenant_record> {
       return read<tenant_record>(self, [&](storage_backend& db) {
-        return record_of(db, id, now_millis(self));
+        return record_of(db, msg.tenant, now_millis(self));
       });
     },
-    [self](atom::load, const std::string& id) -> caf::result<tenant_snapshot> {
+    [self](const load_tenant& msg) -> caf::result<tenant_snapshot> {
+      auto& id = msg.tenant;
       return read<tenant_snapshot>(
         self, [&](storage_backend& db) -> caf::expected<tenant_snapshot> {
           auto stored = db.tenant(id);
@@ -240,39 +243,37 @@ store_actor::behavior_type store(store_pointer self,
             return make_error(errc::unknown_tenant);
           tenant_snapshot snap;
           snap.config = std::move(stored->config);
+          snap.status = stored->status;
           snap.sessions = db.sessions(id, now_millis(self));
           snap.chats = stored->chats;
           snap.rate_limited = stored->rate_limited;
           return snap;
         });
     },
-    [self](atom::open, const std::string& tenant_id,
-           const stored_session& session) -> caf::result<caf::ok_atom> {
+    [self](const store_session& msg) -> caf::result<caf::ok_atom> {
       return write_and_ack<caf::ok_atom>(
         self, [&](storage_backend& db) -> caf::expected<caf::ok_atom> {
-          if (!db.insert_session(tenant_id, session))
+          if (!db.insert_session(msg.tenant, msg.session))
             return make_error(errc::unknown_tenant);
           return caf::ok_atom::value;
         });
     },
-    [self](atom::owner, const session_id& id) -> caf::result<std::string> {
+    [self](const find_session_owner& msg) -> caf::result<std::string> {
       return read<std::string>(self, [&](storage_backend& db) {
         return caf::expected<std::string>{
-          db.session_owner(id, now_millis(self))};
+          db.session_owner(msg.session, now_millis(self))};
       });
     },
-    [self](atom::touch, const std::string& tenant_id,
-           const std::vector<stored_session>& sessions, uint64_t chats,
-           uint64_t rate_limited) {
+    [self](const record_uses& msg) {
       write(self, [&](storage_backend& db) {
-        for (auto& s : sessions)
+        for (auto& s : msg.sessions)
           db.touch_session(s);
-        db.set_counters(tenant_id, chats, rate_limited);
+        db.set_counters(msg.tenant, msg.chats, msg.rate_limited);
       });
     },
-    [self](atom::expire, const std::vector<session_id>& ids) {
+    [self](const expire_sessions& msg) {
       write(self, [&](storage_backend& db) {
-        for (auto& id : ids)
+        for (auto& id : msg.sessions)
           db.delete_session(id);
       });
     },

@@ -5,7 +5,6 @@
 #include <caf/all.hpp>
 
 #include "core/clock.hpp"
-#include "core/errors.hpp"
 #include "core/text.hpp"
 
 namespace tenantd {
@@ -36,8 +35,8 @@ void send_touches(tenant_pointer self) {
     }
   st.touched.clear();
   st.counters_changed = false;
-  self->send(st.store, atom::touch_v, st.config.id, std::move(used), st.chats,
-             st.rate_limited);
+  self->send(st.store, record_uses{st.config.id, std::move(used), st.chats,
+                                   st.rate_limited});
 }
 
 void schedule_touch(tenant_pointer self) {
@@ -60,6 +59,27 @@ void schedule_sweep(tenant_pointer self) {
                      atom::sweep_v);
 }
 
+// Looks for idleness every quarter of TENANT_IDLE (within the sweep
+// bounds), for the whole life of the actor.
+void schedule_idle_check(tenant_pointer self) {
+  self->delayed_send(self,
+                     sweep_interval(self->state.settings.tenant_idle,
+                                    tenant_state::min_sweep_interval,
+                                    tenant_state::max_sweep_interval),
+                     atom::idle_v);
+}
+
+// Tells the supervisor once per idle spell that no request came for
+// TENANT_IDLE; it passivates this actor.
+void check_idle(tenant_pointer self) {
+  auto& st = self->state;
+  if (st.serving && !st.idle_reported
+      && self->clock().now() - st.last_request >= st.settings.tenant_idle) {
+    st.idle_reported = true;
+    self->send(st.supervisor, tenant_idle{st.config.id});
+  }
+}
+
 // Drops expired sessions from memory and from the store.
 void sweep(tenant_pointer self) {
   auto& st = self->state;
@@ -75,7 +95,7 @@ void sweep(tenant_pointer self) {
     return;
   st.series->sessions_expired.Increment(static_cast<double>(gone.size()));
   st.count_sessions();
-  self->send(st.store, atom::expire_v, std::move(gone));
+  self->send(st.store, expire_sessions{std::move(gone)});
 }
 
 void touch(tenant_pointer self, const session_id& id, session_record& s,
@@ -90,6 +110,7 @@ void touch(tenant_pointer self, const session_id& id, session_record& s,
 
 void activate(tenant_pointer self, tenant_snapshot& snap) {
   auto& st = self->state;
+  st.status = snap.status;
   if (!st.configure(std::move(snap.config))) {
     self->quit(caf::make_error(caf::sec::runtime_error,
                                "stored reply template does not compile"));
@@ -109,7 +130,9 @@ void activate(tenant_pointer self, tenant_snapshot& snap) {
 // whether another tenant holds it (403) or nobody does (404).
 caf::result<chat_result> not_ours(tenant_pointer self, const session_id& id) {
   auto rp = self->make_response_promise<chat_result>();
-  self->request(self->state.store, caf::infinite, atom::owner_v, id)
+  self
+    ->request(self->state.store, self->state.settings.internal_timeout,
+              find_session_owner{id})
     .then(
       [self, rp](const std::string& owner) mutable {
         bool foreign = !owner.empty() && owner != self->state.config.id;
@@ -163,6 +186,24 @@ void tenant_state::count_sessions() {
   series->sessions_active.Set(static_cast<double>(sessions.size()));
 }
 
+caf::error tenant_state::refusal(const std::string& tenant,
+                                 caf::actor_clock::time_point now) {
+  if (!serving || tenant != config.id)
+    return make_error(errc::not_serving);
+  last_request = now;
+  idle_reported = false;
+  switch (status) {
+    case tenant_status::active: return {};
+    case tenant_status::suspended: return make_error(errc::tenant_suspended);
+    case tenant_status::archived: return make_error(errc::unknown_tenant);
+  }
+  return {};
+}
+
+tenant_stats tenant_state::stats() const {
+  return tenant_stats{true, sessions.size(), chats, rate_limited};
+}
+
 bool tenant_state::configure(tenant_config cfg) {
   auto compiled = reply_template::compile(cfg.reply);
   if (!std::holds_alternative<reply_template>(compiled))
@@ -173,38 +214,53 @@ bool tenant_state::configure(tenant_config cfg) {
 }
 
 tenant_actor::behavior_type
-tenant(tenant_pointer self, store_actor store, std::string id,
+tenant(tenant_pointer self, store_actor store,
+       tenant_supervisor_actor supervisor, std::string id,
        lifecycle_settings settings, tenant_actor predecessor,
        metrics::tenant_series* series) {
-  self->state.store = store;
-  self->state.series = series;
-  self->state.settings = settings;
-  self->state.config.id = id;
+  auto& init = self->state;
+  init.store = store;
+  init.supervisor = std::move(supervisor);
+  init.series = series;
+  init.settings = settings;
+  init.config.id = id;
+  init.last_request = self->clock().now();
+  auto timeout = settings.internal_timeout;
   // `await` holds back every other message until the answer is in: no
   // request is served before the tenant's state is loaded, and none is
-  // loaded before the predecessor has stored everything.
-  auto load = [self, store, id] {
-    self->request(store, caf::infinite, atom::load_v, id)
+  // loaded before the predecessor has stored everything. Both have a
+  // deadline: a stalled store or predecessor fails the activation (the
+  // requests waiting are bounced, and their askers come back through the
+  // registry) instead of freezing the mailbox.
+  auto load = [self, store, id, timeout] {
+    self->request(store, timeout, load_tenant{id})
       .await([self](tenant_snapshot& snap) { activate(self, snap); },
              [self](caf::error& err) { self->quit(std::move(err)); });
   };
   if (predecessor)
-    self->request(predecessor, caf::infinite, atom::passivate_v)
+    self->request(predecessor, timeout, atom::passivate_v)
       .await([load](caf::ok_atom) { load(); },
              // Gone already: it stored everything before it stopped.
              [load](caf::error&) { load(); });
   else
     load();
+  schedule_idle_check(self);
   return {
-    [self](atom::open, session_id id) -> caf::result<session_grant> {
+    [self](const open_session& msg) -> caf::result<session_grant> {
       auto& st = self->state;
       auto now = self->clock().now();
+      if (auto err = st.refusal(msg.tenant, now))
+        return err;
+      // 122 random bits: the store refuses the practically impossible
+      // repeat.
+      auto id = session_id::generate();
       st.sessions.emplace(id, session_record{now, now});
       schedule_sweep(self);
       auto rp = self->make_response_promise<session_grant>();
       self
-        ->request(st.store, caf::infinite, atom::open_v, st.config.id,
-                  to_stored(st, id, *st.sessions.find(id)))
+        ->request(st.store, st.settings.internal_timeout,
+                  store_session{st.config.id,
+                                to_stored(st, id, *st.sessions.find(id))})
         .then(
           [self, rp, id](caf::ok_atom) mutable {
             self->state.series->sessions_created.Increment();
@@ -221,20 +277,23 @@ tenant(tenant_pointer self, store_actor store, std::string id,
           });
       return rp;
     },
-    [self](atom::chat, session_id id,
-           std::string& message) -> caf::result<chat_result> {
+    [self](chat_request& msg) -> caf::result<chat_result> {
       auto& st = self->state;
       auto now = self->clock().now();
+      if (auto err = st.refusal(msg.tenant, now))
+        return err;
+      auto id = msg.session;
       auto* session = st.sessions.find(id);
       if (session != nullptr && st.expired(*session, now)) {
         st.sessions.erase(id);
         st.series->sessions_expired.Increment();
         st.count_sessions();
-        self->send(st.store, atom::expire_v, std::vector<session_id>{id});
+        self->send(st.store, expire_sessions{{id}});
         return make_error(errc::unknown_session);
       }
       if (session == nullptr)
-        return not_ours(self, id);
+        return id == session_id::nil() ? make_error(errc::unknown_session)
+                                       : not_ours(self, id);
       touch(self, id, *session, now);
       st.counters_changed = true;
       chat_result result;
@@ -246,24 +305,28 @@ tenant(tenant_pointer self, store_actor store, std::string id,
       }
       ++st.chats;
       st.series->chats.Increment();
-      result.reply = st.reply.render(st.config, text::strip(message));
+      result.reply = st.reply.render(st.config, text::strip(msg.message));
       result.model = st.config.model;
       return result;
     },
     [self](atom::tenant) { return self->state.config; },
-    [self](atom::configure, tenant_config& cfg) -> caf::result<caf::ok_atom> {
-      if (!self->state.configure(std::move(cfg)))
+    [self](apply_config& msg) -> caf::result<tenant_stats> {
+      if (!self->state.configure(std::move(msg.config)))
         return caf::make_error(caf::sec::runtime_error,
                                "reply template does not compile");
-      return caf::ok_atom::value;
+      return self->state.stats();
+    },
+    [self](const apply_status& msg) {
+      self->state.status = msg.status;
+      return self->state.stats();
     },
     [self](atom::stats) {
       sweep(self);
-      auto& st = self->state;
-      return tenant_stats{true, st.sessions.size(), st.chats, st.rate_limited};
+      return self->state.stats();
     },
     [self](atom::passivate) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
+      st.serving = false;
       auto rp = self->make_response_promise<caf::ok_atom>();
       st.passivating.push_back(rp);
       if (st.passivating.size() > 1)
@@ -271,7 +334,7 @@ tenant(tenant_pointer self, store_actor store, std::string id,
       send_touches(self);
       // The store answers in order: once this barrier is through, every
       // write sent before it (sessions, uses) is committed.
-      self->request(st.store, caf::infinite, caf::flush_atom_v)
+      self->request(st.store, st.settings.internal_timeout, caf::flush_atom_v)
         .then(
           [self](caf::ok_atom) {
             for (auto& p : self->state.passivating)
@@ -294,6 +357,11 @@ tenant(tenant_pointer self, store_actor store, std::string id,
       sweep(self);
       if (self->state.sessions.size() > 0)
         schedule_sweep(self);
+    },
+    [self](atom::idle) {
+      check_idle(self);
+      if (self->state.serving)
+        schedule_idle_check(self);
     },
   };
 }

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <vector>
 
+#include <caf/actor_clock.hpp>
+
 #include "actors/interfaces.hpp"
 #include "core/reply_template.hpp"
 #include "core/session_table.hpp"
@@ -28,15 +30,21 @@ struct chat_window {
 struct tenant_state {
   static constexpr const char* name = "tenant";
   static constexpr std::chrono::seconds window_length{10};
-  /// Bounds on how often expired sessions are looked for.
+  /// Bounds on how often expired sessions, and idleness, are looked for.
   static constexpr std::chrono::milliseconds min_sweep_interval{100};
   static constexpr std::chrono::seconds max_sweep_interval{60};
 
   store_actor store;
+  /// Told when the tenant has been idle for settings.tenant_idle.
+  tenant_supervisor_actor supervisor;
   lifecycle_settings settings;
   /// This tenant's Prometheus series (owned by the process's metrics).
   metrics::tenant_series* series = nullptr;
   tenant_config config;
+  tenant_status status = tenant_status::active;
+  /// False once passivation began: every client request is then refused
+  /// with errc::not_serving (and asked again of the registry).
+  bool serving = true;
   reply_template reply;
   session_table<session_record, 16> sessions;
   chat_window window;
@@ -47,6 +55,10 @@ struct tenant_state {
   bool counters_changed = false;
   bool touch_scheduled = false;
   bool sweep_scheduled = false;
+  /// The last client request (or the activation).
+  caf::actor_clock::time_point last_request{};
+  /// The supervisor was told of the current idle spell.
+  bool idle_reported = false;
   /// Askers of passivate, answered once the last state is stored.
   std::vector<caf::typed_response_promise<caf::ok_atom>> passivating;
 
@@ -66,16 +78,28 @@ struct tenant_state {
   /// Takes `cfg` as the config; false if its reply template does not
   /// compile (the store never holds such a config).
   bool configure(tenant_config cfg);
+
+  /// Why a client request naming tenant `tenant` is refused before
+  /// anything else (another tenant's id, passivating, suspended,
+  /// archived), or no error. Notes the request for idleness.
+  caf::error refusal(const std::string& tenant,
+                     caf::actor_clock::time_point now);
+
+  /// The live figures.
+  tenant_stats stats() const;
 };
 
 /// Serves one tenant: waits for `predecessor` (the tenant's previous actor,
 /// still storing its last state after passivation; may be null) to finish,
 /// then loads tenant `id` from the store and serves. Requests arriving
-/// meanwhile wait in the mailbox. Quits with the error if loading fails.
-/// `series` receives the tenant's metrics; it must outlive the actor.
+/// meanwhile wait in the mailbox. Quits with the error if loading fails or
+/// takes longer than settings.internal_timeout.
+/// @param supervisor Told when the tenant is idle (the registry).
+/// @param series Receives the tenant's metrics; must outlive the actor.
 tenant_actor::behavior_type
 tenant(tenant_actor::stateful_pointer<tenant_state> self, store_actor store,
-       std::string id, lifecycle_settings settings, tenant_actor predecessor,
+       tenant_supervisor_actor supervisor, std::string id,
+       lifecycle_settings settings, tenant_actor predecessor,
        metrics::tenant_series* series);
 
 } // namespace tenantd

@@ -13,6 +13,7 @@
 #include <caf/type_id.hpp>
 
 #include "actors/messages.hpp"
+#include "core/principal.hpp"
 #include "core/records.hpp"
 #include "core/session_id.hpp"
 #include "core/tenant_config.hpp"
@@ -76,6 +77,99 @@ typename Inspector::result_type inspect(Inspector& f, tenant_snapshot& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, principal& x) {
+  return f(caf::meta::type_name("principal"), x.kind);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_active_tenants& x) {
+  return f(caf::meta::type_name("list_active_tenants"), x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_tenants& x) {
+  return f(caf::meta::type_name("list_tenants"), x.offset, x.limit, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, find_tenant& x) {
+  return f(caf::meta::type_name("find_tenant"), x.tenant, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, create_tenant& x) {
+  return f(caf::meta::type_name("create_tenant"), x.config, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, update_tenant& x) {
+  return f(caf::meta::type_name("update_tenant"), x.tenant, x.patch, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, set_tenant_status& x) {
+  return f(caf::meta::type_name("set_tenant_status"), x.tenant, x.status,
+           x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, read_tenant& x) {
+  return f(caf::meta::type_name("read_tenant"), x.tenant, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, open_session& x) {
+  return f(caf::meta::type_name("open_session"), x.tenant, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, chat_request& x) {
+  return f(caf::meta::type_name("chat_request"), x.tenant, x.session, x.message,
+           x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, apply_config& x) {
+  return f(caf::meta::type_name("apply_config"), x.config);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, apply_status& x) {
+  return f(caf::meta::type_name("apply_status"), x.status);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tenant_idle& x) {
+  return f(caf::meta::type_name("tenant_idle"), x.tenant);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, load_tenant& x) {
+  return f(caf::meta::type_name("load_tenant"), x.tenant);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, store_session& x) {
+  return f(caf::meta::type_name("store_session"), x.tenant, x.session);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, find_session_owner& x) {
+  return f(caf::meta::type_name("find_session_owner"), x.session);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, record_uses& x) {
+  return f(caf::meta::type_name("record_uses"), x.tenant, x.sessions, x.chats,
+           x.rate_limited);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, expire_sessions& x) {
+  return f(caf::meta::type_name("expire_sessions"), x.sessions);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, session_grant& x) {
   return f(caf::meta::type_name("session_grant"), x.session_id, x.tenant_id,
            x.name, x.welcome);
@@ -102,13 +196,31 @@ void register_actor_types(caf::actor_system_config& cfg);
 
 CAF_BEGIN_TYPE_ID_BLOCK(tenantd, caf::first_custom_type_id)
 
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::apply_config))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::apply_status))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::chat_request))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::chat_result))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::config_error))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::create_tenant))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::expire_sessions))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::find_session_owner))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::find_tenant))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::list_active_tenants))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::list_tenants))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::load_tenant))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::open_session))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::principal))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::principal_kind))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::rate_window))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::read_tenant))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::record_uses))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::session_grant))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::session_id))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::set_tenant_status))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::store_session))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::stored_session))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_config))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_idle))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_limits))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_page))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_record))
@@ -116,30 +228,20 @@ CAF_BEGIN_TYPE_ID_BLOCK(tenantd, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_stats))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_status))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_summary))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::update_tenant))
   CAF_ADD_TYPE_ID(tenantd, (std::vector<std::string>))
   CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::config_error>))
   CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::session_id>))
   CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::stored_session>))
   CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::tenant_summary>))
 
-  CAF_ADD_ATOM(tenantd, tenantd::atom, activate, "activate")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, chat, "chat")
   CAF_ADD_ATOM(tenantd, tenantd::atom, commit, "commit")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, configure, "configure")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, create, "create")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, expire, "expire")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, list, "list")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, load, "load")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, open, "open")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, owner, "owner")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, page, "page")
   CAF_ADD_ATOM(tenantd, tenantd::atom, passivate, "passivate")
   CAF_ADD_ATOM(tenantd, tenantd::atom, ready, "ready")
   CAF_ADD_ATOM(tenantd, tenantd::atom, stats, "stats")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, status, "status")
   CAF_ADD_ATOM(tenantd, tenantd::atom, sweep, "sweep")
   CAF_ADD_ATOM(tenantd, tenantd::atom, tenant, "tenant")
   CAF_ADD_ATOM(tenantd, tenantd::atom, touch, "touch")
-  CAF_ADD_ATOM(tenantd, tenantd::atom, update, "update")
+  CAF_ADD_ATOM(tenantd, tenantd::atom, idle, "idle")
 
 CAF_END_TYPE_ID_BLOCK(tenantd)

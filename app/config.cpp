@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 #include <string_view>
 #include <thread>
 
 namespace tenantd {
+
+const char* const version = TENANTD_VERSION;
 
 std::size_t default_io_threads() {
   return std::max(1u, std::thread::hardware_concurrency());
@@ -17,12 +20,15 @@ std::size_t default_actor_threads() {
 
 namespace {
 
-// One setting: its flag, its environment variable, its help line, and how
-// to store a value into the config.
+// One setting: its flag (none for secrets: flags show in `ps`), its
+// environment variable, what it is, the values it takes, its default, and
+// how to store a value into the config (false: not a valid value).
 struct setting {
   std::string_view flag;
   const char* env;
   std::string_view help;
+  std::string range;
+  std::string fallback;
   std::function<bool(app_config&, std::string_view)> store;
 };
 
@@ -37,61 +43,91 @@ bool parse_number(std::string_view s, T& out, T min, T max) {
   return true;
 }
 
-bool parse_seconds(std::string_view s, std::chrono::seconds& out,
-                   int64_t max) {
-  int64_t seconds = 0;
-  if (!parse_number<int64_t>(s, seconds, 1, max))
-    return false;
-  out = std::chrono::seconds{seconds};
-  return true;
+std::string range_text(int64_t min, int64_t max) {
+  return std::to_string(min) + "-" + std::to_string(max);
+}
+
+// A whole number in [min, max] stored into `field`.
+template <class T>
+setting number(std::string_view flag, const char* env, std::string_view help,
+               T app_config::*field, T min, T max, std::string fallback) {
+  return {flag, env, help,
+          range_text(static_cast<int64_t>(min), static_cast<int64_t>(max)),
+          std::move(fallback),
+          [field, min, max](app_config& c, std::string_view v) {
+            return parse_number<T>(v, c.*field, min, max);
+          }};
+}
+
+// A whole number of `Duration` units in [1, max] stored into `field`.
+template <class Duration>
+setting duration(std::string_view flag, const char* env,
+                 std::string_view help, Duration app_config::*field,
+                 int64_t max) {
+  return {flag, env, help, range_text(1, max),
+          std::to_string((app_config{}.*field).count()),
+          [field, max](app_config& c, std::string_view v) {
+            int64_t n = 0;
+            if (!parse_number<int64_t>(v, n, 1, max))
+              return false;
+            c.*field = Duration{n};
+            return true;
+          }};
+}
+
+// A non-empty text stored into `field`.
+setting text(std::string_view flag, const char* env, std::string_view help,
+             std::string app_config::*field) {
+  return {flag, env, help, "non-empty", app_config{}.*field,
+          [field](app_config& c, std::string_view v) {
+            c.*field = std::string{v};
+            return !v.empty();
+          }};
+}
+
+// One of `names` stored into `field`.
+setting choice(std::string_view flag, const char* env, std::string_view help,
+               std::string app_config::*field,
+               std::vector<std::string> names) {
+  std::string range;
+  for (auto& n : names)
+    range += (range.empty() ? "" : "|") + n;
+  return {flag, env, help, range, app_config{}.*field,
+          [field, names](app_config& c, std::string_view v) {
+            if (std::find(names.begin(), names.end(), v) == names.end())
+              return false;
+            c.*field = std::string{v};
+            return true;
+          }};
 }
 
 constexpr int64_t ten_years = 10 * 365 * 86400;
 
 const std::vector<setting>& settings() {
+  using std::size_t;
   static const std::vector<setting> all = {
-    {"--port", "PORT", "TCP port to listen on (default 8001; 0 = any free)",
-     [](app_config& c, std::string_view v) {
-       return parse_number<uint16_t>(v, c.port, 0, 65535);
-     }},
-    {"--host", "HOST", "address to bind (default 0.0.0.0)",
-     [](app_config& c, std::string_view v) {
-       c.host = std::string{v};
-       return !v.empty();
-     }},
-    {"--tenants-file", "TENANTS_FILE",
-     "JSON Lines file of tenants (default ./tenants.jsonl)",
-     [](app_config& c, std::string_view v) {
-       c.tenants_file = std::string{v};
-       return !v.empty();
-     }},
-    {"--io-threads", "IO_THREADS", "HTTP I/O threads (default: one per core)",
-     [](app_config& c, std::string_view v) {
-       return parse_number<std::size_t>(v, c.io_threads, 1, 256);
-     }},
-    {"--actor-threads", "ACTOR_THREADS",
-     "actor scheduler threads (default: one per two cores)",
-     [](app_config& c, std::string_view v) {
-       return parse_number<std::size_t>(v, c.actor_threads, 1, 256);
-     }},
-    {"--ask-timeout-ms", "ASK_TIMEOUT_MS",
-     "longest wait for an actor before 504 (default 2000)",
-     [](app_config& c, std::string_view v) {
-       int64_t ms = 0;
-       if (!parse_number<int64_t>(v, ms, 1, 3'600'000))
-         return false;
-       c.ask_timeout = std::chrono::milliseconds{ms};
-       return true;
-     }},
-    {"--data-dir", "DATA_DIR",
-     "directory of the database, created if missing (default ./data)",
-     [](app_config& c, std::string_view v) {
-       c.data_dir = std::string{v};
-       return !v.empty();
-     }},
-    {"", "ADMIN_TOKEN",
-     "bearer token of the admin API, 16-256 visible ASCII characters "
-     "(default: generated into DATA_DIR/admin-token)",
+    number<uint16_t>("--port", "PORT", "TCP port to listen on (0 = any free)",
+                     &app_config::port, 0, 65535, "8001"),
+    text("--host", "HOST", "address to bind", &app_config::host),
+    text("--tenants-file", "TENANTS_FILE", "JSON Lines file of tenants",
+         &app_config::tenants_file),
+    number<size_t>("--io-threads", "IO_THREADS", "HTTP I/O threads",
+                   &app_config::io_threads, 1, 256, "one per core"),
+    number<size_t>("--actor-threads", "ACTOR_THREADS",
+                   "actor scheduler threads", &app_config::actor_threads, 1,
+                   256, "one per two cores"),
+    duration("--ask-timeout-ms", "ASK_TIMEOUT_MS",
+             "milliseconds a request waits for an actor before 504",
+             &app_config::ask_timeout, 3'600'000),
+    duration("--internal-timeout-ms", "INTERNAL_TIMEOUT_MS",
+             "milliseconds an actor waits for another (a load, a write, a "
+             "config change) before failing that request",
+             &app_config::internal_timeout, 3'600'000),
+    text("--data-dir", "DATA_DIR",
+         "directory of the database, created if missing",
+         &app_config::data_dir),
+    {"", "ADMIN_TOKEN", "bearer token of the admin API",
+     "16-256 visible ASCII characters", "generated into DATA_DIR/admin-token",
      [](app_config& c, std::string_view v) {
        if (v.size() < 16 || v.size() > 256)
          return false;
@@ -101,86 +137,56 @@ const std::vector<setting>& settings() {
        c.admin_token = std::string{v};
        return true;
      }},
-    {"--session-ttl", "SESSION_TTL",
-     "seconds a session may go unused before it expires (default 86400)",
-     [](app_config& c, std::string_view v) {
-       return parse_seconds(v, c.session_ttl, ten_years);
-     }},
-    {"--tenant-idle", "TENANT_IDLE",
-     "seconds without traffic before a tenant actor is passivated "
-     "(default 900)",
-     [](app_config& c, std::string_view v) {
-       return parse_seconds(v, c.tenant_idle, ten_years);
-     }},
-    {"--body-limit", "BODY_LIMIT",
-     "largest request body in bytes, 413 beyond (default 65536)",
-     [](app_config& c, std::string_view v) {
-       return parse_number<std::size_t>(v, c.body_limit, 1, 64u << 20);
-     }},
-    {"--json-max-depth", "JSON_MAX_DEPTH",
-     "deepest JSON nesting in a request body, 422 beyond (default 64)",
-     [](app_config& c, std::string_view v) {
-       return parse_number<std::size_t>(v, c.json_max_depth, 1, 1000);
-     }},
-    {"--json-max-fields", "JSON_MAX_FIELDS",
-     "most object members plus array elements in a request body, 422 "
-     "beyond (default 256)",
-     [](app_config& c, std::string_view v) {
-       return parse_number<std::size_t>(v, c.json_max_fields, 1, 1u << 20);
-     }},
-    {"--max-message-chars", "MAX_MESSAGE_CHARS",
-     "longest /chat message in characters (code points), 422 beyond "
-     "(default 4096)",
-     [](app_config& c, std::string_view v) {
-       return parse_number<std::size_t>(v, c.max_message_chars, 1, 64u << 20);
-     }},
-    {"--tenant-max-in-flight", "TENANT_MAX_IN_FLIGHT",
-     "requests one tenant may have waiting for its actor before more get "
-     "503 (default 256)",
-     [](app_config& c, std::string_view v) {
-       return parse_number<std::size_t>(v, c.tenant_max_in_flight, 1,
-                                        1u << 20);
-     }},
-    {"--log-requests", "LOG_REQUESTS",
-     "which requests get a log line: none, errors (status >= 500) or all "
-     "(default errors)",
-     [](app_config& c, std::string_view v) {
-       c.log_requests = std::string{v};
-       return v == "none" || v == "errors" || v == "all";
-     }},
-    {"--header-limit", "HEADER_LIMIT",
-     "largest request header section in bytes, 431 beyond (default 16384)",
-     [](app_config& c, std::string_view v) {
-       return parse_number<std::size_t>(v, c.header_limit, 1024, 1u << 20);
-     }},
-    {"--idle-timeout-s", "IDLE_TIMEOUT_S",
-     "seconds a connection may wait for the first byte of a request "
-     "(default 30)",
-     [](app_config& c, std::string_view v) {
-       return parse_seconds(v, c.idle_timeout, 3600);
-     }},
-    {"--header-timeout-s", "HEADER_TIMEOUT_S",
-     "seconds from a request's first byte to the end of its header "
-     "(default 10)",
-     [](app_config& c, std::string_view v) {
-       return parse_seconds(v, c.header_timeout, 3600);
-     }},
-    {"--body-timeout-s", "BODY_TIMEOUT_S",
-     "seconds from the end of a request's header to the end of its body "
-     "(default 30)",
-     [](app_config& c, std::string_view v) {
-       return parse_seconds(v, c.body_timeout, 3600);
-     }},
-    {"--write-timeout-s", "WRITE_TIMEOUT_S",
-     "seconds to write one answer (default 30)",
-     [](app_config& c, std::string_view v) {
-       return parse_seconds(v, c.write_timeout, 3600);
-     }},
-    {"--max-connections", "MAX_CONNECTIONS",
-     "connections open at once; more get 503 (default 10000)",
-     [](app_config& c, std::string_view v) {
-       return parse_number<std::size_t>(v, c.max_connections, 1, 1'000'000);
-     }},
+    duration("--session-ttl", "SESSION_TTL",
+             "seconds a session may go unused before it expires",
+             &app_config::session_ttl, ten_years),
+    duration("--tenant-idle", "TENANT_IDLE",
+             "seconds without traffic before a tenant actor is passivated",
+             &app_config::tenant_idle, ten_years),
+    number<size_t>("--body-limit", "BODY_LIMIT",
+                   "largest request body in bytes, 413 beyond",
+                   &app_config::body_limit, 1, 64u << 20, "65536"),
+    number<size_t>("--json-max-depth", "JSON_MAX_DEPTH",
+                   "deepest JSON nesting in a request body, 422 beyond",
+                   &app_config::json_max_depth, 1, 1000, "64"),
+    number<size_t>("--json-max-fields", "JSON_MAX_FIELDS",
+                   "most object members plus array elements in a request "
+                   "body, 422 beyond",
+                   &app_config::json_max_fields, 1, 1u << 20, "256"),
+    number<size_t>("--max-message-chars", "MAX_MESSAGE_CHARS",
+                   "longest /chat message in characters (code points), 422 "
+                   "beyond",
+                   &app_config::max_message_chars, 1, 64u << 20, "4096"),
+    number<size_t>("--tenant-max-in-flight", "TENANT_MAX_IN_FLIGHT",
+                   "requests one tenant may have waiting for its actor "
+                   "before more get 503",
+                   &app_config::tenant_max_in_flight, 1, 1u << 20, "256"),
+    choice("--log-requests", "LOG_REQUESTS",
+           "which requests get a log line (errors: status >= 500)",
+           &app_config::log_requests, {"none", "errors", "all"}),
+    choice("--log-format", "LOG_FORMAT",
+           "log lines as text or as JSON objects", &app_config::log_format,
+           {"text", "json"}),
+    choice("--log-level", "LOG_LEVEL", "the least severe events logged",
+           &app_config::log_level, {"debug", "info", "warning", "error"}),
+    number<size_t>("--header-limit", "HEADER_LIMIT",
+                   "largest request header section in bytes, 431 beyond",
+                   &app_config::header_limit, 1024, 1u << 20, "16384"),
+    duration("--idle-timeout-s", "IDLE_TIMEOUT_S",
+             "seconds a connection may wait for the first byte of a request",
+             &app_config::idle_timeout, 3600),
+    duration("--header-timeout-s", "HEADER_TIMEOUT_S",
+             "seconds from a request's first byte to the end of its header",
+             &app_config::header_timeout, 3600),
+    duration("--body-timeout-s", "BODY_TIMEOUT_S",
+             "seconds from the end of a request's header to the end of its "
+             "body",
+             &app_config::body_timeout, 3600),
+    duration("--write-timeout-s", "WRITE_TIMEOUT_S",
+             "seconds to write one answer", &app_config::write_timeout, 3600),
+    number<size_t>("--max-connections", "MAX_CONNECTIONS",
+                   "connections open at once; more get 503",
+                   &app_config::max_connections, 1, 1'000'000, "10000"),
   };
   return all;
 }
@@ -188,42 +194,58 @@ const std::vector<setting>& settings() {
 std::string help_text() {
   std::string text = "Usage: tenantd [flags]\n\n"
                      "Multi-tenant chat service. Each setting may be given as "
-                     "an environment\nvariable or as a flag (the flag wins).\n\n";
-  // Wide enough for "  --header-timeout-s / HEADER_TIMEOUT_S".
-  constexpr std::size_t help_column = 42;
-  auto line = [&](std::string left, std::string_view help) {
+                     "an environment\nvariable or as a flag; a flag wins over "
+                     "the variable, whatever the\nvariable holds.\n\n";
+  // Wide enough for "  --internal-timeout-ms / INTERNAL_TIMEOUT_MS".
+  constexpr std::size_t help_column = 48;
+  auto line = [&](std::string left, std::string help) {
     left.resize(std::max(left.size() + 2, help_column), ' ');
-    text += left + std::string{help} + "\n";
+    text += left + help + "\n";
   };
-  for (auto& s : settings())
-    line(s.flag.empty() ? "  " + std::string{s.env}
-                        : "  " + std::string{s.flag} + " / " + s.env,
-         s.help);
-  line("  --help", "show this text");
+  for (auto& s : settings()) {
+    auto name = s.flag.empty() ? "  " + std::string{s.env}
+                               : "  " + std::string{s.flag} + " / " + s.env;
+    line(name, std::string{s.help});
+    line("", "values: " + s.range + "; default: "
+               + (s.fallback.empty() ? "none" : s.fallback));
+  }
+  line("  --help, -h", "show this text");
+  line("  --version", "show the version");
   return text;
+}
+
+const setting* find_flag(std::string_view name) {
+  for (auto& s : settings())
+    if (!s.flag.empty() && s.flag == name)
+      return &s;
+  return nullptr;
 }
 
 } // namespace
 
 config_result parse_config(int argc, const char* const* argv,
                            const std::function<const char*(const char*)>& getenv) {
-  app_config cfg;
-  for (auto& s : settings())
-    if (auto v = getenv(s.env); v != nullptr && !s.store(cfg, v))
-      // Never echo a secret, even a malformed one.
-      return config_error_message{
-        "invalid value for " + std::string{s.env}
-        + (s.flag.empty() ? " (see --help)" : ": '" + std::string{v} + "'")};
+  // --help and --version work whatever else the command line or the
+  // environment holds.
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h")
       return config_help{help_text()};
+    if (arg == "--version")
+      return config_help{std::string{"tenantd "} + version + "\n"};
+    // A flag's separate value is skipped: it may look like anything.
+    auto* s = find_flag(arg);
+    if (s != nullptr && i + 1 < argc)
+      ++i;
+  }
+  app_config cfg;
+  // Flags first; a later one wins over an earlier one.
+  std::set<const setting*> given;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
     auto eq = arg.find('=');
     auto name = arg.substr(0, eq);
-    const setting* match = nullptr;
-    for (auto& s : settings())
-      if (!s.flag.empty() && s.flag == name)
-        match = &s;
+    auto* match = find_flag(name);
     if (match == nullptr)
       return config_error_message{"unknown flag '" + std::string{name}
                                   + "' (see --help)"};
@@ -238,6 +260,18 @@ config_result parse_config(int argc, const char* const* argv,
     if (!match->store(cfg, value))
       return config_error_message{"invalid value for " + std::string{name}
                                   + ": '" + std::string{value} + "'"};
+    given.insert(match);
+  }
+  // Then the environment, for the settings no flag gave: a flag wins over
+  // the variable even when the variable's value is invalid.
+  for (auto& s : settings()) {
+    if (given.count(&s) > 0)
+      continue;
+    if (auto v = getenv(s.env); v != nullptr && !s.store(cfg, v))
+      // Never echo a secret, even a malformed one.
+      return config_error_message{
+        "invalid value for " + std::string{s.env}
+        + (s.flag.empty() ? " (see --help)" : ": '" + std::string{v} + "'")};
   }
   return cfg;
 }

@@ -1,7 +1,9 @@
 #pragma once
 
 // The service's configuration: each setting comes from the environment and
-// may be overridden by a command-line flag.
+// may be overridden by a command-line flag (which wins, whatever the
+// environment holds). `tenantd --help` lists every setting with its values
+// and default.
 
 #include <chrono>
 #include <cstdint>
@@ -28,6 +30,8 @@ struct app_config {
   std::size_t actor_threads = default_actor_threads();
   /// Longest an HTTP request waits for an actor before answering 504.
   std::chrono::milliseconds ask_timeout{2000};
+  /// Longest an actor waits for another actor's answer.
+  std::chrono::milliseconds internal_timeout{10000};
   /// Largest request body accepted (413 beyond).
   std::size_t body_limit = 64 * 1024;
   /// Largest request header section accepted (431 beyond).
@@ -61,10 +65,17 @@ struct app_config {
   /// Which requests are logged: "none", "errors" (status 500 and above)
   /// or "all".
   std::string log_requests = "errors";
+  /// "text" or "json" (one JSON object per line).
+  std::string log_format = "text";
+  /// The least severe events logged: "debug", "info", "warning", "error".
+  std::string log_level = "info";
 };
 
-/// The outcome of reading the configuration: a config, a request for help
-/// (the text to print), or an error message.
+/// The build's version, as `tenantd --version` prints it.
+extern const char* const version;
+
+/// The outcome of reading the configuration: a config, text to print
+/// before exiting 0 (--help, --version), or an error message.
 struct config_help {
   std::string text;
 };

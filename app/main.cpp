@@ -47,6 +47,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto& config = std::get<app_config>(parsed);
+  log::configure(config.log_format == "json" ? log::format::json
+                                             : log::format::text,
+                 log::level_from_string(config.log_level)
+                   .value_or(log::level::info));
   try {
     service svc{config, load_tenants_file(config.tenants_file)};
     auto& token = svc.token();
@@ -63,6 +67,7 @@ int main(int argc, char** argv) {
     svc.run(true);
     log::info("service", "stopped");
   } catch (const std::exception& e) {
+    log::flush();
     std::fprintf(stderr, "tenantd: error: %s\n", e.what());
     return EXIT_FAILURE;
   }

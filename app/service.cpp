@@ -112,8 +112,17 @@ struct io_pool {
     return *contexts.front();
   }
 
-  net::any_io_executor next() {
-    return contexts[next_index++ % contexts.size()]->get_executor();
+  /// The next connection's place, round robin.
+  http::lane_pick next() {
+    auto lane = next_index++ % contexts.size();
+    return {contexts[lane]->get_executor(), lane};
+  }
+
+  std::vector<net::io_context*> all() const {
+    std::vector<net::io_context*> result;
+    for (auto& ctx : contexts)
+      result.push_back(ctx.get());
+    return result;
   }
 
   std::vector<std::unique_ptr<net::io_context>> contexts;
@@ -124,6 +133,7 @@ lifecycle_settings lifecycle(const app_config& config) {
   lifecycle_settings s;
   s.session_ttl = config.session_ttl;
   s.tenant_idle = config.tenant_idle;
+  s.internal_timeout = config.internal_timeout;
   return s;
 }
 
@@ -177,14 +187,14 @@ struct service::impl {
       system(prepare(actor_config, config)),
       core(start(system, config, std::move(bootstrap), metrics)),
       token(resolve_admin_token(config.admin_token, config.data_dir)),
-      asks(system, core.registry(), config.ask_timeout,
-           2 * config.actor_threads),
-      routes(asks, router_options(config, token.value), metrics),
       io(config.io_threads),
+      asks(system, core.registry(), config.ask_timeout, io.all()),
+      routes(asks, router_options(config, token.value), metrics),
       server(io.first(),
              server_options(config),
-             [this](http::request&& req, http::responder done) {
-               routes(std::move(req), std::move(done));
+             [this](http::request&& req, std::size_t lane,
+                    http::responder done) {
+               routes(std::move(req), lane, std::move(done));
              },
              [this] { return io.next(); }),
       signals(io.first()),
@@ -309,9 +319,10 @@ struct service::impl {
   /// anything listens.
   actor_layer core;
   admin_token token;
+  /// Before the bridge: its lanes' timers belong to these io_contexts.
+  io_pool io;
   http::bridge asks;
   http::router routes;
-  io_pool io;
   http::server server;
   net::signal_set signals;
   net::steady_timer drain_timer;

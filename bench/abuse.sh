@@ -80,8 +80,8 @@ need=$((slowloris + slow_body + oversize + big_headers + connections + 100))
 work=$(mktemp -d)
 abuser_pid=""
 on_exit() { [[ -z "$abuser_pid" ]] || kill "$abuser_pid" 2>/dev/null || true; }
-# shellcheck source=tests/tenantd_harness.sh
-source "$root/tests/tenantd_harness.sh"
+# shellcheck source=tests/support/harness.sh
+source "$root/tests/support/harness.sh"
 
 start_server "${server_env[@]}"
 open_chat_sessions "$url"

@@ -1,39 +1,40 @@
-// The ask path without HTTP: bridge -> registry -> tenant -> bridge, as the
-// HTTP router uses it. Measures one ask at a time (latency) and a window of
-// asks in flight (throughput), for POST /chat's and GET /'s asks.
+// The ask path without HTTP: from an I/O thread's lane straight to the
+// tenant's actor and back (POST /chat's ask), and to the registry and back
+// (GET /'s ask), as the router uses them. Measures one ask at a time
+// (latency) and a window of asks in flight (throughput).
 //
 //   build/bench/ask_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only
 
-#include <atomic>
 #include <condition_variable>
-#include <filesystem>
+#include <memory>
 #include <mutex>
 
 #include <benchmark/benchmark.h>
 #include <caf/all.hpp>
 
 #include "actors/system.hpp"
+#include "core/random.hpp"
 #include "http/bridge.hpp"
 #include "metrics/metrics.hpp"
+#include "tests/support/io_thread.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
 using namespace tenantd;
 
 // One actor system with one tenant and one open session for all benchmarks,
-// on a database in a fresh temporary directory.
+// on a database in a fresh temporary directory, and one I/O thread with its
+// lane.
 struct fixture {
+  test::temp_dir dir;
   metrics::metrics metrics; // outlives the actors
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
-  std::string data_dir = (std::filesystem::temp_directory_path()
-                          / ("tenantd-ask-bench-"
-                             + session_id::generate().to_string()))
-                           .string();
   std::unique_ptr<actor_layer> actors;
-  registry_actor registry;
+  test::io_thread io;
   std::unique_ptr<http::bridge> asks;
-  std::string session;
+  session_id session;
 
   fixture() {
     configure_actor_system(cfg, 1); // as the service on 2 cores
@@ -44,26 +45,36 @@ struct fixture {
     t.welcome = "Howdy from Acme!";
     t.reply = "{welcome} You said: '{message}'. Reversed: '{message|reverse}'";
     actor_options options;
-    options.data_dir = data_dir;
+    options.data_dir = dir.path();
     options.bootstrap = {t};
     options.metrics = &metrics;
     actors = std::make_unique<actor_layer>(start_actors(*sys, options));
-    registry = actors->registry();
-    asks = std::make_unique<http::bridge>(*sys, registry,
-                                          std::chrono::seconds{10}, 4);
-    caf::scoped_actor self{*sys};
-    self->request(registry, caf::infinite, atom::open_v, std::string{"acme"})
-      .receive([&](session_grant& g) { session = g.session_id; },
-               [](caf::error&) { std::abort(); });
+    asks = std::make_unique<http::bridge>(
+      *sys, actors->registry(), std::chrono::seconds{10},
+      std::vector<boost::asio::io_context*>{&io.context()});
+    std::promise<session_grant> grant;
+    io.post([&] {
+      lane().ask_tenant<session_grant>(
+        open_session{"acme", principal{}},
+        [&](caf::expected<session_grant> g) {
+          if (!g)
+            std::abort();
+          grant.set_value(*g);
+        });
+    });
+    session = *session_id::parse(grant.get_future().get().session_id);
   }
 
   ~fixture() {
+    io.stop();
     asks.reset();
     // The store's thread ends only once no handle to it is left.
     actors.reset();
-    registry = nullptr;
     sys.reset();
-    std::filesystem::remove_all(data_dir);
+  }
+
+  http::lane& lane() {
+    return asks->at(0);
   }
 };
 
@@ -75,8 +86,8 @@ fixture& shared() {
   return *current;
 }
 
-// Counts completions; wait() blocks the benchmark thread (not an I/O thread)
-// until `n` asks have completed.
+// Counts completions; wait() blocks the benchmark thread (not the I/O
+// thread) until `n` asks have completed.
 struct completions {
   std::mutex mtx;
   std::condition_variable cv;
@@ -93,24 +104,24 @@ struct completions {
   }
 };
 
+// Runs on the I/O thread.
 void ask_chat(fixture& f, completions& c) {
-  f.asks->ask<chat_result>(
+  f.lane().ask_tenant<chat_result>(
+    chat_request{"acme", f.session, "hello", principal{}},
     [&c](caf::expected<chat_result> r) {
       if (!r)
         std::abort();
       c.add();
-    },
-    atom::chat_v, std::string{"acme"}, f.session, std::string{"hello"});
+    });
 }
 
 void ask_list(fixture& f, completions& c) {
-  f.asks->ask<std::vector<std::string>>(
-    [&c](caf::expected<std::vector<std::string>> r) {
+  f.lane().ask_registry<std::vector<std::string>>(
+    list_active_tenants{}, [&c](caf::expected<std::vector<std::string>> r) {
       if (!r)
         std::abort();
       c.add();
-    },
-    atom::list_v);
+    });
 }
 
 template <void (*Ask)(fixture&, completions&)>
@@ -119,7 +130,7 @@ void one_at_a_time(benchmark::State& state) {
   completions c;
   int64_t n = 0;
   for (auto _ : state) {
-    Ask(f, c);
+    f.io.post([&] { Ask(f, c); });
     c.wait_for(++n);
   }
   state.SetItemsProcessed(n);
@@ -132,8 +143,10 @@ void in_flight(benchmark::State& state) {
   completions c;
   int64_t n = 0;
   for (auto _ : state) {
-    for (int64_t i = 0; i < window; ++i)
-      Ask(f, c);
+    f.io.post([&] {
+      for (int64_t i = 0; i < window; ++i)
+        Ask(f, c);
+    });
     n += window;
     c.wait_for(n);
   }

@@ -32,7 +32,7 @@ tenants=$here/tenants-bench.jsonl
 work=$(mktemp -d)
 flood_pid=""
 on_exit() { [[ -z "$flood_pid" ]] || kill "$flood_pid" 2>/dev/null || true; }
-source "$root/tests/tenantd_harness.sh"
+source "$root/tests/support/harness.sh"
 raise_fd_limit
 
 start_server TENANT_MAX_IN_FLIGHT="$cap"

@@ -83,8 +83,8 @@ raise_fd_limit
 work=$(mktemp -d)
 sampler=""
 on_exit() { [[ -z "$sampler" ]] || kill "$sampler" 2>/dev/null || true; }
-# shellcheck source=tests/tenantd_harness.sh
-source "$root/tests/tenantd_harness.sh"
+# shellcheck source=tests/support/harness.sh
+source "$root/tests/support/harness.sh"
 
 # sample CSV: one line a second while the server lives (killed when done).
 sample() {

@@ -17,31 +17,29 @@ using steady_time = std::chrono::steady_clock::time_point;
 /// A length of time at the actors' resolution (caf::timespan is this type).
 using timespan = std::chrono::nanoseconds;
 
-namespace detail {
-
+/// The one pair of readings every conversion goes through, taken at first
+/// use.
 struct clock_anchor {
   steady_time steady = std::chrono::steady_clock::now();
   int64_t unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
+
+  static const clock_anchor& get() {
+    static const clock_anchor instance;
+    return instance;
+  }
 };
-
-inline const clock_anchor& anchor() {
-  static const clock_anchor instance;
-  return instance;
-}
-
-} // namespace detail
 
 inline int64_t to_unix_millis(steady_time tp) {
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
-  auto& a = detail::anchor();
+  auto& a = clock_anchor::get();
   return a.unix_ms + duration_cast<milliseconds>(tp - a.steady).count();
 }
 
 inline steady_time from_unix_millis(int64_t ms) {
-  auto& a = detail::anchor();
+  auto& a = clock_anchor::get();
   return a.steady + std::chrono::milliseconds{ms - a.unix_ms};
 }
 

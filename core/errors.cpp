@@ -13,6 +13,8 @@ std::string to_string(errc x) {
     case errc::tenant_suspended: return "tenant_suspended";
     case errc::tenant_archived: return "tenant_archived";
     case errc::storage_failed: return "storage_failed";
+    case errc::permission_denied: return "permission_denied";
+    case errc::not_serving: return "not_serving";
   }
   return "unknown_error";
 }

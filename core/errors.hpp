@@ -27,6 +27,12 @@ enum class errc : uint8_t {
   tenant_archived,
   /// The store could not commit or read; nothing was acknowledged.
   storage_failed,
+  /// The principal may not do this.
+  permission_denied,
+  /// This tenant actor does not serve the tenant (any more): it is being
+  /// passivated, or the message named another tenant. Nothing was done;
+  /// the asker should ask the registry for the tenant's actor again.
+  not_serving,
 };
 
 /// The code's name, e.g. "unknown_tenant".

@@ -16,6 +16,12 @@ struct session_id {
   uint64_t hi = 0;
   uint64_t lo = 0;
 
+  /// The nil UUID (all zeros): never issued, since generate() sets the
+  /// version 4 bits; it stands for "no valid session id".
+  static constexpr session_id nil() {
+    return {};
+  }
+
   /// A fresh UUIDv4 from getrandom(2). Throws if the kernel fails us.
   static session_id generate();
 

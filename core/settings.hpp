@@ -17,6 +17,9 @@ struct lifecycle_settings {
   std::chrono::seconds tenant_idle{900};
   /// How often a tenant sends its session uses and counters to the store.
   std::chrono::milliseconds touch_interval{1000};
+  /// Longest an actor waits for another's answer (a load, a write, a
+  /// config change) before failing that request and going on.
+  std::chrono::milliseconds internal_timeout{10000};
 };
 
 /// How often to look for things idle or expired for `period`: a quarter of

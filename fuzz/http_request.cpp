@@ -49,6 +49,7 @@
 #include "http/router.hpp"
 #include "metrics/metrics.hpp"
 #include "http/net/server.hpp"
+#include "tests/support/io_thread.hpp"
 
 namespace {
 
@@ -136,7 +137,7 @@ public:
   test_service()
     : system_(configure(config_)),
       actors_(start_actors(system_, actor_layer_options(dir_.path(), metrics_))),
-      asks_(system_, actors_.registry(), ask_timeout, 1),
+      asks_(system_, actors_.registry(), ask_timeout, {&io_.context()}),
       routes_(asks_, router_options(), metrics_) {
     routes_.set_accepting(true);
   }
@@ -145,6 +146,7 @@ public:
   /// are told to stop and the actor system waits for every actor (the store
   /// commits and lets go of the database), then the directory goes.
   ~test_service() {
+    io_.stop();
     asks_.stop();
     actors_.stop();
   }
@@ -154,6 +156,11 @@ public:
 
   http::router& routes() {
     return routes_;
+  }
+
+  /// The I/O thread the router runs on (as a connection's).
+  tenantd::test::io_thread& io() {
+    return io_;
   }
 
 private:
@@ -191,6 +198,7 @@ private:
   caf::actor_system_config config_;
   caf::actor_system system_;
   actor_layer actors_;
+  tenantd::test::io_thread io_;
   http::bridge asks_;
   http::router routes_;
 };
@@ -252,7 +260,7 @@ void check_response(const http::response& res, const request_facts& req) {
 }
 
 /// Routes `req` and waits for its answer; checks it comes exactly once.
-http::response ask_router(http::router& routes, http::request&& req) {
+http::response ask_router(test_service& svc, http::request&& req) {
   struct slot {
     std::mutex mtx;
     std::condition_variable cv;
@@ -260,11 +268,13 @@ http::response ask_router(http::router& routes, http::request&& req) {
     std::optional<http::response> res;
   };
   auto answer = std::make_shared<slot>();
-  routes(std::move(req), [answer](http::response res) {
-    std::lock_guard<std::mutex> guard{answer->mtx};
-    FUZZ_CHECK(++answer->calls == 1, "a second answer to one request");
-    answer->res = std::move(res);
-    answer->cv.notify_one();
+  svc.io().post([&svc, answer, req = std::move(req)]() mutable {
+    svc.routes()(std::move(req), 0, [answer](http::response res) {
+      std::lock_guard<std::mutex> guard{answer->mtx};
+      FUZZ_CHECK(++answer->calls == 1, "a second answer to one request");
+      answer->res = std::move(res);
+      answer->cv.notify_one();
+    });
   });
   std::unique_lock<std::mutex> lock{answer->mtx};
   bool answered = answer->cv.wait_for(lock, answer_wait,
@@ -321,7 +331,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto req = parser.release();
     trace(req);
     request_facts facts{req.version(), req.method() == beast_http::verb::head};
-    auto res = ask_router(svc.routes(), std::move(req));
+    auto res = ask_router(svc, std::move(req));
     trace(res);
     check_response(res, facts);
     if (!res.keep_alive())

@@ -86,12 +86,12 @@ void check_session(std::string_view body, std::string_view ct) {
   auto d = decode_session_request(body, ct);
   if (failed(d))
     return;
-  auto& req = std::get<session_request>(d);
+  auto& req = std::get<session_request_body>(d);
   FUZZ_CHECK(is_utf8(req.tenant_id), req.tenant_id);
   auto again = decode_session_request(
     json::serialize(json::object{{"tenant_id", req.tenant_id}}),
     "application/json");
-  auto* back = std::get_if<session_request>(&again);
+  auto* back = std::get_if<session_request_body>(&again);
   FUZZ_CHECK(back && back->tenant_id == req.tenant_id, req.tenant_id);
 }
 
@@ -99,7 +99,7 @@ void check_chat(std::string_view body, std::string_view ct) {
   auto d = decode_chat_request(body, ct);
   if (failed(d))
     return;
-  auto& req = std::get<chat_request>(d);
+  auto& req = std::get<chat_request_body>(d);
   FUZZ_CHECK(is_utf8(req.tenant_id), req.tenant_id);
   FUZZ_CHECK(is_utf8(req.session_id), req.session_id);
   FUZZ_CHECK(is_utf8(req.message), req.message);

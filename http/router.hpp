@@ -1,62 +1,33 @@
 #pragma once
 
-// The request handler: a function from an HTTP request to an HTTP response,
-// delivered later through a callback because answers come from actors. It
-// holds no tenant state; it validates, asks the registry through the
-// bridge, and maps the domain's answers and errors to status codes. The
-// admin API (/tenants...) answers only requests that carry the admin token
-// as "Authorization: Bearer <token>".
-//
-// Every answer carries the request's X-Request-Id and is counted in the
-// metrics (by tenant, route template, method and status); GET /metrics,
-// /healthz and /readyz are served here too.
+// The request handler: the route table and dispatch. For each request it
+// finds the route (or answers 404, 405 or a FastAPI redirect), resolves
+// who is asking (auth.hpp) and refuses what they may not use, and hands
+// the request to the route's handler (http/api/), which answers through
+// `reply` on the request's I/O thread. It holds no tenant state.
 
-#include <atomic>
-#include <functional>
-#include <string>
 #include <string_view>
+#include <vector>
 
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
-
-#include "http/in_flight_gate.hpp"
-#include "http/json/codec.hpp"
-
-namespace tenantd::metrics {
-class metrics;
-} // namespace tenantd::metrics
+#include "http/handler.hpp"
 
 namespace tenantd::http {
 
 class bridge;
 
-/// Which answered requests get a log line.
-enum class request_logging { none, errors, all };
-
-struct router_options {
-  /// The bearer token every admin request must carry.
-  std::string admin_token;
-  body_limits limits;
-  /// Asks one tenant may have in flight (/session and /chat); past it, its
-  /// requests get 503 at once.
-  std::size_t tenant_max_in_flight = 256;
-  /// errors: answers with status 500 and above.
-  request_logging logging = request_logging::errors;
-};
-
-using request = boost::beast::http::request<boost::beast::http::string_body>;
-using response = boost::beast::http::response<boost::beast::http::string_body>;
-
-/// Receives the response; may be called on any thread, exactly once.
-using responder = std::function<void(response)>;
-
 class router {
 public:
+  /// @param asks The lanes to the actors, one per I/O thread.
   /// @param metrics Counts every answer; must outlive the router.
+  /// @param table The routes (default: api::all_routes()).
   router(bridge& asks, router_options options, metrics::metrics& metrics);
+  router(bridge& asks, router_options options, metrics::metrics& metrics,
+         std::vector<route> table);
 
-  /// Handles `req`; calls `done` once with the response.
-  void operator()(request&& req, responder done);
+  /// Handles `req`, which arrived on I/O thread `lane` (and which calls
+  /// this from there); calls `done` once with the response, on that
+  /// thread.
+  void operator()(request&& req, std::size_t lane, responder done);
 
   /// Whether the server accepts requests (GET /readyz says 503 when not);
   /// false until set.
@@ -69,17 +40,10 @@ public:
   static response error_response(boost::beast::http::status status,
                                  std::string_view text, unsigned version);
 
-  /// What every request handler may use.
-  struct context {
-    bridge& asks;
-    router_options options;
-    metrics::metrics& metrics;
-    in_flight_gate gate;
-    std::atomic<bool> accepting{false};
-  };
-
 private:
-  context ctx_;
+  bridge& asks_;
+  handler_context ctx_;
+  std::vector<route> table_;
 };
 
 } // namespace tenantd::http

@@ -298,23 +298,23 @@ decoded<T> decode(std::string_view body, std::string_view content_type,
 
 } // namespace
 
-decoded<session_request> decode_session_request(std::string_view body,
+decoded<session_request_body> decode_session_request(std::string_view body,
                                                 std::string_view content_type,
                                                 const body_limits& limits) {
-  static constexpr std::pair<std::string_view, std::string session_request::*>
-    fields[] = {{"tenant_id", &session_request::tenant_id}};
+  static constexpr std::pair<std::string_view, std::string session_request_body::*>
+    fields[] = {{"tenant_id", &session_request_body::tenant_id}};
   return decode(body, content_type, limits, fields);
 }
 
-decoded<chat_request> decode_chat_request(std::string_view body,
+decoded<chat_request_body> decode_chat_request(std::string_view body,
                                           std::string_view content_type,
                                           const body_limits& limits) {
-  static constexpr std::pair<std::string_view, std::string chat_request::*>
-    fields[] = {{"tenant_id", &chat_request::tenant_id},
-                {"session_id", &chat_request::session_id},
-                {"message", &chat_request::message}};
+  static constexpr std::pair<std::string_view, std::string chat_request_body::*>
+    fields[] = {{"tenant_id", &chat_request_body::tenant_id},
+                {"session_id", &chat_request_body::session_id},
+                {"message", &chat_request_body::message}};
   auto result = decode(body, content_type, limits, fields);
-  auto* req = std::get_if<chat_request>(&result);
+  auto* req = std::get_if<chat_request_body>(&result);
   if (req == nullptr
       || code_points_before(req->message, req->message.size())
            <= limits.max_message_chars)
@@ -380,7 +380,7 @@ std::string session_body(const session_grant& grant) {
   return out;
 }
 
-std::string chat_body(const chat_request& req, const chat_result& result) {
+std::string chat_body(const chat_request_body& req, const chat_result& result) {
   std::string out;
   out.reserve(96 + req.tenant_id.size() + req.session_id.size()
               + result.reply.size() + result.model.size());

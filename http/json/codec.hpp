@@ -37,11 +37,11 @@ struct validation_failure {
   boost::json::array detail;
 };
 
-struct session_request {
+struct session_request_body {
   std::string tenant_id;
 };
 
-struct chat_request {
+struct chat_request_body {
   std::string tenant_id;
   std::string session_id;
   std::string message;
@@ -52,13 +52,13 @@ using decoded = std::variant<T, validation_failure>;
 
 /// Decodes POST /session's body. `content_type` is the header's value (empty
 /// when absent); like FastAPI, a non-JSON content type is not parsed.
-decoded<session_request> decode_session_request(std::string_view body,
+decoded<session_request_body> decode_session_request(std::string_view body,
                                                 std::string_view content_type,
                                                 const body_limits& limits = {});
 
 /// Decodes POST /chat's body; the message may have at most
 /// limits.max_message_chars code points.
-decoded<chat_request> decode_chat_request(std::string_view body,
+decoded<chat_request_body> decode_chat_request(std::string_view body,
                                           std::string_view content_type,
                                           const body_limits& limits = {});
 
@@ -75,7 +75,7 @@ std::string root_body(const std::vector<std::string>& tenant_ids);
 std::string session_body(const session_grant& grant);
 
 /// {"tenant_id","session_id","reply","model","mock":true}
-std::string chat_body(const chat_request& req, const chat_result& result);
+std::string chat_body(const chat_request_body& req, const chat_result& result);
 
 // -- the admin API ------------------------------------------------------------
 

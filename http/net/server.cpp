@@ -17,6 +17,7 @@
 #include <boost/beast/http.hpp>
 
 #include "http/request_id.hpp"
+#include "http/respond.hpp"
 #include "util/log.hpp"
 
 namespace tenantd::http {
@@ -55,8 +56,9 @@ private:
 // a refusal parses nothing and builds nothing.
 const std::string& too_many_connections() {
   static const std::string bytes = [] {
-    auto res = router::error_response(beast_http::status::service_unavailable,
-                                      "Too many connections", 11);
+    auto res = detail_response(request_facts{11, false, false},
+                               beast_http::status::service_unavailable,
+                               "Too many connections");
     res.keep_alive(false);
     res.set(beast_http::field::retry_after, "1");
     std::ostringstream out;
@@ -104,8 +106,11 @@ struct server::tracker {
 /// when its phase begins, so trickling bytes does not extend it.
 class connection : public std::enable_shared_from_this<connection> {
 public:
-  connection(tcp::socket&& socket, server& owner)
-    : socket_(std::move(socket)), owner_(owner), tracker_(owner.tracker_) {
+  connection(tcp::socket&& socket, server& owner, std::size_t lane)
+    : socket_(std::move(socket)),
+      owner_(owner),
+      tracker_(owner.tracker_),
+      lane_(lane) {
   }
 
   ~connection() {
@@ -317,17 +322,18 @@ private:
     auto req = parser_->release();
     auto seq = next_seq_++;
     queue_.emplace_back();
-    // The ask's answer comes back on an actor thread: post it to this
-    // connection's strand. The tracked executor keeps io_context::run()
-    // alive while any answer is outstanding (graceful shutdown).
-    auto ex = net::prefer(socket_.get_executor(),
-                          net::execution::outstanding_work.tracked);
-    owner_.handler_(std::move(req), [self = shared_from_this(), seq,
-                                     ex](response res) {
-      net::post(ex, [self, seq, res = std::move(res)]() mutable {
-        self->on_response(seq, std::move(res));
-      });
-    });
+    // Answers come on this connection's own thread (the handler answers
+    // there, or its lane delivers the actor's answer there, keeping run()
+    // going meanwhile): dispatch runs the answer at once, and posts it only
+    // if it ever came from elsewhere.
+    owner_.handler_(std::move(req), lane_,
+                    [self = shared_from_this(), seq](response res) {
+                      auto ex = self->socket_.get_executor();
+                      net::dispatch(ex, [self, seq,
+                                         res = std::move(res)]() mutable {
+                        self->on_response(seq, std::move(res));
+                      });
+                    });
     if (queue_.size() < options().pipeline_limit)
       do_read();
   }
@@ -335,7 +341,7 @@ private:
   // Answers an unreadable request and closes after the answer.
   void refuse(beast_http::status st, std::string_view detail) {
     read_closed_ = true;
-    auto res = router::error_response(st, detail, 11);
+    auto res = detail_response(request_facts{11, false, false}, st, detail);
     res.keep_alive(false);
     // The parser stops at the field over a limit: the client's id is used
     // if it came before (fields are stored whole).
@@ -400,6 +406,8 @@ private:
   tcp::socket socket_;
   server& owner_; // used only while the server runs
   std::shared_ptr<server::tracker> tracker_;
+  /// The I/O thread it runs on.
+  std::size_t lane_;
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
   /// Answers in request order; empty until the ask completes.
@@ -484,8 +492,10 @@ void server::sweep() {
 }
 
 void server::do_accept() {
+  auto pick = pick_();
   acceptor_.async_accept(
-    pick_(), [this](beast::error_code ec, tcp::socket socket) {
+    pick.executor,
+    [this, lane = pick.lane](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor_.is_open())
         return;
       if (ec) {
@@ -494,7 +504,7 @@ void server::do_accept() {
       } else {
         beast::error_code nodelay_ec;
         socket.set_option(tcp::no_delay(true), nodelay_ec);
-        auto c = std::make_shared<connection>(std::move(socket), *this);
+        auto c = std::make_shared<connection>(std::move(socket), *this, lane);
         auto& counters = tracker_->counters;
         bool full = false;
         bool stopping = false;

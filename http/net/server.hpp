@@ -21,7 +21,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/any_io_executor.hpp>
 
-#include "http/router.hpp"
+#include "http/handler.hpp"
 
 namespace tenantd::http {
 
@@ -73,11 +73,20 @@ struct server_counters {
   std::atomic<uint64_t> header_too_large_total{0};
 };
 
-using handler = std::function<void(request&&, responder)>;
+/// Handles a request that arrived on I/O thread `lane`; called there, and
+/// the responder must be called there too.
+using handler = std::function<void(request&&, std::size_t lane, responder)>;
 
-/// Picks the executor for a new connection (called on the listener's
-/// executor); every handler of that connection runs there, one at a time.
-using executor_picker = std::function<boost::asio::any_io_executor()>;
+/// Where a new connection runs: an executor that serialises its handlers
+/// (a single-threaded io_context, or a strand), and the number of the I/O
+/// thread it belongs to.
+struct lane_pick {
+  boost::asio::any_io_executor executor;
+  std::size_t lane = 0;
+};
+
+/// Picks where a new connection runs (called on the listener's executor).
+using executor_picker = std::function<lane_pick()>;
 
 class connection;
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <regex>
 #include <string>
 #include <thread>
 #include <variant>
@@ -83,6 +84,32 @@ TEST(ParseConfig, DefaultsWithoutEnvironmentOrFlags) {
   EXPECT_EQ(cfg.max_message_chars, 4096u);
   EXPECT_EQ(cfg.tenant_max_in_flight, 256u);
   EXPECT_EQ(cfg.log_requests, "errors");
+  EXPECT_EQ(cfg.internal_timeout, std::chrono::milliseconds{10000});
+  EXPECT_EQ(cfg.log_format, "text");
+  EXPECT_EQ(cfg.log_level, "info");
+}
+
+TEST(ParseConfig, InternalTimeoutAndLogFormatAndLevel) {
+  auto env = config_ok({{{"INTERNAL_TIMEOUT_MS", "250"},
+                         {"LOG_FORMAT", "json"},
+                         {"LOG_LEVEL", "warning"}},
+                        {}});
+  EXPECT_EQ(env.internal_timeout, std::chrono::milliseconds{250});
+  EXPECT_EQ(env.log_format, "json");
+  EXPECT_EQ(env.log_level, "warning");
+  auto flags = config_ok({{},
+                          {"--internal-timeout-ms=3600000", "--log-format",
+                           "text", "--log-level=debug"}});
+  EXPECT_EQ(flags.internal_timeout, std::chrono::milliseconds{3600000});
+  EXPECT_EQ(flags.log_format, "text");
+  EXPECT_EQ(flags.log_level, "debug");
+  for (auto [var, value] :
+       {std::pair{"INTERNAL_TIMEOUT_MS", "0"},
+        {"INTERNAL_TIMEOUT_MS", "3600001"}, {"INTERNAL_TIMEOUT_MS", "1s"},
+        {"LOG_FORMAT", "xml"}, {"LOG_FORMAT", ""}, {"LOG_LEVEL", "verbose"},
+        {"LOG_LEVEL", "INFO"}})
+    EXPECT_EQ(config_error({{{var, value}}, {}}),
+              std::string{"invalid value for "} + var + ": '" + value + "'");
 }
 
 TEST(ParseConfig, BodyLimitsInFlightCapAndRequestLogging) {
@@ -248,6 +275,52 @@ TEST(ParseConfig, HelpWinsOverLaterBadFlags) {
   EXPECT_TRUE(std::holds_alternative<config_help>(r));
 }
 
+TEST(ParseConfig, HelpAndVersionAlwaysWork) {
+  // Whatever else the command line or the environment holds.
+  for (auto flag : {"--help", "-h", "--version"}) {
+    for (auto inv : {invocation{{{"PORT", "abc"}}, {flag}},
+                     invocation{{}, {"--bogus", flag}},
+                     invocation{{}, {"--port", "x", flag}},
+                     invocation{{{"ADMIN_TOKEN", "short"}}, {flag, "--port"}}}) {
+      auto r = inv.run();
+      EXPECT_TRUE(std::holds_alternative<config_help>(r)) << flag;
+    }
+  }
+  // A flag's separate value is a value, even one that reads like --help.
+  EXPECT_EQ(config_ok({{}, {"--tenants-file", "--help"}}).tenants_file,
+            "--help");
+}
+
+TEST(ParseConfig, VersionNamesTheBuild) {
+  auto r = invocation{{}, {"--version"}}.run();
+  ASSERT_TRUE(std::holds_alternative<config_help>(r));
+  EXPECT_EQ(std::get<config_help>(r).text,
+            std::string{"tenantd "} + tenantd::version + "\n");
+  EXPECT_TRUE(std::regex_match(std::string{tenantd::version},
+                               std::regex{R"(\d+\.\d+\.\d+)"}));
+}
+
+TEST(ParseConfig, HelpShowsEachSettingsValuesAndDefault) {
+  auto r = invocation{{}, {"--help"}}.run();
+  ASSERT_TRUE(std::holds_alternative<config_help>(r));
+  auto& text = std::get<config_help>(r).text;
+  for (auto line :
+       {"values: 0-65535; default: 8001", "values: 1-256; default: one per core",
+        "values: 1-3600000; default: 2000", "values: 1-3600000; default: 10000",
+        "values: 1-67108864; default: 65536",
+        "values: 1024-1048576; default: 16384",
+        "values: 1-315360000; default: 86400", "values: none|errors|all; "
+                                               "default: errors",
+        "values: text|json; default: text",
+        "values: debug|info|warning|error; default: info",
+        "values: 16-256 visible ASCII characters; default: generated into "
+        "DATA_DIR/admin-token",
+        "values: 1-1000000; default: 10000", "--version",
+        "--internal-timeout-ms / INTERNAL_TIMEOUT_MS",
+        "--log-format / LOG_FORMAT", "--log-level / LOG_LEVEL"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+}
+
 // -- errors --------------------------------------------------------------------
 
 TEST(ParseConfigErrors, UnknownFlag) {
@@ -323,9 +396,15 @@ TEST(ParseConfigErrors, InvalidEnvironmentValues) {
               std::string{"invalid value for "} + c.var + ": '" + c.value + "'");
 }
 
-TEST(ParseConfigErrors, InvalidEnvironmentIsAnErrorEvenIfAFlagWouldOverrideIt) {
-  // The environment is read first and checked on its own.
-  EXPECT_EQ(config_error({{{"PORT", "nope"}}, {"--port", "9000"}}),
+TEST(ParseConfig, AFlagWinsOverAnInvalidEnvironmentValue) {
+  // The variable is read only for settings no flag gives.
+  EXPECT_EQ(config_ok({{{"PORT", "nope"}}, {"--port", "9000"}}).port, 9000);
+  EXPECT_EQ(config_ok({{{"PORT", "abc"}, {"LOG_FORMAT", "xml"}},
+                       {"--port=8002", "--log-format", "json"}})
+              .log_format,
+            "json");
+  // Without the flag the same variable is refused.
+  EXPECT_EQ(config_error({{{"PORT", "nope"}}, {"--host", "127.0.0.1"}}),
             "invalid value for PORT: 'nope'");
 }
 

@@ -11,6 +11,7 @@
 
 #include "core/tenant_config.hpp"
 #include "core/text.hpp"
+#include "tests/support/repo.hpp"
 
 namespace {
 
@@ -187,9 +188,8 @@ TEST(SeedReplies, InitechMatchesPythonFString) {
 }
 
 TEST(SeedReplies, RepoTenantsFileReproducesTheSeed) {
-  std::string file = __FILE__;
-  auto dir = file.substr(0, file.find_last_of('/'));
-  auto tenants = tenantd::load_tenants_file(dir + "/../tenants.jsonl");
+  auto tenants =
+    tenantd::load_tenants_file(tenantd::test::repo_path("tenants.jsonl"));
   ASSERT_EQ(tenants.size(), 3u);
   EXPECT_EQ(tenants[0].id, "acme");
   EXPECT_EQ(tenants[1].id, "globex");

@@ -16,8 +16,8 @@ tenants="${2:?usage: $0 TENANTD_BINARY TENANTS_FILE}"
 work="$(mktemp -d)"
 token=expiry-test-token-0123456789abcdef
 log_lines=30
-# shellcheck source=tests/tenantd_harness.sh
-source "$(dirname "$0")/tenantd_harness.sh"
+# shellcheck source=tests/support/harness.sh
+source "$(dirname "$0")/../support/harness.sh"
 
 start_short_lived() {
   start_server ADMIN_TOKEN=$token SESSION_TTL=2 TENANT_IDLE=1

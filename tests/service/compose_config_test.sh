@@ -24,7 +24,7 @@
 set -uo pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="${1:-"$script_dir/.."}"
+repo="${1:-"$script_dir/../.."}"
 if ! repo="$(cd "$repo" 2>/dev/null && pwd)"; then
   echo "FAIL: repository directory '${1:-}' does not exist" >&2
   exit 1

@@ -22,7 +22,8 @@
 #include <gtest/gtest.h>
 
 #include "http/net/server.hpp"
-#include "tests/http_client.hpp"
+#include "tests/support/eventually.hpp"
+#include "tests/support/http_client.hpp"
 
 namespace {
 
@@ -42,10 +43,9 @@ class limited_server {
 public:
   explicit limited_server(http::server_options options)
       : server_(ioc_, local(std::move(options)),
-                [this](http::request&& req, http::responder done) {
-                  answer(req, std::move(done));
-                },
-                [this] { return ioc_.get_executor(); }) {
+                [this](http::request&& req, std::size_t,
+                       http::responder done) { answer(req, std::move(done)); },
+                [this] { return http::lane_pick{ioc_.get_executor(), 0}; }) {
     server_.start();
     thread_ = std::thread([this] { ioc_.run(); });
   }
@@ -88,17 +88,6 @@ private:
   std::thread thread_;
 };
 
-/// Polls `pred` every millisecond until it holds or `deadline` passes.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds deadline = 5s) {
-  auto until = clock_type::now() + deadline;
-  while (!pred()) {
-    if (clock_type::now() > until)
-      return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
 
 std::string header(const http_response& res, bhttp::field name) {
   return std::string{res[name]};

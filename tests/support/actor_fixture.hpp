@@ -28,26 +28,35 @@
 #include "core/errors.hpp"
 #include "actors/system.hpp"
 #include "metrics/metrics.hpp"
-#include "tests/test_tenants.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/uuid.hpp"
+#include "tests/support/test_tenants.hpp"
 
 namespace tenantd::test {
 
-/// True for the canonical lowercase 8-4-4-4-12 form of a UUID version 4
-/// (RFC 9562 variant).
-inline bool is_canonical_uuid_v4(const std::string& s) {
-  if (s.size() != 36)
-    return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-')
-        return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return false;
-    }
-  }
-  return s[14] == '4' && (s[19] == '8' || s[19] == '9' || s[19] == 'a'
-                          || s[19] == 'b');
+
+inline const std::string acme_hello_reply
+  = "Howdy from Acme! [ACME MOCK] You said: 'hello'. "
+    "Here's it reversed: 'olleh'";
+
+// A well-formed UUIDv4 that no registry ever issued (the odds of a
+// collision with a random id are 2^-122).
+inline const std::string never_issued = "123e4567-e89b-42d3-a456-426614174000";
+
+inline std::string upper_ascii(std::string s) {
+  for (auto& c : s)
+    if (c >= 'a' && c <= 'z')
+      c = static_cast<char>(c - 'a' + 'A');
+  return s;
+}
+
+inline void expect_same_config(const tenant_config& got, const tenant_config& want) {
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.name, want.name);
+  EXPECT_EQ(got.welcome, want.welcome);
+  EXPECT_EQ(got.model, want.model);
+  EXPECT_EQ(got.limits.chat_per_10s, want.limits.chat_per_10s);
+  EXPECT_EQ(got.reply, want.reply);
 }
 
 class actor_fixture : public ::testing::Test {
@@ -171,46 +180,81 @@ protected:
 
   // -- the registry interface -------------------------------------------------
 
+  /// The principal of every admin request here.
+  static principal admin() {
+    return principal::platform_admin();
+  }
+
   caf::expected<std::vector<std::string>> list() {
-    return ask<std::vector<std::string>>(registry, atom::list_v);
+    return ask<std::vector<std::string>>(registry,
+                                         list_active_tenants{principal{}});
+  }
+
+  caf::expected<tenant_record> create(const tenant_config& config) {
+    return ask<tenant_record>(registry, create_tenant{config, admin()});
+  }
+
+  caf::expected<tenant_record> update(const std::string& id,
+                                      const std::string& patch) {
+    return ask<tenant_record>(registry, update_tenant{id, patch, admin()});
+  }
+
+  caf::expected<tenant_record> set_status(const std::string& id,
+                                          tenant_status status) {
+    return ask<tenant_record>(registry,
+                              set_tenant_status{id, status, admin()});
+  }
+
+  caf::expected<tenant_record> record_of(const std::string& id) {
+    return ask<tenant_record>(registry, read_tenant{id, admin()});
+  }
+
+  caf::expected<tenant_page> page(uint64_t offset, uint64_t limit) {
+    return ask<tenant_page>(registry, list_tenants{offset, limit, admin()});
+  }
+
+  /// The actor serving `tenant_id` (activated if passivated).
+  caf::expected<tenant_actor> tenant_of(const std::string& tenant_id) {
+    return ask<tenant_actor>(registry, find_tenant{tenant_id, principal{}});
+  }
+
+  // -- client requests, as a lane sends them ----------------------------------
+
+  /// Sends `msg` to the actor serving `msg.tenant`, found through the
+  /// registry, and asks again while the handle turns out stale (as the
+  /// HTTP bridge does).
+  template <class T, class Message>
+  caf::expected<T> ask_tenant(const Message& msg) {
+    caf::expected<T> result{caf::make_error(caf::sec::request_timeout)};
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto actor = tenant_of(msg.tenant);
+      if (!actor)
+        return std::move(actor.error());
+      result = ask<T>(*actor, msg);
+      if (result || !is_stale_handle(result.error()))
+        return result;
+    }
+    return result;
   }
 
   caf::expected<session_grant> open(const std::string& tenant_id) {
-    return ask<session_grant>(registry, atom::open_v, tenant_id);
+    return ask_tenant<session_grant>(open_session{tenant_id, principal{}});
+  }
+
+  /// A chat as the HTTP layer sends it: a session that is no canonical
+  /// UUID is the nil id.
+  static chat_request chat_message(const std::string& tenant_id,
+                                   const std::string& session,
+                                   const std::string& message) {
+    return {tenant_id,
+            session_id::parse(session).value_or(session_id::nil()), message,
+            principal{}};
   }
 
   caf::expected<chat_result> chat(const std::string& tenant_id,
                                   const std::string& session,
                                   const std::string& message) {
-    return ask<chat_result>(registry, atom::chat_v, tenant_id, session,
-                            message);
-  }
-
-  caf::expected<tenant_record> create(const tenant_config& config) {
-    return ask<tenant_record>(registry, atom::create_v, config);
-  }
-
-  caf::expected<tenant_record> update(const std::string& id,
-                                      const std::string& patch) {
-    return ask<tenant_record>(registry, atom::update_v, id, patch);
-  }
-
-  caf::expected<tenant_record> set_status(const std::string& id,
-                                          tenant_status status) {
-    return ask<tenant_record>(registry, atom::status_v, id, status);
-  }
-
-  caf::expected<tenant_record> record_of(const std::string& id) {
-    return ask<tenant_record>(registry, atom::tenant_v, id);
-  }
-
-  caf::expected<tenant_page> page(uint64_t offset, uint64_t limit) {
-    return ask<tenant_page>(registry, atom::page_v, offset, limit);
-  }
-
-  /// The actor serving `tenant_id` (activated if passivated).
-  caf::expected<tenant_actor> tenant_of(const std::string& tenant_id) {
-    return ask<tenant_actor>(registry, atom::activate_v, tenant_id);
+    return ask_tenant<chat_result>(chat_message(tenant_id, session, message));
   }
 
   /// Opens a session and returns its id; fails the test if that fails.
@@ -225,7 +269,11 @@ protected:
   caf::expected<chat_result> chat_direct(const tenant_actor& tenant,
                                          session_id id,
                                          const std::string& message) {
-    return ask<chat_result>(tenant, atom::chat_v, id, message);
+    auto config = config_of(tenant);
+    if (!config)
+      return std::move(config.error());
+    return ask<chat_result>(tenant,
+                            chat_request{config->id, id, message, principal{}});
   }
 
   caf::expected<tenant_config> config_of(const tenant_actor& tenant) {

@@ -38,7 +38,7 @@ std::string session_outcome(std::string_view body,
   auto r = decode_session_request(body, content_type);
   if (auto* f = std::get_if<validation_failure>(&r))
     return validation_body(*f);
-  return "OK " + std::get<session_request>(r).tenant_id;
+  return "OK " + std::get<session_request_body>(r).tenant_id;
 }
 
 // The full 422 body for a /chat request, or "OK <tenant>|<session>|<message>".
@@ -47,7 +47,7 @@ std::string chat_outcome(std::string_view body,
   auto r = decode_chat_request(body, content_type);
   if (auto* f = std::get_if<validation_failure>(&r))
     return validation_body(*f);
-  auto& c = std::get<chat_request>(r);
+  auto& c = std::get<chat_request_body>(r);
   return "OK " + c.tenant_id + "|" + c.session_id + "|" + c.message;
 }
 
@@ -707,7 +707,7 @@ TEST(Encoders, SessionBodyWithUnicodeTenant) {
 }
 
 TEST(Encoders, ChatBodyKeyOrderAndRawUtf8) {
-  chat_request req{"acme", "0123abcd-4567-489a-bcde-f0123456789a", "ignored"};
+  chat_request_body req{"acme", "0123abcd-4567-489a-bcde-f0123456789a", "ignored"};
   tenantd::chat_result result;
   result.reply = "Howdy from Acme! [ACME MOCK] You said: 'h\xc3\xa9 \"q\"'. "
                  "Here's it reversed: '\"q\" \xc3\xa9h'";
@@ -721,7 +721,7 @@ TEST(Encoders, ChatBodyKeyOrderAndRawUtf8) {
 }
 
 TEST(Encoders, ChatBodyEchoesTheRequestIdsNotTheMessage) {
-  chat_request req{"t", "s", "the message"};
+  chat_request_body req{"t", "s", "the message"};
   tenantd::chat_result result;
   result.reply = "r";
   result.model = "m";

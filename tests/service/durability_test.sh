@@ -27,8 +27,8 @@ writers=()
 on_exit() {
   for w in "${writers[@]}"; do kill "$w" 2>/dev/null || true; done
 }
-# shellcheck source=tests/tenantd_harness.sh
-source "$(dirname "$0")/tenantd_harness.sh"
+# shellcheck source=tests/support/harness.sh
+source "$(dirname "$0")/../support/harness.sh"
 
 # Sanitizer builds serve several times slower: scripts/test-sanitize.sh sets
 # TENANTD_TEST_TIME_SCALE so that the writers run that many seconds (and a

@@ -1,0 +1,133 @@
+// The seed's routes, byte for byte as its FastAPI app answers them: GET /
+// lists the active tenants, POST /session opens a session, POST /chat
+// answers in one. Sessions and chats go straight to the tenant's actor
+// (lane::ask_tenant), within the tenant's in-flight cap.
+
+#include <string>
+
+#include <boost/beast/http/field.hpp>
+
+#include "http/api/api.hpp"
+#include "http/bridge.hpp"
+#include "http/respond.hpp"
+
+namespace tenantd::http::api {
+
+namespace {
+
+namespace beast_http = boost::beast::http;
+using beast_http::status;
+
+void handle_root(const call& c, reply done) {
+  c.asks.ask_registry<std::vector<std::string>>(
+    list_active_tenants{c.who},
+    [facts = c.facts,
+     done = std::move(done)](caf::expected<std::vector<std::string>> ids) {
+      done(ids ? make_response(facts, status::ok, root_body(*ids))
+               : error_to_response(facts, ids.error()));
+    });
+}
+
+// 503 for a tenant with too many asks in flight.
+response tenant_busy(const request_facts& facts) {
+  auto res = detail_response(facts, status::service_unavailable,
+                             "Too many requests in flight for this tenant");
+  res.set(beast_http::field::retry_after, "1");
+  return res;
+}
+
+// Asks tenant `msg.tenant`'s actor `msg` within the tenant's in-flight cap
+// (past it: 503 at once), then answers with `on_answer(result, done)`.
+template <class Result, class Message, class OnAnswer>
+void ask_about_tenant(const call& c, reply done, Message msg,
+                      OnAnswer on_answer) {
+  auto tenant = msg.tenant;
+  done.about_tenant(tenant);
+  auto& gate = c.ctx.gate;
+  if (!gate.try_enter(tenant))
+    return done(tenant_busy(c.facts));
+  c.asks.ask_tenant<Result>(
+    std::move(msg),
+    [&gate, tenant, done = std::move(done),
+     on_answer = std::move(on_answer)](caf::expected<Result> result) {
+      gate.leave(tenant);
+      on_answer(std::move(result), done);
+    });
+}
+
+// RateLimit-Policy / RateLimit per draft-ietf-httpapi-ratelimit-headers
+// (-08 onwards), plus Retry-After when refused.
+void set_rate_headers(response& res, const rate_window& w, bool limited) {
+  if (w.limit == 0)
+    return;
+  res.set("RateLimit-Policy", "\"chat\";q=" + std::to_string(w.limit)
+                                + ";w=" + std::to_string(w.window_seconds));
+  res.set("RateLimit", "\"chat\";r=" + std::to_string(w.remaining)
+                         + ";t=" + std::to_string(w.reset_seconds));
+  if (limited)
+    res.set(beast_http::field::retry_after, std::to_string(w.reset_seconds));
+}
+
+void handle_session(const call& c, reply done) {
+  auto decoded = decode_session_request(
+    c.req.body(), c.req[beast_http::field::content_type], c.ctx.options.limits);
+  if (auto* bad = std::get_if<validation_failure>(&decoded))
+    return done(unprocessable(c.facts, *bad));
+  auto& body = std::get<session_request_body>(decoded);
+  ask_about_tenant<session_grant>(
+    c, std::move(done), open_session{std::move(body.tenant_id), c.who},
+    [facts = c.facts](caf::expected<session_grant> grant, const reply& done) {
+      done(grant ? make_response(facts, status::ok, session_body(*grant))
+                 : error_to_response(facts, grant.error()));
+    });
+}
+
+void handle_chat(const call& c, reply done) {
+  auto decoded = decode_chat_request(c.req.body(),
+                                     c.req[beast_http::field::content_type],
+                                     c.ctx.options.limits);
+  if (auto* bad = std::get_if<validation_failure>(&decoded))
+    return done(unprocessable(c.facts, *bad));
+  auto& body = std::get<chat_request_body>(decoded);
+  chat_request msg;
+  msg.tenant = body.tenant_id;
+  // The seed compares ids as strings: anything but a canonical UUID names
+  // no session, which the tenant's actor says once the tenant checks pass.
+  msg.session = session_id::parse(body.session_id).value_or(session_id::nil());
+  // The reply echoes tenant and session ids; the message travels alone.
+  msg.message = std::move(body.message);
+  msg.who = c.who;
+  ask_about_tenant<chat_result>(
+    c, std::move(done), std::move(msg),
+    [facts = c.facts, body = std::move(body)](caf::expected<chat_result> result,
+                                              const reply& done) {
+      if (!result)
+        return done(error_to_response(facts, result.error()));
+      if (result->limited) {
+        auto res = detail_response(
+          facts, status::too_many_requests,
+          "Rate limit exceeded: " + std::to_string(result->window.limit)
+            + " chats per " + std::to_string(result->window.window_seconds)
+            + " s");
+        set_rate_headers(res, result->window, true);
+        return done(std::move(res));
+      }
+      auto res = make_response(facts, status::ok, chat_body(body, *result));
+      set_rate_headers(res, result->window, false);
+      done(std::move(res));
+    });
+}
+
+} // namespace
+
+std::vector<route> seed_routes() {
+  using beast_http::verb;
+  return {
+    {"/", verb::get, access::anyone, route_style::fastapi, handle_root},
+    {"/session", verb::post, access::anyone, route_style::fastapi,
+     handle_session},
+    {"/chat", verb::post, access::anyone, route_style::fastapi, handle_chat},
+  };
+}
+
+} // namespace tenantd::http::api

@@ -1,0 +1,138 @@
+#pragma once
+
+// What every request handler (http/api/*.cpp) works with: the request, the
+// facts its answer needs, the principal asking, the lane to the actors,
+// and `reply`, which stamps, counts, logs and sends the answer. Handlers
+// are pure translations: decode, ask an actor through the lane, map the
+// answer (respond.hpp); they never see a socket.
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include "core/principal.hpp"
+#include "http/in_flight_gate.hpp"
+#include "http/json/codec.hpp"
+
+namespace tenantd::metrics {
+class metrics;
+} // namespace tenantd::metrics
+
+namespace tenantd::http {
+
+class lane;
+
+using request = boost::beast::http::request<boost::beast::http::string_body>;
+using response = boost::beast::http::response<boost::beast::http::string_body>;
+
+/// Receives the response; called exactly once, on the connection's I/O
+/// thread.
+using responder = std::function<void(response)>;
+
+/// Which answered requests get a log line.
+enum class request_logging { none, errors, all };
+
+struct router_options {
+  /// The bearer token of the platform admin.
+  std::string admin_token;
+  body_limits limits;
+  /// Asks one tenant may have in flight (/session and /chat); past it, its
+  /// requests get 503 at once.
+  std::size_t tenant_max_in_flight = 256;
+  /// errors: answers with status 500 and above.
+  request_logging logging = request_logging::errors;
+};
+
+/// What a response needs from its request once the request is gone.
+struct request_facts {
+  unsigned version = 11;
+  bool keep_alive = true;
+  /// A HEAD request's answer has headers only.
+  bool head = false;
+};
+
+/// What every handler may use besides its request.
+struct handler_context {
+  router_options options;
+  metrics::metrics& metrics;
+  in_flight_gate gate;
+  std::atomic<bool> accepting{false};
+};
+
+/// Answers one request: stamps its request id, counts it in the metrics
+/// (by tenant, route template, method and status), logs it if asked to,
+/// and hands it to the server. Handlers name the tenant a request is about
+/// once they know it (about_tenant).
+class reply {
+public:
+  reply(const handler_context& ctx, responder done, std::string id,
+        std::string_view route, std::string_view method);
+
+  void about_tenant(std::string tenant) {
+    tenant_ = std::move(tenant);
+  }
+
+  void operator()(response res) const;
+
+private:
+  using clock_type = std::chrono::steady_clock;
+
+  void log_answer(unsigned code, clock_type::duration took) const;
+
+  const handler_context* ctx_;
+  responder done_;
+  std::string id_;
+  std::string_view route_;
+  std::string_view method_;
+  std::string tenant_;
+  clock_type::time_point start_;
+};
+
+/// A routed request as its handler sees it.
+struct call {
+  handler_context& ctx;
+  /// The actors, from this request's I/O thread.
+  lane& asks;
+  request_facts facts;
+  const request& req;
+  /// Who is asking (http/auth.hpp), resolved once before the handler runs.
+  principal who;
+  /// The path's {id} segment; empty for routes without one.
+  std::string_view id;
+  /// The query string, without its '?'.
+  std::string_view query;
+};
+
+/// Who may use a route.
+enum class access {
+  /// Anyone, with or without credentials.
+  anyone,
+  /// The platform admin only: 401 before anything else for anyone else.
+  platform_admin,
+};
+
+/// How a route treats what is not exactly it.
+enum class route_style {
+  /// The seed's FastAPI contract: HEAD answered 405, a path that differs
+  /// by a trailing slash redirected with 307.
+  fastapi,
+  /// Ordinary REST: HEAD answered as GET without the body, a trailing
+  /// slash is another (unknown) path.
+  rest,
+};
+
+struct route {
+  /// The path; a segment "{id}" stands for any one non-empty segment.
+  std::string_view path;
+  boost::beast::http::verb method;
+  access who;
+  route_style style;
+  void (*handle)(const call&, reply);
+};
+
+} // namespace tenantd::http

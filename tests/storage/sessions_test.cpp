@@ -1,0 +1,210 @@
+// storage/sessions through sqlite_storage: sessions, their expiry, and the
+// in-memory index of their ids.
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/support/storage_fixture.hpp"
+
+namespace {
+
+using tenantd::bootstrap_tenants;
+using tenantd::database;
+using tenantd::sqlite_storage;
+using tenantd::storage_error;
+using tenantd::session_id;
+using tenantd::stored_session;
+using tenantd::tenant_config;
+using tenantd::tenant_status;
+using tenantd::test::acme;
+using tenantd::test::globex;
+using tenantd::test::initech;
+using namespace tenantd::test;
+
+// -- sessions -----------------------------------------------------------------
+
+TEST_F(Database, InsertSessionRefusals) {
+  auto db = sqlite_storage::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  ASSERT_TRUE(db.insert_tenant(globex(), t0));
+  ASSERT_TRUE(db.insert_tenant(initech(), t0));
+  db.set_status("globex", tenant_status::archived, t0);
+  db.set_status("initech", tenant_status::suspended, t0);
+
+  auto s = make_session(t0, t0 + 60'000);
+  EXPECT_FALSE(db.insert_session("nobody", s));
+  EXPECT_FALSE(db.insert_session("globex", s));
+  ASSERT_TRUE(db.insert_session("acme", s));
+  // The same id again, for the same or another tenant.
+  auto again = s;
+  again.expires_at = t0 + 120'000;
+  EXPECT_FALSE(db.insert_session("acme", again));
+  EXPECT_FALSE(db.insert_session("initech", again));
+  EXPECT_TRUE(same_sessions(db.sessions("acme", t0), {s}));
+  // A suspended tenant keeps sessions, so it may be given them.
+  EXPECT_TRUE(db.insert_session("initech", make_session(t0, t0 + 60'000)));
+  EXPECT_EQ(raw_query(file_, "SELECT count(*) FROM sessions"), "2");
+}
+
+TEST_F(Database, SessionIdIsStoredAsBigEndianBlob) {
+  auto db = sqlite_storage::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  stored_session s{{0x0011223344556677ull, 0x8899aabbccddeeffull}, t0, t0,
+                   t0 + 1};
+  ASSERT_TRUE(db.insert_session("acme", s));
+  EXPECT_EQ(raw_query(file_, "SELECT hex(id) FROM sessions"),
+            "00112233445566778899AABBCCDDEEFF");
+  EXPECT_EQ(db.session_owner(s.id, t0), "acme");
+}
+
+TEST_F(Database, QueriesIgnoreExpiredSessions) {
+  auto db = sqlite_storage::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  auto live = make_session(t0, t0 + 1000);
+  auto expired = make_session(t0 - 2000, t0 - 1000);
+  auto at_now = make_session(t0 - 1000, t0); // expires_at == now: expired
+  for (auto& s : {live, expired, at_now})
+    ASSERT_TRUE(db.insert_session("acme", s));
+
+  EXPECT_TRUE(same_sessions(db.sessions("acme", t0), {live}));
+  EXPECT_EQ(db.session_count("acme", t0), 1u);
+  EXPECT_EQ(db.session_owner(live.id, t0), "acme");
+  EXPECT_EQ(db.session_owner(expired.id, t0), "");
+  EXPECT_EQ(db.session_owner(at_now.id, t0), "");
+  EXPECT_EQ(db.session_owner(session_id::generate(), t0), "");
+  // Earlier, all three were alive.
+  EXPECT_EQ(db.session_count("acme", t0 - 1500), 3u);
+  EXPECT_EQ(db.session_owner(expired.id, t0 - 1500), "acme");
+  EXPECT_TRUE(db.sessions("nobody", t0).empty());
+}
+
+TEST_F(Database, TouchAndDeleteSession) {
+  auto db = sqlite_storage::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  auto s = make_session(t0, t0 + 1000);
+  ASSERT_TRUE(db.insert_session("acme", s));
+  s.last_used = t0 + 5000;
+  s.expires_at = t0 + 6000;
+  db.touch_session(s);
+  EXPECT_TRUE(same_sessions(db.sessions("acme", t0 + 2000), {s}));
+  db.touch_session(make_session(t0, t0 + 1)); // gone: no-op
+  db.delete_session(s.id);
+  db.delete_session(s.id); // gone: no-op
+  EXPECT_EQ(db.session_count("acme", t0), 0u);
+}
+
+TEST_F(Database, PurgeDeletesOnlyExpiredSessions) {
+  auto db = sqlite_storage::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  ASSERT_TRUE(db.insert_tenant(globex(), t0));
+  auto live = make_session(t0, t0 + 1);
+  ASSERT_TRUE(db.insert_session("acme", live));
+  ASSERT_TRUE(db.insert_session("acme", make_session(t0 - 9, t0)));
+  ASSERT_TRUE(db.insert_session("globex", make_session(t0 - 9, t0 - 5)));
+  EXPECT_EQ(db.purge_expired_sessions(t0), 2u);
+  EXPECT_EQ(db.purge_expired_sessions(t0), 0u);
+  // Purged rows are gone, not merely hidden.
+  EXPECT_EQ(db.session_count("acme", 0), 1u);
+  EXPECT_EQ(db.session_count("globex", 0), 0u);
+  EXPECT_EQ(db.session_owner(live.id, t0), "acme");
+}
+
+TEST_F(Database, SessionsAreRowsInInsertionOrder) {
+  auto db = sqlite_storage::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  std::vector<stored_session> inserted;
+  for (int i = 0; i < 5; ++i) {
+    inserted.push_back(make_session(t0, t0 + 60'000));
+    ASSERT_TRUE(db.insert_session("acme", inserted.back()));
+  }
+  EXPECT_EQ(raw_query(file_, "SELECT group_concat(seq, ',') FROM (SELECT seq "
+                             "FROM sessions ORDER BY seq)"),
+            "1,2,3,4,5");
+  // No index on the id: lookups go through the index in memory.
+  EXPECT_EQ(raw_query(file_, "SELECT group_concat(name, ',') FROM (SELECT "
+                             "name FROM sqlite_schema WHERE tbl_name = "
+                             "'sessions' AND type = 'index' ORDER BY name)"),
+            "sessions_by_expiry,sessions_by_tenant");
+  for (auto& s : inserted)
+    EXPECT_EQ(db.session_owner(s.id, t0), "acme");
+}
+
+TEST_F(Database, SessionIndexSurvivesReopen) {
+  auto kept = make_session(t0, t0 + 60'000);
+  auto deleted = make_session(t0, t0 + 60'000);
+  auto purged = make_session(t0 - 10, t0 - 5);
+  {
+    auto db = sqlite_storage::open(dir_);
+    ASSERT_TRUE(db.insert_tenant(acme(), t0));
+    for (auto& s : {kept, deleted, purged})
+      ASSERT_TRUE(db.insert_session("acme", s));
+    db.delete_session(deleted.id);
+    EXPECT_EQ(db.purge_expired_sessions(t0), 1u);
+  }
+  auto db = sqlite_storage::open(dir_);
+  EXPECT_EQ(db.session_owner(kept.id, t0), "acme");
+  EXPECT_EQ(db.session_owner(deleted.id, t0), "");
+  EXPECT_EQ(db.session_owner(purged.id, t0 - 20), "");
+  EXPECT_FALSE(db.insert_session("acme", kept)); // still known: a duplicate
+  auto touched = kept;
+  touched.last_used = t0 + 10;
+  touched.expires_at = t0 + 120'000;
+  db.touch_session(touched);
+  EXPECT_TRUE(same_sessions(db.sessions("acme", t0), {touched}));
+  db.delete_session(kept.id);
+  EXPECT_EQ(db.session_owner(kept.id, t0), "");
+  EXPECT_EQ(raw_query(file_, "SELECT count(*) FROM sessions"), "0");
+}
+
+TEST_F(Database, DuplicateSessionIsRefusedWithoutWriting) {
+  auto db = sqlite_storage::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  ASSERT_TRUE(db.insert_tenant(globex(), t0));
+  auto s = make_session(t0, t0 + 60'000);
+  ASSERT_TRUE(db.insert_session("acme", s));
+  db.begin();
+  auto again = s;
+  again.created_at = again.last_used = t0 + 1;
+  EXPECT_FALSE(db.insert_session("globex", again));
+  db.commit();
+  EXPECT_EQ(raw_query(file_, "SELECT count(*) || ' ' || tenant || ' ' || "
+                             "created_at FROM sessions"),
+            "1 acme " + std::to_string(t0));
+  EXPECT_EQ(db.session_owner(s.id, t0), "acme");
+}
+
+TEST_F(Database, PurgeAndArchiveRemoveIdsFromTheIndex) {
+  auto db = sqlite_storage::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  ASSERT_TRUE(db.insert_tenant(globex(), t0));
+  auto expired = make_session(t0 - 10, t0 - 5);
+  auto archived = make_session(t0, t0 + 60'000);
+  auto other = make_session(t0, t0 + 60'000);
+  ASSERT_TRUE(db.insert_session("acme", expired));
+  ASSERT_TRUE(db.insert_session("globex", archived));
+  ASSERT_TRUE(db.insert_session("acme", other));
+
+  EXPECT_EQ(db.purge_expired_sessions(t0), 1u);
+  // Earlier it was alive, but its row is gone.
+  EXPECT_EQ(db.session_owner(expired.id, t0 - 20), "");
+  db.begin();
+  db.set_status("globex", tenant_status::archived, t0 + 1);
+  db.commit();
+  EXPECT_EQ(db.session_owner(archived.id, t0), "");
+  EXPECT_EQ(db.session_owner(other.id, t0), "acme");
+  // A forgotten id is not a duplicate any more (ids are never reused in
+  // practice; this shows the index let go of it).
+  EXPECT_TRUE(db.insert_session("acme", expired));
+  EXPECT_TRUE(db.insert_session("acme", archived));
+  EXPECT_EQ(db.session_owner(expired.id, t0 - 20), "acme");
+  EXPECT_EQ(db.session_owner(archived.id, t0), "acme");
+  EXPECT_EQ(raw_query(file_, "SELECT count(*) FROM sessions"), "3");
+}
+
+} // namespace
