@@ -1,50 +1,73 @@
-# The two commands a newcomer needs: `make run` and `make test`.
-# Both install missing Debian packages first, then configure and build a
-# Release build with CMake.
+# The two commands a newcomer needs: `make run` and `make test`. Each
+# installs the Debian packages it needs first (scripts/install-deps.sh),
+# then configures and builds a Release build with CMake in build/.
+#
+# make run    installs what building and running needs, builds the tenantd
+#             target only and starts it on 8001 with tenants.jsonl.
+# make test   adds what the tests need, builds everything and runs ctest.
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
+CTEST_JOBS ?= 2
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps configure build run test test-sanitize bench soak abuse flood fuzz clean
+.PHONY: all run build-all test test-sanitize bench bench-nginx versus-seed soak abuse \
+        flood fuzz clean
 
-all: build
+all: build-all
 
-deps:
-	@./scripts/install-deps.sh
-
-configure: deps
-	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
-
-build: configure
-	@cmake --build $(BUILD_DIR) -j $(JOBS)
-
-run: build
+run:
+	@./scripts/install-deps.sh --run
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DTENANTD_BUILD_TESTS=OFF -DTENANTD_BUILD_BENCH=OFF >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target tenantd
 	./$(BUILD_DIR)/tenantd --tenants-file tenants.jsonl
 
-test: build
-	cd $(BUILD_DIR) && ctest --output-on-failure -j 2
+# Everything: the service, the tests and the benchmarks (the same build dir
+# as `make run`: only what changed is rebuilt).
+build-all:
+	@./scripts/install-deps.sh
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DTENANTD_BUILD_TESTS=ON -DTENANTD_BUILD_BENCH=ON >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build-all
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(CTEST_JOBS)
 
 # The suite again under ASan + UBSan (build-asan/) and TSan (build-tsan/);
 # see scripts/test-sanitize.sh.
-test-sanitize: deps
+test-sanitize:
+	@./scripts/install-deps.sh
 	JOBS=$(JOBS) ./scripts/test-sanitize.sh
 
-bench: build
+# HTTP throughput and latency of the binary (bench/run.sh).
+bench: build-all
+	@./scripts/install-deps.sh --bench
 	./bench/run.sh $(BUILD_DIR)
+
+# Beside Debian's nginx serving bodies of the same size (docs/benchmarks.md).
+bench-nginx: build-all
+	./bench/versus-nginx.sh $(BUILD_DIR)
+
+# Beside the seed's own FastAPI app (installs python3-fastapi and uvicorn).
+versus-seed: build-all
+	./bench/versus-seed.sh $(BUILD_DIR)
 
 # 10 minutes of mixed traffic with RSS plotted; slow and oversized clients
 # beside normal load (docs/benchmarks.md, "Soak and abuse").
-soak: build
+soak: build-all
+	@./scripts/install-deps.sh --bench
 	./bench/soak.sh $(BUILD_DIR)
 
-abuse: build
+abuse: build-all
+	@./scripts/install-deps.sh --bench
 	./bench/abuse.sh $(BUILD_DIR)
 
 # One tenant flooded past its in-flight cap, another measured beside it.
-flood: build
+flood: build-all
+	@./scripts/install-deps.sh --bench
 	./bench/flood.sh $(BUILD_DIR)
 
 # libFuzzer targets (fuzz/README.md): clang with ASan and UBSan in a build
@@ -57,5 +80,7 @@ fuzz:
 	@cmake --build $(FUZZ_DIR) -j $(JOBS)
 	./fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
+# Removes every build output: the build dirs of make run/test, the
+# sanitizer and fuzz builds.
 clean:
-.PHONY: all deps configure build run test test-sanitize bench soak abuse flood fuzz clean
+	rm -rf $(BUILD_DIR) build-asan build-tsan $(FUZZ_DIR)

@@ -21,6 +21,8 @@
 // internal_timeout): when it passes, the asker fails with
 // caf::sec::request_timeout and goes on serving.
 
+#include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -143,7 +145,7 @@ using tenant_actor = caf::typed_actor<
 using registry_actor = tenant_admin_actor::extend_with<tenant_supervisor_actor>
   ::extend<
   // Lists the ids of the tenants that accept sessions (active), in creation
-  // order.
+  // order: what it publishes in its active_tenants_view.
   caf::replies_to<list_active_tenants>::with<std::vector<std::string>>,
   // Lists tenants of any status. Fails with errc::permission_denied.
   caf::replies_to<list_tenants>::with<tenant_page>,
@@ -159,6 +161,30 @@ using registry_actor = tenant_admin_actor::extend_with<tenant_supervisor_actor>
   // are, once the registry answers) and the store works. Fails with
   // errc::storage_failed.
   caf::replies_to<atom::ready>::with<caf::ok_atom>>;
+
+/// The directory's public page: the ids of the tenants that accept sessions
+/// (active), in creation order, as the registry last published them. GET /
+/// reads it on an I/O thread without a message. The registry publishes a
+/// new list before it acknowledges any change that alters it (a create, a
+/// status change), so every read after the acknowledgement sees the change.
+class active_tenants_view {
+public:
+  using ids = std::vector<std::string>;
+
+  /// The current list; any thread.
+  std::shared_ptr<const ids> get() const {
+    return std::atomic_load(&ids_);
+  }
+
+  /// Replaces the list; the registry's only.
+  void publish(ids next) {
+    std::atomic_store(&ids_, std::shared_ptr<const ids>{
+                               std::make_shared<ids>(std::move(next))});
+  }
+
+private:
+  std::shared_ptr<const ids> ids_ = std::make_shared<ids>();
+};
 
 /// Whether a tenant actor's failure `err` means the handle no longer
 /// serves the tenant and nothing was done: its actor is gone

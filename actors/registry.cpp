@@ -201,6 +201,18 @@ void registry_state::count_status(tenant_status status, int delta) {
   metrics->set_tenants(to_string(status), static_cast<double>(n));
 }
 
+std::vector<std::string> registry_state::active_ids() const {
+  std::vector<std::string> ids;
+  for (auto& e : tenants)
+    if (e.status == tenant_status::active)
+      ids.push_back(e.id);
+  return ids;
+}
+
+void registry_state::publish() {
+  published->publish(active_ids());
+}
+
 registry_state::~registry_state() {
   for (auto& e : tenants)
     for (auto* actor : {&e.actor, &e.retiring})
@@ -210,22 +222,19 @@ registry_state::~registry_state() {
 
 registry_actor::behavior_type
 registry(registry_pointer self, store_actor store, lifecycle_settings settings,
-         std::vector<tenant_summary> tenants, metrics::metrics* metrics) {
+         std::vector<tenant_summary> tenants, metrics::metrics* metrics,
+         std::shared_ptr<active_tenants_view> published) {
   self->state.store = std::move(store);
   self->state.settings = settings;
   self->state.metrics = metrics;
+  self->state.published = std::move(published);
   for (auto& t : tenants)
     add_tenant(self, std::move(t.id), t.status);
+  self->state.publish();
   self->set_down_handler(
     [self](caf::down_msg& msg) { on_tenant_down(self, msg); });
   return {
-    [self](const list_active_tenants&) {
-      std::vector<std::string> ids;
-      for (auto& e : self->state.tenants)
-        if (e.status == tenant_status::active)
-          ids.push_back(e.id);
-      return ids;
-    },
+    [self](const list_active_tenants&) { return self->state.active_ids(); },
     [self](const list_tenants& msg) -> caf::result<tenant_page> {
       if (auto err = refuse_unless_admin(msg.who))
         return err;
@@ -265,6 +274,7 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
             st.creating.erase(id);
             log::info("registry", "created tenant", {{"tenant", id}});
             add_tenant(self, id, rec.status);
+            st.publish(); // before the answer: GET / lists it from now on
             activate(self, static_cast<uint32_t>(st.tenants.size() - 1));
             rec.stats.active = true;
             rp.deliver(std::move(rec));
@@ -309,6 +319,7 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
             self->state.count_status(rec.status, +1);
           }
           e.status = rec.status;
+          self->state.publish(); // before the answer
         },
         [self, index = *index](const tenant_actor& actor,
                                const tenant_record& rec) {

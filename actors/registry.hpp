@@ -43,6 +43,8 @@ struct registry_state {
   store_actor store;
   lifecycle_settings settings;
   metrics::metrics* metrics = nullptr;
+  /// Where the active tenants are published (GET / reads it).
+  std::shared_ptr<active_tenants_view> published;
   /// Tenants in creation order; an index never changes.
   std::vector<entry> tenants;
   std::unordered_map<std::string, uint32_t> by_id;
@@ -59,6 +61,12 @@ struct registry_state {
   /// Counts `status` one more (+1) or one less (-1) and publishes it.
   void count_status(tenant_status status, int delta);
 
+  /// The ids of the active tenants, in creation order.
+  std::vector<std::string> active_ids() const;
+
+  /// Publishes active_ids() to `published`.
+  void publish();
+
   /// Stops the tenant actors with the registry (CAF destroys the state
   /// when the actor terminates, whatever the exit reason).
   ~registry_state();
@@ -73,9 +81,11 @@ struct registry_state {
 /// @param tenants The stored tenants, in creation order (all passivated).
 /// @param metrics Where tenants and their actors are counted; must outlive
 ///        the registry and its tenant actors.
+/// @param published Where the active tenants are published.
 registry_actor::behavior_type
 registry(registry_actor::stateful_pointer<registry_state> self,
          store_actor store, lifecycle_settings settings,
-         std::vector<tenant_summary> tenants, metrics::metrics* metrics);
+         std::vector<tenant_summary> tenants, metrics::metrics* metrics,
+         std::shared_ptr<active_tenants_view> published);
 
 } // namespace tenantd

@@ -21,9 +21,11 @@ void configure_actor_system(caf::actor_system_config& cfg,
 }
 
 actor_layer::actor_layer(store_actor store, registry_actor registry,
+                         std::shared_ptr<const active_tenants_view> active,
                          std::string location, std::size_t added)
   : store_(std::move(store)),
     registry_(std::move(registry)),
+    active_(std::move(active)),
     location_(std::move(location)),
     added_(added) {
 }
@@ -51,9 +53,17 @@ actor_layer start_actors(caf::actor_system& sys, actor_options options) {
   store_actor st = options.detached_store
                      ? sys.spawn<caf::detached>(store, std::move(db), settings)
                      : sys.spawn(store, std::move(db), settings);
+  // Published before anything can read it: the service accepts requests
+  // as soon as this returns, maybe before the registry first runs.
+  auto active = std::make_shared<active_tenants_view>();
+  active_tenants_view::ids ids;
+  for (auto& t : opened.tenants)
+    if (t.status == tenant_status::active)
+      ids.push_back(t.id);
+  active->publish(std::move(ids));
   auto reg = sys.spawn(registry, st, settings, std::move(opened.tenants),
-                       options.metrics);
-  return actor_layer{st, reg, location, opened.added};
+                       options.metrics, active);
+  return actor_layer{st, reg, active, location, opened.added};
 }
 
 } // namespace tenantd

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -47,8 +48,9 @@ struct actor_options {
 /// wait for them forever, their timers keep them alive).
 class actor_layer {
 public:
-  actor_layer(store_actor store, registry_actor registry, std::string location,
-              std::size_t added);
+  actor_layer(store_actor store, registry_actor registry,
+              std::shared_ptr<const active_tenants_view> active,
+              std::string location, std::size_t added);
   ~actor_layer();
 
   actor_layer(actor_layer&&) = default;
@@ -59,6 +61,10 @@ public:
   }
   const registry_actor& registry() const noexcept {
     return registry_;
+  }
+  /// What the registry publishes of the active tenants.
+  const std::shared_ptr<const active_tenants_view>& active() const noexcept {
+    return active_;
   }
   /// Where the data lives (the database file).
   const std::string& location() const noexcept {
@@ -75,6 +81,7 @@ public:
 private:
   store_actor store_;
   registry_actor registry_;
+  std::shared_ptr<const active_tenants_view> active_;
   std::string location_;
   std::size_t added_ = 0;
 };

@@ -189,7 +189,7 @@ struct service::impl {
       token(resolve_admin_token(config.admin_token, config.data_dir)),
       io(config.io_threads),
       asks(system, core.registry(), config.ask_timeout, io.all()),
-      routes(asks, router_options(config, token.value), metrics),
+      routes(asks, core.active(), router_options(config, token.value), metrics),
       server(io.first(),
              server_options(config),
              [this](http::request&& req, std::size_t lane,

@@ -138,7 +138,7 @@ public:
     : system_(configure(config_)),
       actors_(start_actors(system_, actor_layer_options(dir_.path(), metrics_))),
       asks_(system_, actors_.registry(), ask_timeout, {&io_.context()}),
-      routes_(asks_, router_options(), metrics_) {
+      routes_(asks_, actors_.active(), router_options(), metrics_) {
     routes_.set_accepting(true);
   }
 

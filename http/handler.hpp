@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include "actors/interfaces.hpp"
 #include "core/principal.hpp"
 #include "http/in_flight_gate.hpp"
 #include "http/json/codec.hpp"
@@ -60,6 +62,8 @@ struct request_facts {
 struct handler_context {
   router_options options;
   metrics::metrics& metrics;
+  /// The registry's published list of active tenants (GET /).
+  std::shared_ptr<const active_tenants_view> active;
   in_flight_gate gate;
   std::atomic<bool> accepting{false};
 };

@@ -142,14 +142,18 @@ response router::error_response(status st, std::string_view text,
   return detail_response(request_facts{version, false, false}, st, text);
 }
 
-router::router(bridge& asks, router_options options, metrics::metrics& metrics)
-  : router(asks, std::move(options), metrics, api::all_routes()) {
+router::router(bridge& asks, std::shared_ptr<const active_tenants_view> active,
+               router_options options, metrics::metrics& metrics)
+  : router(asks, std::move(active), std::move(options), metrics,
+           api::all_routes()) {
 }
 
-router::router(bridge& asks, router_options options, metrics::metrics& metrics,
+router::router(bridge& asks, std::shared_ptr<const active_tenants_view> active,
+               router_options options, metrics::metrics& metrics,
                std::vector<route> table)
   : asks_(asks),
-    ctx_{options, metrics, in_flight_gate{options.tenant_max_in_flight}},
+    ctx_{options, metrics, std::move(active),
+         in_flight_gate{options.tenant_max_in_flight}},
     table_(std::move(table)) {
 }
 

@@ -18,10 +18,13 @@ class bridge;
 class router {
 public:
   /// @param asks The lanes to the actors, one per I/O thread.
+  /// @param active What the registry publishes of the active tenants.
   /// @param metrics Counts every answer; must outlive the router.
   /// @param table The routes (default: api::all_routes()).
-  router(bridge& asks, router_options options, metrics::metrics& metrics);
-  router(bridge& asks, router_options options, metrics::metrics& metrics,
+  router(bridge& asks, std::shared_ptr<const active_tenants_view> active,
+         router_options options, metrics::metrics& metrics);
+  router(bridge& asks, std::shared_ptr<const active_tenants_view> active,
+         router_options options, metrics::metrics& metrics,
          std::vector<route> table);
 
   /// Handles `req`, which arrived on I/O thread `lane` (and which calls

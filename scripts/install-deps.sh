@@ -1,35 +1,44 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages the build, tests and benchmarks need, only
-# those that are missing. Uses sudo when not root. Idempotent and quiet when
-# everything is already there.
+# Installs the Debian 12 packages a make target needs, only those that are
+# missing. Uses sudo when not root. Idempotent and quiet when everything is
+# already there.
 #
-#   scripts/install-deps.sh           build, tests, wrk benchmarks
-#   scripts/install-deps.sh --bench   also what only some bench scripts use
-#                                     (gnuplot for bench/soak.sh's plot)
-#   scripts/install-deps.sh --fuzz    also clang and libFuzzer (make fuzz;
-#                                     make test needs no clang)
+#   scripts/install-deps.sh --run     building and running tenantd (make run)
+#   scripts/install-deps.sh           also the tests (make test)
+#   scripts/install-deps.sh --bench   also what the bench scripts use (wrk,
+#                                     nginx, gnuplot)
+#   scripts/install-deps.sh --fuzz    also clang and libFuzzer (make fuzz)
 set -euo pipefail
 
-# g++ brings the sanitizer runtimes that `make test-sanitize` links
-# (libasan8, libubsan1, liblsan0, libtsan2: dependencies of libgcc-12-dev).
-packages=(
+# The service: compiler, CMake and the libraries tenantd links.
+run_packages=(
   cmake make g++ pkg-config
   libcaf-dev
   libboost1.81-dev libboost-json1.81-dev
   libicu-dev
-  libsqlite3-dev sqlite3
+  libsqlite3-dev
   libmimalloc-dev
-  prometheus-cpp-dev prometheus
-  libgtest-dev libgmock-dev libbenchmark-dev
-  curl jq wrk docker-compose
+  prometheus-cpp-dev
 )
-bench_packages=(gnuplot-nox)
+# The tests: GoogleTest, Google Benchmark (the benchmarks are built with the
+# tests, so they cannot rot), the clients the scripts use (curl, jq, the
+# sqlite3 shell), promtool (prometheus) for the metrics check and
+# docker-compose for the compose file check. g++ brings the sanitizer
+# runtimes that `make test-sanitize` links.
+test_packages=(
+  libgtest-dev libgmock-dev libbenchmark-dev
+  curl jq sqlite3 prometheus docker-compose
+)
+bench_packages=(wrk nginx gnuplot-nox)
 fuzz_packages=(clang libclang-rt-14-dev)
+
+packages=("${run_packages[@]}")
 case "${1:-}" in
-  "") ;;
-  --bench) packages+=("${bench_packages[@]}") ;;
-  --fuzz) packages+=("${fuzz_packages[@]}") ;;
-  *) echo "usage: $0 [--bench | --fuzz]" >&2; exit 2 ;;
+  --run) ;;
+  "") packages+=("${test_packages[@]}") ;;
+  --bench) packages+=("${test_packages[@]}" "${bench_packages[@]}") ;;
+  --fuzz) packages+=("${test_packages[@]}" "${fuzz_packages[@]}") ;;
+  *) echo "usage: $0 [--run | --bench | --fuzz]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -1,7 +1,8 @@
 // The seed's routes, byte for byte as its FastAPI app answers them: GET /
-// lists the active tenants, POST /session opens a session, POST /chat
-// answers in one. Sessions and chats go straight to the tenant's actor
-// (lane::ask_tenant), within the tenant's in-flight cap.
+// lists the active tenants (as the registry publishes them), POST /session
+// opens a session, POST /chat answers in one. Sessions and chats go
+// straight to the tenant's actor (lane::ask_tenant), within the tenant's
+// in-flight cap.
 
 #include <string>
 
@@ -18,14 +19,9 @@ namespace {
 namespace beast_http = boost::beast::http;
 using beast_http::status;
 
+// The registry's published list: no message, answered on the I/O thread.
 void handle_root(const call& c, reply done) {
-  c.asks.ask_registry<std::vector<std::string>>(
-    list_active_tenants{c.who},
-    [facts = c.facts,
-     done = std::move(done)](caf::expected<std::vector<std::string>> ids) {
-      done(ids ? make_response(facts, status::ok, root_body(*ids))
-               : error_to_response(facts, ids.error()));
-    });
+  done(make_response(c.facts, status::ok, root_body(*c.ctx.active->get())));
 }
 
 // 503 for a tenant with too many asks in flight.

@@ -81,7 +81,7 @@ protected:
     registry = sys.spawn(tenantd::registry, store, settings,
                          std::vector<tenant_summary>{{"acme",
                                                       tenant_status::active}},
-                         &metrics);
+                         &metrics, std::make_shared<active_tenants_view>());
     run();
   }
 

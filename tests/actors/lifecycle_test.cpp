@@ -181,6 +181,23 @@ TEST_F(LifecycleTest, ATenantActorRefusesARequestNamingAnotherTenant) {
               errc::not_serving);
 }
 
+TEST_F(LifecycleTest, TheActiveListIsPublishedBeforeAChangeIsAcknowledged) {
+  auto published = [this] { return *layer->active()->get(); };
+  using ids = std::vector<std::string>;
+  EXPECT_EQ(published(), (ids{"globex", "acme", "initech"}));
+  // The answer is the acknowledgement: read as soon as it is in.
+  ASSERT_OK(create(make_tenant("hooli", "Hooli", "Hi", "m", 0, "{message}")));
+  EXPECT_EQ(published(), (ids{"globex", "acme", "initech", "hooli"}));
+  ASSERT_OK(set_status("acme", tenant_status::suspended));
+  EXPECT_EQ(published(), (ids{"globex", "initech", "hooli"}));
+  ASSERT_OK(set_status("initech", tenant_status::archived));
+  ASSERT_OK(set_status("acme", tenant_status::active));
+  EXPECT_EQ(published(), (ids{"globex", "acme", "hooli"}));
+  auto listed = list();
+  ASSERT_OK(listed);
+  EXPECT_EQ(*listed, published());
+}
+
 // -- who may administer -------------------------------------------------------
 
 TEST_F(LifecycleTest, OnlyThePlatformAdminAdministersTenants) {

@@ -288,7 +288,7 @@ TEST_F(BridgeDeadline, RouterAnswersTimeoutWith504AndJsonDetail) {
   metrics::metrics meters;
   http::router_options options;
   options.admin_token = "test-token";
-  http::router route{*asks, options, meters};
+  http::router route{*asks, std::make_shared<active_tenants_view>(), options, meters};
   auto res = answer(io, route, chat_post());
   EXPECT_EQ(res.result(), beast_http::status::gateway_timeout);
   EXPECT_EQ(res[beast_http::field::content_type], "application/json");
@@ -298,7 +298,7 @@ TEST_F(BridgeDeadline, RouterAnswersTimeoutWith504AndJsonDetail) {
 TEST_F(BridgeDeadline, ReadyzIs503WhenNotAcceptingOrWhenActorsDoNotAnswer) {
   lane_to_silent(100ms);
   metrics::metrics meters;
-  http::router route{*asks, http::router_options{}, meters};
+  http::router route{*asks, std::make_shared<active_tenants_view>(), http::router_options{}, meters};
   auto readyz = [&] {
     return answer(io, route, http::request{beast_http::verb::get, "/readyz", 11});
   };
@@ -314,7 +314,7 @@ TEST_F(BridgeDeadline, ReadyzIs503WhenNotAcceptingOrWhenActorsDoNotAnswer) {
 TEST_F(BridgeDeadline, ByDefaultOnlyAnswersOf500AndAboveAreLogged) {
   lane_to_silent(100ms);
   metrics::metrics meters;
-  http::router route{*asks, http::router_options{}, meters}; // logging: errors
+  http::router route{*asks, std::make_shared<active_tenants_view>(), http::router_options{}, meters}; // logging: errors
   testing::internal::CaptureStderr();
   http::request missing{beast_http::verb::get, "/nope", 11};
   missing.set("X-Request-Id", "not-logged-404");

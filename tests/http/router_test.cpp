@@ -165,7 +165,8 @@ public:
   explicit table_router(std::vector<http::route> table)
     : sys_(init(cfg_)),
       asks_(sys_, registry_actor{}, 1s, {&io_.context()}),
-      router_(asks_, http::router_options{}, metrics_, std::move(table)) {
+      router_(asks_, std::make_shared<active_tenants_view>(),
+              http::router_options{}, metrics_, std::move(table)) {
   }
 
   ~table_router() {
