@@ -11,11 +11,14 @@
 #   docker build -t tenantd .
 #   docker run --rm -p 8001:8000 tenantd          # or: docker-compose up --build
 #
-# Configuration is by environment (most also flags, see `tenantd --help`):
-# PORT, HOST, TENANTS_FILE, DATA_DIR, ADMIN_TOKEN, SESSION_TTL, TENANT_IDLE,
-# IO_THREADS, ACTOR_THREADS, ASK_TIMEOUT_MS, BODY_LIMIT, HEADER_LIMIT,
-# IDLE_TIMEOUT_S, HEADER_TIMEOUT_S, BODY_TIMEOUT_S, WRITE_TIMEOUT_S,
-# MAX_CONNECTIONS.
+# Configuration is by environment (all but ADMIN_TOKEN also flags, which
+# win; `tenantd --help` lists each with its values and default): PORT, HOST,
+# TENANTS_FILE, DATA_DIR, ADMIN_TOKEN, SESSION_TTL, TENANT_IDLE, IO_THREADS,
+# ACTOR_THREADS, ASK_TIMEOUT_MS, INTERNAL_TIMEOUT_MS, BODY_LIMIT,
+# HEADER_LIMIT, IDLE_TIMEOUT_S, HEADER_TIMEOUT_S, BODY_TIMEOUT_S,
+# WRITE_TIMEOUT_S, MAX_CONNECTIONS, JSON_MAX_DEPTH, JSON_MAX_FIELDS,
+# MAX_MESSAGE_CHARS, TENANT_MAX_IN_FLIGHT, LOG_REQUESTS, LOG_FORMAT,
+# LOG_LEVEL.
 # State (the SQLite database and a generated admin token) lives in the
 # volume /data; without ADMIN_TOKEN, read the token from /data/admin-token.
 
@@ -39,7 +42,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
-# The whole context: CMakeLists.txt, actors/, http/, app/, docs/ (openapi.json
+# The whole context: CMakeLists.txt, app/, http/, actors/, storage/, core/,
+# metrics/, util/, docs/ (openapi.json
 # is compiled into the binary), tenants.jsonl and whatever else CMake needs.
 # .dockerignore keeps out .git, build trees, tests/, bench/ and CI files.
 COPY . .
@@ -64,7 +68,7 @@ FROM ${DEBIAN_IMAGE} AS runtime
 
 LABEL org.opencontainers.image.title="tenantd" \
       org.opencontainers.image.description="Multi-tenant chat service (C++17 / CAF)" \
-      org.opencontainers.image.version="0.1.0"
+      org.opencontainers.image.version="0.2.0"
 
 # Runtime libraries only (their dependencies libstdc++6/libgcc-s1/libc6 are
 # already in the base image). No ca-certificates: tenantd makes no outgoing

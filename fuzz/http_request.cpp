@@ -4,8 +4,8 @@
 // Input: a raw HTTP/1.1 request stream, as a client would send it on one
 // connection (pipelined requests allowed). Each request is parsed with
 // Beast's request_parser under the server's body and header limits and
-// handed to the real router, which asks a real registry and store through
-// the real bridge. A request the parser refuses gets the server's error
+// handed to the real router on an I/O thread of its own, which asks a
+// real registry, tenant actors and store through its lane. A request the parser refuses gets the server's error
 // answer (413, 431 or 400) and ends the stream, as it ends the connection.
 //
 // Invariants, per request:
@@ -16,8 +16,9 @@
 // - the answer serialises to HTTP that parses back to the same status and
 //   body (no header value can break the framing).
 //
-// State: every input gets a fresh database, actor system, store, registry
-// and bridge (see `test_service` below). The tenants are the repo's
+// State: every input gets a fresh database, actor system, store, registry,
+// I/O thread and bridge (see `test_service` below), started as the service
+// starts them (start_actors). The tenants are the repo's
 // tenants.jsonl, each with one fixed session (fixed_sessions) so that /chat
 // is reachable without guessing a UUID; the admin token is fixed
 // (admin_token) so that the admin API is too.
@@ -50,6 +51,7 @@
 #include "metrics/metrics.hpp"
 #include "http/net/server.hpp"
 #include "tests/support/io_thread.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
@@ -57,7 +59,6 @@ using namespace tenantd;
 using namespace std::chrono_literals;
 namespace beast = boost::beast;
 namespace beast_http = beast::http;
-namespace fs = std::filesystem;
 
 /// The bearer token of the admin API in this target (also in the seeds and
 /// the dictionary).
@@ -94,33 +95,6 @@ std::vector<tenant_config> bootstrap_configs() {
   static const auto configs = load_tenants_file(TENANTD_FUZZ_TENANTS_FILE);
   return configs;
 }
-
-/// A fresh data directory, removed with everything in it when destroyed.
-/// On tmpfs if there is one: every session and admin change is fsync'd
-/// (synchronous=FULL), and disk syncs would dominate.
-class temp_dir {
-public:
-  temp_dir() {
-    fs::path shm{"/dev/shm"};
-    auto base = fs::is_directory(shm) ? shm : fs::temp_directory_path();
-    path_ = (base / "tenantd-fuzz-XXXXXX").string();
-    if (::mkdtemp(path_.data()) == nullptr)
-      std::abort();
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  const std::string& path() const {
-    return path_;
-  }
-
-private:
-  std::string path_;
-};
 
 /// What one input talks to: a database, an actor system with the store and
 /// the registry, the bridge and the router, as app/service.cpp wires them
@@ -192,7 +166,8 @@ private:
     return cfg;
   }
 
-  temp_dir dir_;
+  /// On tmpfs: every session and admin change is fsync'd.
+  tenantd::test::temp_dir dir_{tenantd::test::temp_place::memory};
   /// Before the actor system: the actors count into it until they stop.
   metrics::metrics metrics_;
   caf::actor_system_config config_;

@@ -10,6 +10,7 @@
 
 #include "actors/registry.hpp"
 #include "tests/support/actor_fixture.hpp"
+#include "tests/support/silent_actor.hpp"
 
 using namespace std::chrono_literals;
 using namespace tenantd;
@@ -17,55 +18,39 @@ using namespace tenantd::test;
 
 namespace {
 
-// Implements the store's interface and answers nothing (the promises are
-// held, so no broken promise is reported).
-struct stalled_state {
-  std::vector<caf::response_promise> held;
-};
 
+// Implements the store's interface and answers nothing.
 store_actor::behavior_type
-stalled_store(store_actor::stateful_pointer<stalled_state> self) {
-  auto hold = [self] {
-    self->state.held.push_back(self->make_response_promise());
-  };
+stalled_store(store_actor::stateful_pointer<silent_state> self) {
   return {
     [=](const create_tenant&) -> caf::result<tenant_record> {
-      hold();
-      return caf::delegated<tenant_record>{};
+      return hold<tenant_record>(self);
     },
     [=](const update_tenant&) -> caf::result<tenant_record> {
-      hold();
-      return caf::delegated<tenant_record>{};
+      return hold<tenant_record>(self);
     },
     [=](const set_tenant_status&) -> caf::result<tenant_record> {
-      hold();
-      return caf::delegated<tenant_record>{};
+      return hold<tenant_record>(self);
     },
     [=](const read_tenant&) -> caf::result<tenant_record> {
-      hold();
-      return caf::delegated<tenant_record>{};
+      return hold<tenant_record>(self);
     },
     [=](const load_tenant&) -> caf::result<tenant_snapshot> {
-      hold();
-      return caf::delegated<tenant_snapshot>{};
+      return hold<tenant_snapshot>(self);
     },
     [=](const store_session&) -> caf::result<caf::ok_atom> {
-      hold();
-      return caf::delegated<caf::ok_atom>{};
+      return hold<caf::ok_atom>(self);
     },
     [=](const find_session_owner&) -> caf::result<std::string> {
-      hold();
-      return caf::delegated<std::string>{};
+      return hold<std::string>(self);
     },
     [=](const record_uses&) {},
     [=](const expire_sessions&) {},
     [=](caf::flush_atom) -> caf::result<caf::ok_atom> {
-      hold();
-      return caf::delegated<caf::ok_atom>{};
+      return hold<caf::ok_atom>(self);
     },
     [=](atom::ready) -> caf::result<caf::ok_atom> {
-      hold();
-      return caf::delegated<caf::ok_atom>{};
+      return hold<caf::ok_atom>(self);
     },
     [=](atom::commit) {},
     [=](atom::sweep) {},

@@ -20,6 +20,7 @@
 #include "http/router.hpp"
 #include "metrics/metrics.hpp"
 #include "tests/support/io_thread.hpp"
+#include "tests/support/silent_actor.hpp"
 #include "util/log.hpp"
 
 namespace {
@@ -29,54 +30,38 @@ using namespace tenantd::test;
 using namespace std::chrono_literals;
 namespace beast_http = boost::beast::http;
 
-// Implements the registry interface but keeps every request unanswered
-// (promises are held, so CAF reports no broken promise).
-struct silent_state {
-  std::vector<caf::response_promise> held;
-};
 
+// Implements the registry interface but keeps every request unanswered.
 registry_actor::behavior_type
 silent_registry(registry_actor::stateful_pointer<silent_state> self) {
-  auto hold = [self]() {
-    self->state.held.push_back(self->make_response_promise());
-  };
   return {
     [=](const list_active_tenants&) -> caf::result<std::vector<std::string>> {
-      hold();
-      return caf::delegated<std::vector<std::string>>{};
+      return hold<std::vector<std::string>>(self);
     },
     [=](const list_tenants&) -> caf::result<tenant_page> {
-      hold();
-      return caf::delegated<tenant_page>{};
+      return hold<tenant_page>(self);
     },
     [=](const find_tenant&) -> caf::result<tenant_actor> {
-      hold();
-      return caf::delegated<tenant_actor>{};
+      return hold<tenant_actor>(self);
     },
     [=](const create_tenant&) -> caf::result<tenant_record> {
-      hold();
-      return caf::delegated<tenant_record>{};
+      return hold<tenant_record>(self);
     },
     [=](const update_tenant&) -> caf::result<tenant_record> {
-      hold();
-      return caf::delegated<tenant_record>{};
+      return hold<tenant_record>(self);
     },
     [=](const set_tenant_status&) -> caf::result<tenant_record> {
-      hold();
-      return caf::delegated<tenant_record>{};
+      return hold<tenant_record>(self);
     },
     [=](const read_tenant&) -> caf::result<tenant_record> {
-      hold();
-      return caf::delegated<tenant_record>{};
+      return hold<tenant_record>(self);
     },
     [=](const tenant_idle&) {},
     [=](atom::passivate) -> caf::result<caf::ok_atom> {
-      hold();
-      return caf::delegated<caf::ok_atom>{};
+      return hold<caf::ok_atom>(self);
     },
     [=](atom::ready) -> caf::result<caf::ok_atom> {
-      hold();
-      return caf::delegated<caf::ok_atom>{};
+      return hold<caf::ok_atom>(self);
     },
   };
 }

@@ -16,17 +16,7 @@
 
 namespace {
 
-using tenantd::bootstrap_tenants;
-using tenantd::database;
-using tenantd::sqlite_storage;
-using tenantd::storage_error;
-using tenantd::session_id;
-using tenantd::stored_session;
-using tenantd::tenant_config;
-using tenantd::tenant_status;
-using tenantd::test::acme;
-using tenantd::test::globex;
-using tenantd::test::initech;
+using namespace tenantd;
 using namespace tenantd::test;
 
 // -- opening and the schema ---------------------------------------------------

@@ -11,14 +11,20 @@
 
 namespace tenantd::test {
 
-/// A fresh directory under the system's temporary directory, removed with
-/// everything in it on destruction.
+/// Where temp_dir makes its directories: the system's temporary directory,
+/// or tmpfs (for a fuzz target's many short-lived databases, whose fsyncs
+/// would otherwise dominate).
+enum class temp_place { system, memory };
+
+/// A fresh directory, removed with everything in it on destruction.
 class temp_dir {
 public:
-  temp_dir() {
-    auto pattern = (std::filesystem::temp_directory_path()
-                    / "tenantd-test-XXXXXX")
-                     .string();
+  explicit temp_dir(temp_place place = temp_place::system) {
+    std::filesystem::path shm{"/dev/shm"};
+    auto base = place == temp_place::memory && std::filesystem::is_directory(shm)
+                  ? shm
+                  : std::filesystem::temp_directory_path();
+    auto pattern = (base / "tenantd-test-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr)
       throw std::runtime_error("cannot create a directory like " + pattern);
     path_ = pattern;
