@@ -81,7 +81,7 @@ build build-tsan thread bridge_tests http_tests limits_tests app_tests
 reports="$(fresh_reports build-tsan)"
 (
   cd build-tsan
-  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp:log_path=$reports/tsan" \
+  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:history_size=7:suppressions=$supp/tsan.supp:log_path=$reports/tsan" \
     ctest --output-on-failure -j "$ctest_jobs" -L 'bridge|http'
 ) || status=1
 check_reports build-tsan || status=1
