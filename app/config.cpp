@@ -196,16 +196,20 @@ std::string help_text() {
                      "Multi-tenant chat service. Each setting may be given as "
                      "an environment\nvariable or as a flag; a flag wins over "
                      "the variable, whatever the\nvariable holds.\n\n";
-  // Wide enough for "  --internal-timeout-ms / INTERNAL_TIMEOUT_MS".
-  constexpr std::size_t help_column = 48;
+  auto name_of = [](const setting& s) {
+    return s.flag.empty() ? "  " + std::string{s.env}
+                          : "  " + std::string{s.flag} + " / " + s.env;
+  };
+  // The help text starts two columns after the longest name.
+  std::size_t help_column = 0;
+  for (auto& s : settings())
+    help_column = std::max(help_column, name_of(s).size() + 2);
   auto line = [&](std::string left, std::string help) {
     left.resize(std::max(left.size() + 2, help_column), ' ');
     text += left + help + "\n";
   };
   for (auto& s : settings()) {
-    auto name = s.flag.empty() ? "  " + std::string{s.env}
-                               : "  " + std::string{s.flag} + " / " + s.env;
-    line(name, std::string{s.help});
+    line(name_of(s), std::string{s.help});
     line("", "values: " + s.range + "; default: "
                + (s.fallback.empty() ? "none" : s.fallback));
   }

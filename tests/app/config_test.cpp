@@ -7,6 +7,8 @@
 #include <chrono>
 #include <map>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <variant>
@@ -319,6 +321,22 @@ TEST(ParseConfig, HelpShowsEachSettingsValuesAndDefault) {
         "--internal-timeout-ms / INTERNAL_TIMEOUT_MS",
         "--log-format / LOG_FORMAT", "--log-level / LOG_LEVEL"})
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+}
+
+TEST(ParseConfig, HelpTextsStartInOneColumn) {
+  auto r = invocation{{}, {"--help"}}.run();
+  ASSERT_TRUE(std::holds_alternative<config_help>(r));
+  std::istringstream text{std::get<config_help>(r).text};
+  std::set<std::size_t> columns;
+  for (std::string line; std::getline(text, line);) {
+    if (line.rfind("  ", 0) != 0)
+      continue; // the usage and the introduction
+    // The name ends where a run of two spaces begins.
+    auto gap = line.find("  ", 2);
+    ASSERT_NE(gap, std::string::npos) << line;
+    columns.insert(line.find_first_not_of(' ', gap));
+  }
+  EXPECT_EQ(columns.size(), 1u) << std::get<config_help>(r).text;
 }
 
 // -- errors --------------------------------------------------------------------
