@@ -1,7 +1,11 @@
 // The ask path without HTTP: from an I/O thread's lane straight to the
 // tenant's actor and back (POST /chat's ask), and to the registry and back
-// (GET /'s ask), as the router uses them. Measures one ask at a time
-// (latency) and a window of asks in flight (throughput).
+// (the directory's list ask; GET / itself reads the published list and
+// asks nobody), as the router uses them. Each ask starts from the benchmark
+// thread, is posted to the I/O thread and completes back on the benchmark
+// thread, so one ask at a time crosses four threads: a latency of wake-ups,
+// not of work. Measures one ask at a time and a window of asks in flight
+// (throughput).
 //
 //   build/bench/ask_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only
 
