@@ -10,19 +10,14 @@ set -euo pipefail
 bin="${1:?usage: $0 TENANTD_BINARY}"
 
 work="$(mktemp -d)"
-pid=""
-cleanup() {
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=tests/support/harness.sh
+source "$(dirname "$0")/../support/harness.sh"
 
+# A failed check is counted and the next one runs; harness.sh's fail()
+# (which stops the script) is for the server that must start.
 failures=0
 passes=0
-fail() {
+miss() {
   echo "FAIL: $*" >&2
   failures=$((failures + 1))
 }
@@ -48,17 +43,17 @@ refuses_path() {
     --data-dir "$work/data-$name" \
     >/dev/null 2>"$err" </dev/null || status=$?
   if ((status == 0)); then
-    fail "$name: exited 0"
+    miss "$name: exited 0"
     return
   fi
   if ((status == 124)); then
-    fail "$name: still running after 10 s (it started instead of refusing)"
+    miss "$name: still running after 10 s (it started instead of refusing)"
     return
   fi
   local text ok=1
   for text in "$file" "$@"; do
     if ! grep -qF -- "$text" "$err"; then
-      fail "$name: stderr lacks '$text'; it was: $(cat "$err")"
+      miss "$name: stderr lacks '$text'; it was: $(cat "$err")"
       ok=0
     fi
   done
@@ -99,27 +94,14 @@ refuses_path nonexistent_path "$work/does-not-exist.jsonl" \
 printf '%s\n\n%s\n' "$good" \
   '{"id":"globex","name":"Globex Inc.","welcome":"Welcome from Globex."}' \
   >"$work/good.jsonl"
-log="$work/good.stderr"
-"$bin" --tenants-file "$work/good.jsonl" --port 0 --host 127.0.0.1 \
-  --data-dir "$work/data" 2>"$log" &
-pid=$!
-port=""
-for _ in $(seq 500); do # 10 s at 20 ms
-  port="$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\) .*|\1|p' "$log" | head -n 1)"
-  [[ -n "$port" ]] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.02
-done
-if [[ -z "$port" ]]; then
-  fail "good file: no 'listening on' line within 10 s; stderr: $(cat "$log")"
+tenants="$work/good.jsonl"
+start_server
+root="$(curl -s --max-time 5 "$url/" || true)"
+if [[ "$root" == '{"ok":true,"tenants":["acme","globex"]}' ]]; then
+  passes=$((passes + 1))
+  echo "ok: good file starts and serves $root"
 else
-  root="$(curl -s --max-time 5 "http://127.0.0.1:$port/" || true)"
-  if [[ "$root" == '{"ok":true,"tenants":["acme","globex"]}' ]]; then
-    passes=$((passes + 1))
-    echo "ok: good file starts and serves $root"
-  else
-    fail "good file: GET / answered '$root'"
-  fi
+  miss "good file: GET / answered '$root'"
 fi
 kill -TERM "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true

@@ -19,25 +19,9 @@ for tool in curl jq; do
 done
 
 work="$(mktemp -d)"
-log="$work/tenantd.log"
-pid=""
-cleanup() {
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  if [[ -s "$log" ]]; then
-    echo "--- tenantd log ---" >&2
-    cat "$log" >&2
-  fi
-  exit 1
-}
+log_lines=1000 # the whole log on failure
+# shellcheck source=tests/support/harness.sh
+source "$(dirname "$0")/../support/harness.sh"
 
 # expect_eq WHAT ACTUAL EXPECTED
 expect_eq() {
@@ -49,30 +33,15 @@ expect_eq() {
   echo "ok: $1"
 }
 
-# Polls every 20 ms for at most 10 s until "$@" succeeds.
-poll() {
-  local tries=500
-  until "$@"; do
-    tries=$((tries - 1))
-    ((tries > 0)) || return 1
-    kill -0 "$pid" 2>/dev/null || fail "tenantd exited early"
-    sleep 0.02
-  done
-}
-
 # --- start the server ------------------------------------------------------------
-"$bin" --host 127.0.0.1 --port 0 --tenants-file "$tenants" \
-  --data-dir "$work/data" 2>"$log" &
-pid=$!
-
-port=""
-read_port() {
-  port="$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\) .*|\1|p' "$log" | head -n 1)"
-  [[ -n "$port" ]]
-}
-poll read_port || fail "no 'listening on' line within 10 s"
-BASE="http://127.0.0.1:$port"
-poll curl -s -f -o /dev/null "$BASE/" || fail "GET / did not answer within 10 s"
+start_server
+BASE="$url"
+for _ in $(seq 500); do # 10 s at 20 ms
+  curl -s -f -o /dev/null "$BASE/" && break
+  kill -0 "$pid" 2>/dev/null || fail "tenantd exited early"
+  sleep 0.02
+done
+curl -s -f -o /dev/null "$BASE/" || fail "GET / did not answer within 10 s"
 echo "tenantd listening on $BASE (pid $pid)"
 
 uuid_v4='^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
