@@ -4,9 +4,10 @@
 // (every actor runs only when the test calls sched.run()) and its virtual
 // clock (time moves only through advance()). No sleeping, no threads.
 //
-// Asks run in three steps (see /work/shared/notes/caf-0.17.md): request,
-// sched.run(), receive. A one-line request(...).receive(...) would block
-// forever under the testing scheduler.
+// Asks run in three steps: request, sched.run(), receive. A one-line
+// request(...).receive(...) would block forever under the testing
+// scheduler: the receiver waits for an answer that only sched.run() can
+// produce.
 
 #include <chrono>
 #include <cstdint>
