@@ -56,11 +56,8 @@ caf::expected<tenant_actor> serving_actor(registry_pointer self,
   if (!index)
     return std::move(index.error());
   auto& e = self->state.tenants[*index];
-  switch (e.status) {
-    case tenant_status::archived: return make_error(errc::unknown_tenant);
-    case tenant_status::suspended: return make_error(errc::tenant_suspended);
-    case tenant_status::active: break;
-  }
+  if (auto err = refusal_for(e.status))
+    return err;
   if (given_up(e))
     return make_error(errc::tenant_unavailable);
   if (!e.actor)
@@ -136,23 +133,31 @@ caf::error refuse_unless_admin(const principal& who) {
   return make_error(errc::permission_denied);
 }
 
+// What an admin request is to the tenant's actor.
+enum class admin_request_kind {
+  // A change: an actor that does not take it within the internal timeout is
+  // stopped, so that no later request can see the tenant as it was (the
+  // next one activates a fresh actor from the store).
+  change,
+  // A read of its live figures: an actor that does not answer in time (it
+  // may be awaiting its load) is left alone and the stored figures go out.
+  read,
+};
+
 // Sends an admin request to the store; once answered, `apply` updates the
 // directory, then `tell_actor` (if the tenant's actor is active) hands the
-// change to it and the answer goes out with the actor's live figures (the
-// stored ones trail them by up to a touch interval). An actor that does not
-// take the change within the internal timeout is stopped, so that no later
-// request can see the tenant as it was: the next one activates a fresh
-// actor from the store.
+// request to it and the answer goes out with the actor's live figures (the
+// stored ones trail them by up to a touch interval).
 template <class Request, class Apply, class TellActor>
 caf::result<tenant_record> store_then(registry_pointer self, uint32_t index,
-                                      Request request, Apply apply,
-                                      TellActor tell_actor) {
+                                      admin_request_kind kind, Request request,
+                                      Apply apply, TellActor tell_actor) {
   auto rp = self->make_response_promise<tenant_record>();
-  auto timeout = self->state.settings.internal_timeout;
-  self->request(self->state.store, timeout, std::move(request))
+  self->request(self->state.store, self->state.settings.internal_timeout,
+                std::move(request))
     .then(
-      [self, rp, index, apply, tell_actor,
-       timeout](tenant_record& rec) mutable {
+      [self, rp, index, kind, apply,
+       tell_actor](tenant_record& rec) mutable {
         apply(index, rec);
         auto actor = self->state.tenants[index].actor;
         if (!actor) {
@@ -168,8 +173,13 @@ caf::result<tenant_record> store_then(registry_pointer self, uint32_t index,
               rec.stats.active = self->state.tenants[index].actor != nullptr;
               rp.deliver(std::move(rec));
             },
-            [self, rp, rec, index, actor](caf::error& err) mutable {
+            [self, rp, rec, index, kind, actor](caf::error& err) mutable {
               auto& e = self->state.tenants[index];
+              if (kind == admin_request_kind::read) {
+                rec.stats.active = e.actor != nullptr;
+                rp.deliver(std::move(rec));
+                return;
+              }
               if (e.actor == actor) {
                 log::error("registry",
                            "tenant actor did not take a change; stopping it",
@@ -292,7 +302,7 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
       if (!index)
         return std::move(index.error());
       return store_then(
-        self, *index, std::move(msg),
+        self, *index, admin_request_kind::change, std::move(msg),
         [](uint32_t, const tenant_record& rec) {
           log::info("registry", "updated tenant", {{"tenant", rec.config.id}});
         },
@@ -308,7 +318,7 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
       if (!index)
         return std::move(index.error());
       return store_then(
-        self, *index, std::move(msg),
+        self, *index, admin_request_kind::change, std::move(msg),
         [self](uint32_t i, const tenant_record& rec) {
           auto& e = self->state.tenants[i];
           if (e.status != rec.status) {
@@ -338,9 +348,9 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
       auto index = find(self, msg.tenant);
       if (!index)
         return std::move(index.error());
-      return store_then(
-        self, *index, std::move(msg), [](uint32_t, const tenant_record&) {},
-        stats_of(self));
+      return store_then(self, *index, admin_request_kind::read,
+                        std::move(msg), [](uint32_t, const tenant_record&) {},
+                        stats_of(self));
     },
     [self](const tenant_idle& msg) {
       auto index = find(self, msg.tenant);

@@ -19,9 +19,11 @@ using namespace tenantd::test;
 namespace {
 
 
-// Implements the store's interface and answers nothing.
+// Implements the store's interface and answers nothing; with
+// `answers_reads`, nothing but read_tenant.
 store_actor::behavior_type
-stalled_store(store_actor::stateful_pointer<silent_state> self) {
+stalled_store(store_actor::stateful_pointer<silent_state> self,
+              bool answers_reads) {
   return {
     [=](const create_tenant&) -> caf::result<tenant_record> {
       return hold<tenant_record>(self);
@@ -32,8 +34,13 @@ stalled_store(store_actor::stateful_pointer<silent_state> self) {
     [=](const set_tenant_status&) -> caf::result<tenant_record> {
       return hold<tenant_record>(self);
     },
-    [=](const read_tenant&) -> caf::result<tenant_record> {
-      return hold<tenant_record>(self);
+    [=](const read_tenant& msg) -> caf::result<tenant_record> {
+      if (!answers_reads)
+        return hold<tenant_record>(self);
+      tenant_record rec;
+      rec.config = make_tenant(msg.tenant, "Acme", "Hi", "m", 0, "{message}");
+      rec.stats.sessions = 7; // the stored figure
+      return rec;
     },
     [=](const load_tenant&) -> caf::result<tenant_snapshot> {
       return hold<tenant_snapshot>(self);
@@ -61,7 +68,7 @@ class StalledStore : public actor_fixture {
 protected:
   void SetUp() override {
     settings.internal_timeout = 2s;
-    store = sys.spawn(stalled_store);
+    store = sys.spawn(stalled_store, answers_reads);
     // The registry as start_actors spawns it, over one stored tenant.
     registry = sys.spawn(tenantd::registry, store, settings,
                          std::vector<tenant_summary>{{"acme",
@@ -76,6 +83,17 @@ protected:
     self->send_exit(registry, caf::exit_reason::user_shutdown);
     run();
     advance(settings.internal_timeout);
+  }
+
+  bool answers_reads = false;
+};
+
+// The store answers reads, but no tenant actor ever gets its load.
+class LoadingTenant : public StalledStore {
+protected:
+  void SetUp() override {
+    answers_reads = true;
+    StalledStore::SetUp();
   }
 };
 
@@ -127,6 +145,36 @@ TEST_F(StalledStore, AnAdminChangeFailsWithRequestTimeoutAndTheRegistryGoesOn) {
   retry.receive([](tenant_record&) { ADD_FAILURE() << "answered"; },
                 [&](caf::error& e) { err = e; });
   EXPECT_EQ(err, caf::sec::request_timeout) << render(err);
+}
+
+TEST_F(LoadingTenant, AReadWhileTheActorIsBusyGivesTheStoredFiguresAndLeavesItRunning) {
+  // Actor A awaits its load (deadline t=2). At t=1 it is passivated and B
+  // is activated: B waits for A to go (it does at t=2), then awaits its own
+  // load (deadline t=4).
+  auto first = tenant_of("acme");
+  ASSERT_OK(first);
+  advance(1s);
+  caf::anon_send(registry, atom::passivate_v);
+  run();
+  auto second = tenant_of("acme");
+  ASSERT_OK(second);
+  ASSERT_NE(second->id(), first->id());
+  // A read at t=1: the store answers, B cannot; the stats request's
+  // deadline (t=3) passes while B still awaits its load.
+  auto read = self->request(registry, caf::infinite, read_tenant{"acme", admin()});
+  run();
+  advance(1s);
+  advance(1s);
+  ASSERT_FALSE(self->mailbox().empty());
+  tenant_record rec;
+  read.receive([&](tenant_record& r) { rec = std::move(r); },
+               [&](caf::error& e) { ADD_FAILURE() << render(e); });
+  EXPECT_EQ(rec.stats.sessions, 7u); // the stored figure
+  EXPECT_TRUE(rec.stats.active);
+  // Nobody stopped B for a read: the registry still routes to it.
+  auto again = tenant_of("acme");
+  ASSERT_OK(again);
+  EXPECT_EQ(again->id(), second->id());
 }
 
 } // namespace
