@@ -23,6 +23,15 @@ std::vector<config_error> config_errors_of(const caf::error& e) {
   return ctx.get_as<std::vector<config_error>>(0);
 }
 
+caf::error refusal_for(tenant_status status) {
+  switch (status) {
+    case tenant_status::active: return {};
+    case tenant_status::suspended: return make_error(errc::tenant_suspended);
+    case tenant_status::archived: return make_error(errc::unknown_tenant);
+  }
+  return {};
+}
+
 bool is_stale_handle(const caf::error& err) {
   return err == caf::sec::request_receiver_down || is(err, errc::not_serving);
 }

@@ -11,6 +11,7 @@
 #include <caf/error.hpp>
 
 #include "core/errors.hpp"
+#include "core/records.hpp"
 #include "core/tenant_config.hpp"
 
 namespace tenantd {
@@ -27,6 +28,10 @@ caf::error make_error(std::vector<config_error> problems);
 
 /// The problems an invalid_config error carries; empty if none.
 std::vector<config_error> config_errors_of(const caf::error& e);
+
+/// What a client request to a tenant in `status` gets: no error for an
+/// active one, tenant_suspended, or unknown_tenant for an archived one.
+caf::error refusal_for(tenant_status status);
 
 /// True if `e` carries the domain code `x`.
 inline bool is(const caf::error& e, errc x) {

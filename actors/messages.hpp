@@ -19,7 +19,9 @@ namespace tenantd {
 
 // -- to the registry ----------------------------------------------------------
 
-/// The ids of the tenants that accept sessions (GET /).
+/// The ids of the tenants that accept sessions. GET / reads the registry's
+/// published list (active_tenants_view) instead; this ask is for tests and
+/// the ask benchmark.
 struct list_active_tenants {
   principal who;
 };

@@ -192,12 +192,7 @@ caf::error tenant_state::refusal(const std::string& tenant,
     return make_error(errc::not_serving);
   last_request = now;
   idle_reported = false;
-  switch (status) {
-    case tenant_status::active: return {};
-    case tenant_status::suspended: return make_error(errc::tenant_suspended);
-    case tenant_status::archived: return make_error(errc::unknown_tenant);
-  }
-  return {};
+  return refusal_for(status);
 }
 
 tenant_stats tenant_state::stats() const {
@@ -277,7 +272,7 @@ tenant(tenant_pointer self, store_actor store,
           });
       return rp;
     },
-    [self](chat_request& msg) -> caf::result<chat_result> {
+    [self](const chat_request& msg) -> caf::result<chat_result> {
       auto& st = self->state;
       auto now = self->clock().now();
       if (auto err = st.refusal(msg.tenant, now))

@@ -14,7 +14,7 @@ namespace tenantd {
 
 class service {
 public:
-  /// Opens the database in config.data_dir (throws database_error if it
+  /// Opens the database in config.data_dir (throws storage_error if it
   /// cannot), adds the `bootstrap` tenants it does not have yet, resolves
   /// the admin token, starts the actor system, store and registry, and
   /// binds the HTTP port (throws if it cannot). Serving starts with run().

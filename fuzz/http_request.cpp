@@ -47,6 +47,7 @@
 #include "actors/system.hpp"
 #include "fuzz/check.hpp"
 #include "http/bridge.hpp"
+#include "http/respond.hpp"
 #include "http/router.hpp"
 #include "metrics/metrics.hpp"
 #include "http/net/server.hpp"
@@ -259,17 +260,18 @@ http::response ask_router(test_service& svc, http::request&& req) {
 }
 
 /// The server's answer to a request its parser refused (as
-/// connection::on_read in http/server.cpp).
+/// connection::on_read in http/net/server.cpp).
 http::response refusal(beast::error_code ec) {
+  auto facts = http::request_facts{11, false, false};
   if (ec == beast_http::error::body_limit)
-    return http::router::error_response(
-      beast_http::status::payload_too_large, "Request body too large", 11);
+    return http::detail_response(facts, beast_http::status::payload_too_large,
+                                 "Request body too large");
   if (ec == beast_http::error::header_limit)
-    return http::router::error_response(
-      beast_http::status::request_header_fields_too_large,
-      "Request header fields too large", 11);
-  return http::router::error_response(beast_http::status::bad_request,
-                                      "Bad request", 11);
+    return http::detail_response(
+      facts, beast_http::status::request_header_fields_too_large,
+      "Request header fields too large");
+  return http::detail_response(facts, beast_http::status::bad_request,
+                               "Bad request");
 }
 
 } // namespace

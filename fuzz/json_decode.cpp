@@ -1,4 +1,4 @@
-// Fuzz target: the JSON request decoders of http/json_codec.hpp.
+// Fuzz target: the JSON request decoders of http/json/codec.hpp.
 //
 // Input: byte 0 picks the decoder ('0' session, '1' chat, '2' tenant config,
 // '3' merge patch, '4' page query; other bytes wrap around), byte 1 the

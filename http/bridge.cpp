@@ -13,6 +13,24 @@ struct sink_target {
   std::mutex mtx;
   net::io_context* ioc = nullptr;
   lane* owner = nullptr;
+
+  /// Runs `f(lane&)` on the lane's I/O thread, unless the lane has stopped
+  /// by the time of the post or of the run. Callable from any thread.
+  template <class F>
+  static void post(const std::shared_ptr<sink_target>& target, F f) {
+    std::lock_guard<std::mutex> guard{target->mtx};
+    if (target->ioc == nullptr)
+      return; // the lane stopped: nobody waits for this
+    net::post(*target->ioc, [target, f = std::move(f)]() mutable {
+      lane* owner = nullptr;
+      {
+        std::lock_guard<std::mutex> guard{target->mtx};
+        owner = target->owner;
+      }
+      if (owner != nullptr)
+        f(*owner);
+    });
+  }
 };
 
 namespace {
@@ -28,19 +46,9 @@ public:
   }
 
   void enqueue(caf::mailbox_element_ptr what, caf::execution_unit*) override {
-    std::lock_guard<std::mutex> guard{target_->mtx};
-    if (target_->ioc == nullptr)
-      return; // the lane stopped: nobody waits for this
-    net::post(*target_->ioc,
-              [target = target_, what = std::move(what)]() mutable {
-                lane* owner = nullptr;
-                {
-                  std::lock_guard<std::mutex> guard{target->mtx};
-                  owner = target->owner;
-                }
-                if (owner != nullptr)
-                  owner->deliver(*what);
-              });
+    sink_target::post(target_, [what = std::move(what)](lane& owner) {
+      owner.deliver(*what);
+    });
   }
 
   const char* name() const override {
@@ -64,8 +72,7 @@ caf::message_id request_id(uint64_t key, uint8_t attempt) {
 lane::lane(caf::actor_system& sys, net::io_context& ioc,
            registry_actor registry, caf::timespan timeout,
            std::shared_ptr<bridge_counters> counters)
-  : sys_(sys),
-    ioc_(ioc),
+  : ioc_(ioc),
     registry_(std::move(registry)),
     timeout_(timeout),
     counters_(std::move(counters)),
@@ -146,7 +153,7 @@ void lane::route(uint64_t key, std::string tenant, principal who,
     // the ask has sends left for a lookup and a resend.
     if (answer.match_elements<caf::error>()
         && is_stale_handle(answer.get_as<caf::error>(0))
-        && pending_.at(key).attempt + 2 <= max_sends) {
+        && pending_.at(key).attempt + 2u <= max_sends) {
       auto known = tenants_.find(tenant);
       if (known != tenants_.end() && known->second == actor)
         tenants_.erase(known);
@@ -163,23 +170,12 @@ void lane::remember(const std::string& tenant, const tenant_actor& actor) {
   // Forgotten once the actor terminates (at once if it has already): the
   // functor runs on the terminating actor's thread and posts to this
   // lane's thread.
-  auto target = target_;
   caf::actor_cast<caf::abstract_actor*>(actor)->attach_functor(
-    [target, tenant, addr = actor.address()] {
-      std::lock_guard<std::mutex> guard{target->mtx};
-      if (target->ioc == nullptr)
-        return;
-      net::post(*target->ioc, [target, tenant, addr] {
-        lane* owner = nullptr;
-        {
-          std::lock_guard<std::mutex> guard{target->mtx};
-          owner = target->owner;
-        }
-        if (owner == nullptr)
-          return;
-        auto known = owner->tenants_.find(tenant);
-        if (known != owner->tenants_.end() && known->second.address() == addr)
-          owner->tenants_.erase(known);
+    [target = target_, tenant, addr = actor.address()] {
+      sink_target::post(target, [tenant, addr](lane& owner) {
+        auto known = owner.tenants_.find(tenant);
+        if (known != owner.tenants_.end() && known->second.address() == addr)
+          owner.tenants_.erase(known);
       });
     });
 }

@@ -11,8 +11,9 @@
 // (a caf::monitorable_actor whose enqueue() posts what it is given to the
 // lane's io_context). Requests are enqueued with the sink as their sender
 // and a request id of the lane's own; the answering actor replies to the
-// sink as to any asker. Nothing on the lane is shared between threads but
-// the sink's post, so a lane needs no lock.
+// sink as to any asker. Nothing on the lane is shared between threads: an
+// answer reaches it only through the sink's post (a small mutex guards
+// where the sink posts to, so that a stopped lane gets nothing).
 //
 // The registry is a directory, not a relay: a lane asks it where a tenant
 // is served (find_tenant) once, keeps the handle, and from then on sends
@@ -186,7 +187,6 @@ private:
   void expire_overdue();
   void schedule_tick();
 
-  caf::actor_system& sys_;
   boost::asio::io_context& ioc_;
   registry_actor registry_;
   caf::timespan timeout_;

@@ -137,11 +137,6 @@ void add_allowed(std::string& allow, const route& r) {
 
 // -- router -------------------------------------------------------------------
 
-response router::error_response(status st, std::string_view text,
-                                unsigned version) {
-  return detail_response(request_facts{version, false, false}, st, text);
-}
-
 router::router(bridge& asks, std::shared_ptr<const active_tenants_view> active,
                router_options options, metrics::metrics& metrics)
   : router(asks, std::move(active), std::move(options), metrics,

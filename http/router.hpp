@@ -38,11 +38,6 @@ public:
     ctx_.accepting.store(accepting, std::memory_order_relaxed);
   }
 
-  /// A JSON response {"detail": text} with `status`, for errors the server
-  /// answers before any routing (oversize bodies, bad requests).
-  static response error_response(boost::beast::http::status status,
-                                 std::string_view text, unsigned version);
-
 private:
   bridge& asks_;
   handler_context ctx_;

@@ -1,4 +1,4 @@
-// Unit tests of http/json_codec: request decoding with FastAPI 0.115 +
+// Unit tests of http/json/codec: request decoding with FastAPI 0.115 +
 // pydantic v2's 422 shapes, the compact UTF-8 response encoders, and the
 // admin API's decoders and encoders.
 //
