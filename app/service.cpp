@@ -143,9 +143,15 @@ lifecycle_settings lifecycle(const app_config& config) {
 class data_dir_lock {
 public:
   explicit data_dir_lock(const std::string& dir) {
-    // The directory itself is made (0700) by database::open; the lock file
-    // needs it first. An existing directory is fine.
-    ::mkdir(dir.c_str(), 0700);
+    // The lock comes first, so it makes the directory (0700) the database
+    // will live in. An existing directory is fine.
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      throw std::runtime_error(dir + ": cannot create the data directory ("
+                               + std::strerror(errno) + ")");
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      throw std::runtime_error(dir + ": cannot create the data directory "
+                                     "(a file of that name exists)");
     auto path = dir + "/lock";
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0)

@@ -175,4 +175,7 @@ for _ in $(seq 500); do grep -q "listening on" "$work/busy.log" && break; sleep 
 refuses "data dir in use by a running server" "$work/busy" "data directory in use by another process"
 kill -TERM "$pid"; wait "$pid" || true; pid=""
 echo "not a directory" >"$work/plain-file"
-refuses "data dir that is a file" "$work/plain-file" "$work/plain-file"
+refuses "data dir that is a file" "$work/plain-file" \
+  "$work/plain-file: cannot create the data directory (a file of that name exists)"
+refuses "data dir without a parent" "$work/no-parent/data" \
+  "$work/no-parent/data: cannot create the data directory (No such file or directory)"
