@@ -16,6 +16,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "http/net/wire.hpp"
 #include "http/request_id.hpp"
 #include "http/respond.hpp"
 #include "util/log.hpp"
@@ -366,8 +367,9 @@ private:
       res.keep_alive(false);
     writing_ = true;
     write_deadline_.arm(options().write_timeout);
-    beast_http::async_write(
-      socket_, res,
+    wire_ = wire_bytes(res);
+    net::async_write(
+      socket_, net::buffer(wire_),
       [self = shared_from_this()](beast::error_code ec, std::size_t) {
         self->on_write(ec);
       });
@@ -412,6 +414,8 @@ private:
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
   /// Answers in request order; empty until the ask completes.
   std::deque<std::optional<response>> queue_;
+  /// The bytes of the answer being written (queue_.front()).
+  std::string wire_;
   uint64_t front_seq_ = 0; // sequence number of queue_.front()
   uint64_t next_seq_ = 0;  // sequence number of the next request
   deadline read_deadline_;
