@@ -166,6 +166,11 @@ void lane::route(uint64_t key, std::string tenant, principal who,
 }
 
 void lane::remember(const std::string& tenant, const tenant_actor& actor) {
+  // Asks that missed the cache together each learn the same handle: attach
+  // the forgetting functor once per handle, not once per ask.
+  auto known = tenants_.find(tenant);
+  if (known != tenants_.end() && known->second == actor)
+    return;
   tenants_.insert_or_assign(tenant, actor);
   // Forgotten once the actor terminates (at once if it has already): the
   // functor runs on the terminating actor's thread and posts to this
