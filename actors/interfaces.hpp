@@ -176,7 +176,8 @@ public:
     return std::atomic_load(&ids_);
   }
 
-  /// Replaces the list; the registry's only.
+  /// Replaces the list: start_actors once before the registry runs, then
+  /// the registry alone.
   void publish(ids next) {
     std::atomic_store(&ids_, std::shared_ptr<const ids>{
                                std::make_shared<ids>(std::move(next))});

@@ -145,9 +145,11 @@ public:
   explicit data_dir_lock(const std::string& dir) {
     // The lock comes first, so it makes the directory (0700) the database
     // will live in. An existing directory is fine.
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      auto err = errno; // before the message's allocations
       throw std::runtime_error(dir + ": cannot create the data directory ("
-                               + std::strerror(errno) + ")");
+                               + std::strerror(err) + ")");
+    }
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
       throw std::runtime_error(dir + ": cannot create the data directory "
