@@ -187,6 +187,24 @@ const std::vector<setting>& settings() {
     number<size_t>("--max-connections", "MAX_CONNECTIONS",
                    "connections open at once; more get 503",
                    &app_config::max_connections, 1, 1'000'000, "10000"),
+    number<size_t>("--max-connections-per-address",
+                   "MAX_CONNECTIONS_PER_ADDRESS",
+                   "connections open at once from one client address; more "
+                   "get 503 (0 = no cap; behind a proxy, every client has "
+                   "the proxy's address)",
+                   &app_config::max_connections_per_address, 0, 1'000'000,
+                   "256"),
+    number<size_t>("--max-unsent-bytes-per-connection",
+                   "MAX_UNSENT_BYTES_PER_CONNECTION",
+                   "bytes of answers a connection may hold unsent before it "
+                   "stops reading requests",
+                   &app_config::max_unsent_bytes_per_connection, 1024,
+                   1u << 30, "1048576"),
+    number<size_t>("--max-unsent-bytes", "MAX_UNSENT_BYTES",
+                   "bytes of unsent answers over all connections before "
+                   "every connection holding some stops reading",
+                   &app_config::max_unsent_bytes, 1u << 16, size_t{1} << 40,
+                   "268435456"),
   };
   return all;
 }

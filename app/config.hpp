@@ -45,6 +45,12 @@ struct app_config {
   std::chrono::seconds write_timeout{30};
   /// Connections open at once; more are answered 503 and closed.
   std::size_t max_connections = 10000;
+  /// The same per client address (0 = no cap).
+  std::size_t max_connections_per_address = 256;
+  /// Unsent answer bytes a connection may hold before it stops reading,
+  /// and the same over all connections (http::server_options).
+  std::size_t max_unsent_bytes_per_connection = 1 << 20;
+  std::size_t max_unsent_bytes = 256u << 20;
   /// Directory of the database (and the generated admin token).
   std::string data_dir = "./data";
   /// The admin API's bearer token; empty = read or generate one in

@@ -45,6 +45,9 @@ http::server_options server_options(const app_config& config) {
   opts.body_timeout = config.body_timeout;
   opts.write_timeout = config.write_timeout;
   opts.max_connections = config.max_connections;
+  opts.max_connections_per_address = config.max_connections_per_address;
+  opts.max_unsent_bytes_per_connection = config.max_unsent_bytes_per_connection;
+  opts.max_unsent_bytes = config.max_unsent_bytes;
   return opts;
 }
 
@@ -250,6 +253,24 @@ struct service::impl {
       "tenantd_http_connections_refused_total",
       "Connections answered 503 because MAX_CONNECTIONS were open",
       read(conns.refused_total));
+    metrics.add_sampled_counter(
+      "tenantd_http_connections_refused_per_address_total",
+      "Connections answered 503 because their address had "
+      "MAX_CONNECTIONS_PER_ADDRESS open",
+      read(conns.refused_per_address_total));
+    metrics.add_sampled_gauge(
+      "tenantd_http_unsent_bytes",
+      "Bytes of answers not yet sent, over all connections",
+      read(conns.unsent_bytes));
+    metrics.add_sampled_counter(
+      "tenantd_http_reads_paused_total",
+      "Times a connection stopped reading requests because of its unsent "
+      "answers (MAX_UNSENT_BYTES_PER_CONNECTION, MAX_UNSENT_BYTES)",
+      read(conns.reads_paused_total));
+    metrics.add_sampled_counter(
+      "tenantd_http_handler_failures_total",
+      "Requests whose handler threw, answered 500",
+      read(conns.handler_failures_total));
     metrics.add_sampled_counter(
       "tenantd_http_connections_timed_out_total",
       "Connections closed by the idle, header, body or write timeout",

@@ -3,6 +3,8 @@
 #include <boost/asio/post.hpp>
 #include <caf/all.hpp>
 
+#include "util/log.hpp"
+
 namespace tenantd::http {
 
 namespace net = boost::asio;
@@ -197,10 +199,21 @@ void lane::deliver(caf::mailbox_element& answer) {
   auto on_answer = std::move(i->second.on_answer);
   i->second.on_answer = nullptr;
   auto content = answer.move_content_to_message();
-  on_answer(content);
+  run(on_answer, content);
   i = pending_.find(key);
   if (i != pending_.end() && !i->second.on_answer)
     finish(i);
+}
+
+void lane::run(answer_handler& on_answer, caf::message& answer) {
+  try {
+    on_answer(answer);
+  } catch (const std::exception& e) {
+    // The continuation's reply, if it had one, answers 500 once it is
+    // destroyed unanswered; the I/O thread goes on.
+    log::error("http", std::string{"an answer's continuation failed: "}
+                         + e.what());
+  }
 }
 
 void lane::finish(std::map<uint64_t, pending>::iterator i) {
@@ -230,7 +243,7 @@ void lane::expire_overdue() {
     counters_->timed_out.fetch_add(1, std::memory_order_relaxed);
     auto timeout = caf::make_message(caf::make_error(caf::sec::request_timeout));
     if (on_answer)
-      on_answer(timeout);
+      run(on_answer, timeout);
   }
   if (!pending_.empty())
     schedule_tick();

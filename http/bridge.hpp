@@ -172,6 +172,10 @@ private:
   void route(uint64_t key, std::string tenant, principal who,
              caf::message request, answer_handler on_answer);
 
+  /// Calls `on_answer(answer)`; an exception it throws is logged and goes
+  /// no further.
+  static void run(answer_handler& on_answer, caf::message& answer);
+
   /// Ends the ask at `i`.
   void finish(std::map<uint64_t, pending>::iterator i);
 

@@ -72,29 +72,24 @@ struct handler_context {
 /// (by tenant, route template, method and status), logs it if asked to,
 /// and hands it to the server. Handlers name the tenant a request is about
 /// once they know it (about_tenant).
+///
+/// Exactly once: copies share one answer, and once the last copy is gone
+/// unanswered (a handler or a continuation threw, or forgot) the request
+/// is answered 500 in its place, so a connection never waits for ever and
+/// pipelined answers keep their order.
 class reply {
 public:
-  reply(const handler_context& ctx, responder done, std::string id,
-        std::string_view route, std::string_view method);
+  reply(const handler_context& ctx, const request_facts& facts,
+        responder done, std::string id, std::string_view route,
+        std::string_view method);
 
-  void about_tenant(std::string tenant) {
-    tenant_ = std::move(tenant);
-  }
+  void about_tenant(std::string tenant);
 
   void operator()(response res) const;
 
 private:
-  using clock_type = std::chrono::steady_clock;
-
-  void log_answer(unsigned code, clock_type::duration took) const;
-
-  const handler_context* ctx_;
-  responder done_;
-  std::string id_;
-  std::string_view route_;
-  std::string_view method_;
-  std::string tenant_;
-  clock_type::time_point start_;
+  struct state;
+  std::shared_ptr<state> state_;
 };
 
 /// A routed request as its handler sees it.

@@ -18,46 +18,85 @@ using beast_http::verb;
 
 // -- reply --------------------------------------------------------------------
 
-reply::reply(const handler_context& ctx, responder done, std::string id,
-             std::string_view route, std::string_view method)
-  : ctx_(&ctx),
-    done_(std::move(done)),
-    id_(std::move(id)),
-    route_(route),
-    method_(method),
-    start_(clock_type::now()) {
+struct reply::state {
+  using clock_type = std::chrono::steady_clock;
+
+  const handler_context* ctx = nullptr;
+  request_facts facts;
+  responder done;
+  std::string id;
+  std::string_view route;
+  std::string_view method;
+  std::string tenant;
+  clock_type::time_point start = clock_type::now();
+  bool answered = false;
+
+  ~state() {
+    if (answered)
+      return;
+    try {
+      answer(detail_response(facts, status::internal_server_error,
+                             "Internal Server Error"));
+    } catch (...) {
+      // Nothing more can be done for this request; the connection closes
+      // at its deadline.
+    }
+  }
+
+  void answer(response res) {
+    answered = true;
+    res.set("X-Request-Id", id);
+    auto code = res.result_int();
+    auto took = clock_type::now() - start;
+    ctx->metrics.observe_request(tenant, route, method, code, took);
+    auto logging = ctx->options.logging;
+    if (logging == request_logging::all
+        || (logging == request_logging::errors && code >= 500))
+      log_answer(code, took);
+    done(std::move(res));
+  }
+
+  // Names only what is bounded and safe: the id is sane (request_id), the
+  // route a template; the tenant is named only if the registry knows it.
+  void log_answer(unsigned code, clock_type::duration took) const {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(took);
+    auto lvl = code >= 500 ? log::level::warning : log::level::info;
+    if (!log::enabled(lvl))
+      return;
+    // The tenant field is left out (empty) for routes without one.
+    auto label = tenant.empty()
+                   ? std::string{}
+                   : std::string{ctx->metrics.tenant_label(tenant)};
+    log::write(lvl, "http", "",
+               {{"request_id", id},
+                {"method", std::string{method}},
+                {"route", std::string{route}},
+                {"tenant", std::move(label)},
+                {"status", std::to_string(code)},
+                {"duration_us", std::to_string(us.count())}});
+  }
+};
+
+reply::reply(const handler_context& ctx, const request_facts& facts,
+             responder done, std::string id, std::string_view route,
+             std::string_view method)
+  : state_(std::make_shared<state>()) {
+  state_->ctx = &ctx;
+  state_->facts = facts;
+  state_->done = std::move(done);
+  state_->id = std::move(id);
+  state_->route = route;
+  state_->method = method;
+}
+
+void reply::about_tenant(std::string tenant) {
+  state_->tenant = std::move(tenant);
 }
 
 void reply::operator()(response res) const {
-  res.set("X-Request-Id", id_);
-  auto code = res.result_int();
-  auto took = clock_type::now() - start_;
-  ctx_->metrics.observe_request(tenant_, route_, method_, code, took);
-  auto logging = ctx_->options.logging;
-  if (logging == request_logging::all
-      || (logging == request_logging::errors && code >= 500))
-    log_answer(code, took);
-  done_(std::move(res));
-}
-
-// Names only what is bounded and safe: the id is sane (request_id), the
-// route a template; the tenant is named only if the registry knows it.
-void reply::log_answer(unsigned code, clock_type::duration took) const {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(took);
-  auto lvl = code >= 500 ? log::level::warning : log::level::info;
-  if (!log::enabled(lvl))
-    return;
-  // The tenant field is left out (empty) for routes without one.
-  auto tenant = tenant_.empty()
-                  ? std::string{}
-                  : std::string{ctx_->metrics.tenant_label(tenant_)};
-  log::write(lvl, "http", "",
-             {{"request_id", id_},
-              {"method", std::string{method_}},
-              {"route", std::string{route_}},
-              {"tenant", std::move(tenant)},
-              {"status", std::to_string(code)},
-              {"duration_us", std::to_string(us.count())}});
+  if (state_->answered)
+    return; // answered already: a second answer would break the order
+  state_->answer(std::move(res));
 }
 
 // -- the table ----------------------------------------------------------------
@@ -176,7 +215,7 @@ void router::operator()(request&& req, std::size_t lane, responder done) {
     }
     add_allowed(allow, r);
   }
-  reply answer{ctx_, std::move(done), request_id(req["X-Request-Id"]),
+  reply answer{ctx_, facts, std::move(done), request_id(req["X-Request-Id"]),
                route_label, beast_http::to_string(req.method())};
   if (match) {
     auto who = resolve_identity(req, ctx_.options.admin_token);
@@ -185,9 +224,16 @@ void router::operator()(request&& req, std::size_t lane, responder done) {
     if (auto refusal = refuse_access(facts, who, match->who))
       return answer(std::move(*refusal));
     auto params = query.empty() ? query : query.substr(1);
-    return match->handle(
-      call{ctx_, asks_.at(lane), facts, req, who.who, id, params},
-      std::move(answer));
+    // A handler that throws has its reply destroyed unanswered, which
+    // answers 500 (reply::state); the I/O thread goes on.
+    try {
+      match->handle(call{ctx_, asks_.at(lane), facts, req, who.who, id, params},
+                    std::move(answer));
+    } catch (const std::exception& e) {
+      log::error("http", std::string{"request handler failed: "} + e.what(),
+                 {{"route", std::string{route_label}}});
+    }
+    return;
   }
   if (!allow.empty()) {
     auto res = detail_response(facts, status::method_not_allowed,

@@ -1,11 +1,13 @@
 #include "http/net/server.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <boost/asio/dispatch.hpp>
@@ -53,21 +55,31 @@ private:
   std::atomic<clock_type::rep> ticks_{0};
 };
 
-// The whole answer to a connection beyond max_connections, serialised once:
-// a refusal parses nothing and builds nothing.
+// The whole answer to a connection beyond a cap, serialised once: a
+// refusal parses nothing and builds nothing.
+std::string refusal_bytes(std::string_view detail) {
+  auto res = detail_response(request_facts{11, false, false},
+                             beast_http::status::service_unavailable, detail);
+  res.keep_alive(false);
+  res.set(beast_http::field::retry_after, "1");
+  std::ostringstream out;
+  out << res;
+  return out.str();
+}
+
 const std::string& too_many_connections() {
-  static const std::string bytes = [] {
-    auto res = detail_response(request_facts{11, false, false},
-                               beast_http::status::service_unavailable,
-                               "Too many connections");
-    res.keep_alive(false);
-    res.set(beast_http::field::retry_after, "1");
-    std::ostringstream out;
-    out << res;
-    return out.str();
-  }();
+  static const std::string bytes = refusal_bytes("Too many connections");
   return bytes;
 }
+
+const std::string& too_many_from_address() {
+  static const std::string bytes
+    = refusal_bytes("Too many connections from this address");
+  return bytes;
+}
+
+// Room to read into at once.
+constexpr std::size_t read_chunk = 64 * 1024;
 
 } // namespace
 
@@ -75,16 +87,21 @@ const std::string& too_many_connections() {
 struct server::tracker {
   std::mutex mtx;
   std::unordered_set<connection*> live;
+  /// Open connections per client address (those with any).
+  std::unordered_map<net::ip::address, std::size_t> per_address;
   bool stopping = false;
   /// Called once when stopping and the last connection is gone.
   std::function<void()> on_drained;
   server_counters counters;
 
-  void closed(connection* c) {
+  void closed(connection* c, const net::ip::address& from) {
     std::function<void()> done;
     {
       std::lock_guard<std::mutex> guard{mtx};
       live.erase(c);
+      auto n = per_address.find(from);
+      if (n != per_address.end() && --n->second == 0)
+        per_address.erase(n);
       counters.open_connections.fetch_sub(1, std::memory_order_relaxed);
       if (stopping && live.empty())
         done = std::exchange(on_drained, nullptr);
@@ -105,17 +122,29 @@ struct server::tracker {
 /// The read deadline follows the request being read: idle until its first
 /// byte, then the header deadline, then the body deadline, each armed once
 /// when its phase begins, so trickling bytes does not extend it.
+///
+/// Memory: what a connection holds is bounded. Its read buffer holds at
+/// most one read beyond the header limit, or beyond what is left of the
+/// body limit, which counts every byte after the header as sent (chunk
+/// lines and trailers included). Its answers wait in order; it stops
+/// reading while pipeline_limit of them are pending, or while the ones not
+/// yet sent exceed max_unsent_bytes_per_connection (or, with any unsent,
+/// the server is over max_unsent_bytes), and reads on once they are sent.
 class connection : public std::enable_shared_from_this<connection> {
 public:
-  connection(tcp::socket&& socket, server& owner, std::size_t lane)
+  connection(tcp::socket&& socket, server& owner, std::size_t lane,
+             net::ip::address from)
     : socket_(std::move(socket)),
       owner_(owner),
       tracker_(owner.tracker_),
-      lane_(lane) {
+      lane_(lane),
+      from_(std::move(from)) {
   }
 
   ~connection() {
-    tracker_->closed(this);
+    tracker_->counters.unsent_bytes.fetch_sub(unsent_,
+                                              std::memory_order_relaxed);
+    tracker_->closed(this, from_);
   }
 
   void start() {
@@ -123,11 +152,12 @@ public:
                   [self = shared_from_this()] { self->do_read(); });
   }
 
-  /// Answers 503 and closes without reading anything: the server has
-  /// max_connections open.
-  void refuse_connection() {
-    net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
-      self->write_static(too_many_connections(),
+  /// Answers 503 with `bytes` (a prepared refusal) and closes without
+  /// reading anything: the server, or the client's address, has its cap of
+  /// connections open.
+  void refuse_connection(const std::string& bytes) {
+    net::dispatch(socket_.get_executor(), [self = shared_from_this(), &bytes] {
+      self->write_static(bytes,
                          [](connection& c, beast::error_code) { c.close(); });
     });
   }
@@ -161,6 +191,13 @@ private:
   /// Where the request being read is; each phase has its own deadline.
   enum class read_phase { idle, header, body };
 
+  /// An answer in the queue, in request order: empty until it comes.
+  struct answer_slot {
+    std::optional<response> res;
+    /// Its bytes as counted in unsent_.
+    std::size_t counted = 0;
+  };
+
   const server_options& options() const {
     return owner_.options_;
   }
@@ -175,47 +212,73 @@ private:
     parser_.emplace();
     parser_->body_limit(options().body_limit);
     parser_->header_limit(static_cast<uint32_t>(options().header_limit));
+    body_bytes_ = 0;
     reading_ = true;
     if (buffer_.size() > 0) { // a pipelined request has begun already
       enter(read_phase::header);
       return parse_buffered();
     }
     enter(read_phase::idle);
-    await_request();
+    read_more();
   }
 
-  // Waits for the first bytes of a request with a plain socket read: Beast's
-  // read completes only once the whole header is in, too late to start the
-  // header deadline.
-  void await_request() {
+  // Reads what the socket has, then parses it. A plain socket read rather
+  // than Beast's: the header deadline starts with the first byte, and the
+  // bytes taken in are bounded here (see the class comment).
+  void read_more() {
+    auto room = read_chunk;
+    if (parser_->is_header_done()) {
+      // parse_buffered() has checked that some room is left.
+      auto left = options().body_limit - body_bytes_ - buffer_.size();
+      room = std::clamp<std::size_t>(left, 1, read_chunk);
+    }
     socket_.async_read_some(
-      buffer_.prepare(beast::read_size(buffer_, 64 * 1024)),
+      buffer_.prepare(room),
       [self = shared_from_this()](beast::error_code ec, std::size_t n) {
         self->buffer_.commit(n);
+        if (ec == net::error::eof) {
+          // As Beast's read has it: the end of a request cut short is a
+          // partial message; the end between requests, the end of stream.
+          if (self->parser_->got_some() || self->buffer_.size() > 0)
+            self->parser_->put_eof(ec);
+          else
+            ec = beast_http::error::end_of_stream;
+        }
         if (ec)
           return self->on_read(ec);
-        self->enter(read_phase::header);
+        if (self->phase_ == read_phase::idle)
+          self->enter(read_phase::header);
         self->parse_buffered();
       });
   }
 
   // Parses the bytes read so far. A request usually arrives whole in its
-  // first read: it is then handled at once, not after another pass of
-  // Beast's read through the io_context. Otherwise Beast's read goes on.
+  // first read: it is then handled at once, without another read.
   void parse_buffered() {
     beast::error_code ec;
+    auto limit = options().body_limit;
     while (!parser_->is_done() && buffer_.size() > 0) {
+      bool in_body = parser_->is_header_done();
       auto used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
+      if (in_body)
+        body_bytes_ += used;
       if (ec || used == 0)
         break;
       header_progress();
     }
     if (ec == beast_http::error::need_more)
       ec = {};
+    // Every byte after the header counts against the body limit, the
+    // incomplete line the parser waits on included: a chunk line or a
+    // trailer cannot grow past it.
+    if (!ec && parser_->is_header_done()
+        && (body_bytes_ > limit
+            || (!parser_->is_done() && body_bytes_ + buffer_.size() >= limit)))
+      ec = beast_http::error::body_limit;
     if (ec || parser_->is_done())
       return on_read(ec);
-    read_some();
+    read_more();
   }
 
   // Moves to the body phase once the header is complete.
@@ -224,19 +287,6 @@ private:
       enter(read_phase::body);
       continue_if_expected();
     }
-  }
-
-  // Reads and parses until the request is complete: usually one read. In
-  // between, a client waiting for "100 Continue" gets it.
-  void read_some() {
-    beast_http::async_read_some(
-      socket_, buffer_, *parser_,
-      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        if (ec || self->parser_->is_done())
-          return self->on_read(ec);
-        self->header_progress();
-        self->read_some();
-      });
   }
 
   void enter(read_phase phase) {
@@ -323,20 +373,76 @@ private:
     auto req = parser_->release();
     auto seq = next_seq_++;
     queue_.emplace_back();
-    // Answers come on this connection's own thread (the handler answers
-    // there, or its lane delivers the actor's answer there, keeping run()
-    // going meanwhile): dispatch runs the answer at once, and posts it only
-    // if it ever came from elsewhere.
-    owner_.handler_(std::move(req), lane_,
-                    [self = shared_from_this(), seq](response res) {
-                      auto ex = self->socket_.get_executor();
-                      net::dispatch(ex, [self, seq,
-                                         res = std::move(res)]() mutable {
-                        self->on_response(seq, std::move(res));
+    handle(std::move(req), seq);
+    read_on();
+  }
+
+  // Hands the request to the handler. Answers come on this connection's
+  // own thread (the handler answers there, or its lane delivers the actor's
+  // answer there, keeping run() going meanwhile): dispatch runs the answer
+  // at once, and posts it only if it ever came from elsewhere. A handler
+  // that throws gets its request answered 500 in its place in the order,
+  // and the I/O thread goes on.
+  void handle(request&& req, uint64_t seq) {
+    request_facts facts{req.version(), req.keep_alive(),
+                        req.method() == beast_http::verb::head};
+    try {
+      owner_.handler_(std::move(req), lane_,
+                      [self = shared_from_this(), seq](response res) {
+                        auto ex = self->socket_.get_executor();
+                        net::dispatch(ex, [self, seq,
+                                           res = std::move(res)]() mutable {
+                          self->on_response(seq, std::move(res));
+                        });
                       });
-                    });
-    if (queue_.size() < options().pipeline_limit)
-      do_read();
+    } catch (const std::exception& e) {
+      handler_failed(seq, facts, req, e.what());
+    } catch (...) {
+      handler_failed(seq, facts, req, "unknown exception");
+    }
+  }
+
+  // `req` may have been moved from by the handler: its id is then lost,
+  // and a new one is made.
+  void handler_failed(uint64_t seq, const request_facts& facts,
+                      const request& req, std::string_view what) {
+    tracker_->counters.handler_failures_total.fetch_add(
+      1, std::memory_order_relaxed);
+    auto given = req["X-Request-Id"];
+    auto id = request_id({given.data(), given.size()});
+    log::error("http", "request handler failed: " + std::string{what},
+               {{"request_id", id}});
+    auto res = detail_response(facts, beast_http::status::internal_server_error,
+                               "Internal Server Error");
+    res.set("X-Request-Id", id);
+    on_response(seq, std::move(res));
+  }
+
+  // Reads the next request if there is room for it (see the class
+  // comment); otherwise on_write() calls again once an answer is sent.
+  void read_on() {
+    if (reading_ || read_closed_)
+      return;
+    if (may_read()) {
+      paused_ = false;
+      return do_read();
+    }
+    if (!paused_ && queue_.size() < options().pipeline_limit) {
+      paused_ = true; // by unsent answers, not by the pipeline's length
+      tracker_->counters.reads_paused_total.fetch_add(
+        1, std::memory_order_relaxed);
+    }
+  }
+
+  // Whether to read the next request now (see the class comment).
+  bool may_read() const {
+    if (queue_.size() >= options().pipeline_limit)
+      return false;
+    if (unsent_ == 0)
+      return true;
+    return unsent_ <= options().max_unsent_bytes_per_connection
+           && tracker_->counters.unsent_bytes.load(std::memory_order_relaxed)
+                <= options().max_unsent_bytes;
   }
 
   // Answers an unreadable request and closes after the answer.
@@ -348,21 +454,36 @@ private:
     // if it came before (fields are stored whole).
     auto given = parser_->get()["X-Request-Id"];
     res.set("X-Request-Id", request_id({given.data(), given.size()}));
-    queue_.emplace_back(std::move(res));
+    queue_.emplace_back();
+    fill(queue_.back(), std::move(res));
     ++next_seq_;
     write_front();
   }
 
+  void fill(answer_slot& slot, response res) {
+    slot.counted = res.body().size();
+    unsent_ += slot.counted;
+    tracker_->counters.unsent_bytes.fetch_add(slot.counted,
+                                              std::memory_order_relaxed);
+    slot.res = std::move(res);
+  }
+
   void on_response(uint64_t seq, response res) {
+    // An answer for a request already answered (500 after its handler
+    // threw) is dropped.
+    if (seq < front_seq_ || seq - front_seq_ >= queue_.size())
+      return;
     auto& slot = queue_[static_cast<std::size_t>(seq - front_seq_)];
-    slot = std::move(res);
+    if (slot.res)
+      return;
+    fill(slot, std::move(res));
     write_front();
   }
 
   void write_front() {
-    if (writing_ || closing_ || queue_.empty() || !queue_.front())
+    if (writing_ || closing_ || queue_.empty() || !queue_.front().res)
       return;
-    auto& res = *queue_.front();
+    auto& res = *queue_.front().res;
     if (draining_ || read_closed_)
       res.keep_alive(false);
     writing_ = true;
@@ -378,16 +499,19 @@ private:
   void on_write(beast::error_code ec) {
     writing_ = false;
     write_deadline_.disarm();
-    bool keep_alive = queue_.front()->keep_alive();
+    auto& front = queue_.front();
+    bool keep_alive = front.res->keep_alive();
+    unsent_ -= front.counted;
+    tracker_->counters.unsent_bytes.fetch_sub(front.counted,
+                                              std::memory_order_relaxed);
     queue_.pop_front();
     ++front_seq_;
     if (ec || !keep_alive)
       return close();
     if (reading_ && phase_ == read_phase::idle && queue_.empty())
       arm_read_deadline(); // nothing owed any more: idle from now
-    // Resume reading if the pipeline was full.
-    if (!reading_ && !read_closed_ && queue_.size() < options().pipeline_limit)
-      do_read();
+    // Resume reading if the pipeline was full or answers were waiting.
+    read_on();
     if (!queue_.empty())
       write_front();
     else if (draining_ || read_closed_)
@@ -410,10 +534,15 @@ private:
   std::shared_ptr<server::tracker> tracker_;
   /// The I/O thread it runs on.
   std::size_t lane_;
+  /// The client's address (per-address cap).
+  net::ip::address from_;
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
-  /// Answers in request order; empty until the ask completes.
-  std::deque<std::optional<response>> queue_;
+  /// Bytes of the request being read after its header (body limit).
+  std::size_t body_bytes_ = 0;
+  std::deque<answer_slot> queue_;
+  /// Bytes of the answers in queue_ not yet sent (max_unsent_bytes).
+  std::size_t unsent_ = 0;
   /// The bytes of the answer being written (queue_.front()).
   std::string wire_;
   uint64_t front_seq_ = 0; // sequence number of queue_.front()
@@ -426,6 +555,8 @@ private:
   bool read_closed_ = false;
   bool draining_ = false;
   bool closing_ = false;
+  /// Reading stopped for unsent answers (counted once per stop).
+  bool paused_ = false;
 };
 
 server::server(net::io_context& ioc, server_options options, handler on_request,
@@ -506,15 +637,23 @@ void server::do_accept() {
         // Typically EMFILE: log, and keep accepting.
         log::warning("http", "accept failed: " + ec.message());
       } else {
-        beast::error_code nodelay_ec;
-        socket.set_option(tcp::no_delay(true), nodelay_ec);
-        auto c = std::make_shared<connection>(std::move(socket), *this, lane);
+        beast::error_code opt_ec;
+        socket.set_option(tcp::no_delay(true), opt_ec);
+        auto from = socket.remote_endpoint(opt_ec).address();
+        auto c = std::make_shared<connection>(std::move(socket), *this, lane,
+                                              from);
         auto& counters = tracker_->counters;
         bool full = false;
+        bool full_from_address = false;
         bool stopping = false;
         {
           std::lock_guard<std::mutex> guard{tracker_->mtx};
           full = tracker_->live.size() >= options_.max_connections;
+          auto& from_address = tracker_->per_address[from];
+          full_from_address = options_.max_connections_per_address != 0
+                              && from_address
+                                   >= options_.max_connections_per_address;
+          ++from_address;
           tracker_->live.insert(c.get());
           counters.open_connections.fetch_add(1, std::memory_order_relaxed);
           stopping = tracker_->stopping;
@@ -522,7 +661,11 @@ void server::do_accept() {
         counters.accepted_total.fetch_add(1, std::memory_order_relaxed);
         if (full) {
           counters.refused_total.fetch_add(1, std::memory_order_relaxed);
-          c->refuse_connection();
+          c->refuse_connection(too_many_connections());
+        } else if (full_from_address) {
+          counters.refused_per_address_total.fetch_add(
+            1, std::memory_order_relaxed);
+          c->refuse_connection(too_many_from_address());
         } else {
           c->start();
         }

@@ -28,7 +28,9 @@ namespace tenantd::http {
 struct server_options {
   std::string host = "0.0.0.0";
   uint16_t port = 8001;
-  /// Largest request body accepted; larger ones get 413.
+  /// Largest request body accepted, counted as sent: with the chunked
+  /// coding, chunk-size lines, chunk extensions and trailers count too (so
+  /// none of them can be held without bound). Larger ones get 413.
   std::size_t body_limit = 64 * 1024;
   /// Largest request header section accepted (Beast counts the fields after
   /// the request line, and the request line on its own); larger ones get
@@ -50,8 +52,18 @@ struct server_options {
   /// Connections open at once; a connection accepted beyond this gets a
   /// 503 and is closed, without reading its request.
   std::size_t max_connections = 10000;
+  /// Connections open at once from one client address (0 = no cap); past
+  /// it, like past max_connections.
+  std::size_t max_connections_per_address = 256;
   /// Requests read ahead of their answers on one connection.
   std::size_t pipeline_limit = 16;
+  /// A connection stops reading requests while the answers it has not yet
+  /// sent (answered, not yet handed to the kernel) exceed this many bytes:
+  /// a client that does not read cannot make the service hold more.
+  std::size_t max_unsent_bytes_per_connection = 1 << 20;
+  /// The same over all connections: past it, every connection that has
+  /// unsent answers stops reading until they are sent.
+  std::size_t max_unsent_bytes = 256u << 20;
 };
 
 /// What the server has done with connections, for metrics. Updated on
@@ -64,6 +76,9 @@ struct server_counters {
   std::atomic<uint64_t> accepted_total{0};
   /// Connections answered 503 because max_connections were open.
   std::atomic<uint64_t> refused_total{0};
+  /// Connections answered 503 because their address had
+  /// max_connections_per_address open.
+  std::atomic<uint64_t> refused_per_address_total{0};
   /// Connections closed by any timeout (idle, header, body or write).
   std::atomic<uint64_t> timed_out_total{0};
   /// Requests answered before routing: unparsable (400), body over the
@@ -71,6 +86,12 @@ struct server_counters {
   std::atomic<uint64_t> bad_request_total{0};
   std::atomic<uint64_t> body_too_large_total{0};
   std::atomic<uint64_t> header_too_large_total{0};
+  /// Requests whose handler threw: answered 500.
+  std::atomic<uint64_t> handler_failures_total{0};
+  /// Bytes of answers not yet sent, over all connections.
+  std::atomic<uint64_t> unsent_bytes{0};
+  /// Times a connection stopped reading because of unsent answers.
+  std::atomic<uint64_t> reads_paused_total{0};
 };
 
 /// Handles a request that arrived on I/O thread `lane`; called there, and

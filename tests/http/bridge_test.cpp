@@ -11,6 +11,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 
 #include <caf/all.hpp>
 #include <gtest/gtest.h>
@@ -363,6 +364,25 @@ TEST_F(BridgeDirectory, AHandleToADeadActorIsForgottenAndLookedUpAgain) {
   ASSERT_TRUE(r) << sys.render(r.error());
   EXPECT_EQ(r->reply, "third");
   EXPECT_EQ(seen->lookups.load(), 2);
+}
+
+TEST_F(BridgeDirectory, AContinuationThatThrowsLeavesTheLaneWorking) {
+  auto& lane = lane_to_directory();
+  std::promise<void> thrown;
+  io.post([&] {
+    lane.ask_tenant<chat_result>(
+      chat_request{"acme", session_id::nil(), "hi", principal{}},
+      [&](caf::expected<chat_result>) {
+        thrown.set_value();
+        throw std::runtime_error("injected by the test");
+      });
+  });
+  ASSERT_EQ(thrown.get_future().wait_for(5s), std::future_status::ready);
+  // The I/O thread survived, and the ask is over.
+  auto r = chat(lane, "acme");
+  ASSERT_TRUE(r) << sys.render(r.error());
+  EXPECT_EQ(r->reply, "first");
+  EXPECT_EQ(io.call([&] { return lane.waiting(); }), 0u);
 }
 
 } // namespace

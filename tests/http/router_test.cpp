@@ -2,6 +2,8 @@
 // trailing-slash redirects and 405s, HEAD, and request ids.
 
 #include <future>
+#include <memory>
+#include <stdexcept>
 
 #include <caf/all.hpp>
 
@@ -159,6 +161,18 @@ void delete_thing(const http::call& c, http::reply done) {
   done(http::make_response(c.facts, status::no_content, ""));
 }
 
+void throw_thing(const http::call&, http::reply) {
+  throw std::runtime_error("injected by the test");
+}
+
+void forget_thing(const http::call&, http::reply) {
+}
+
+void answer_thing_twice(const http::call& c, http::reply done) {
+  done(http::make_response(c.facts, status::ok, R"({"first":true})"));
+  done(http::make_response(c.facts, status::ok, R"({"second":true})"));
+}
+
 // The router over `table`, answering on an I/O thread of the test's own.
 class table_router {
 public:
@@ -173,15 +187,29 @@ public:
     io_.stop();
   }
 
-  http::response answer(verb method, std::string target) {
+  /// The answer to `method target` (with `id` as its X-Request-Id if
+  /// given); fails the test if the router answers more than once.
+  http::response answer(verb method, std::string target, std::string id = {}) {
     http::request req{method, target, 11};
     req.set(bhttp::field::host, "example.test");
-    std::promise<http::response> done;
-    io_.post([&] {
-      router_(std::move(req), 0,
-              [&](http::response res) { done.set_value(std::move(res)); });
+    if (!id.empty())
+      req.set("X-Request-Id", id);
+    auto done = std::make_shared<std::promise<http::response>>();
+    auto answers = std::make_shared<int>(0);
+    io_.post([&, done, answers] {
+      router_(std::move(req), 0, [done, answers](http::response res) {
+        if (++*answers == 1)
+          done->set_value(std::move(res));
+        else
+          ADD_FAILURE() << "answered " << *answers << " times";
+      });
     });
-    return done.get_future().get();
+    auto res = done->get_future().get();
+    // A second answer would come on the I/O thread right after the first.
+    std::promise<void> flushed;
+    io_.post([&] { flushed.set_value(); });
+    flushed.get_future().wait();
+    return res;
   }
 
 private:
@@ -236,6 +264,44 @@ TEST(HttpRouteStyles, ARestResourceDoesNotRedirectATrailingSlash) {
   EXPECT_EQ(seed[bhttp::field::location], "http://example.test/seedish");
   EXPECT_EQ(r.answer(verb::head, "/seedish").result(),
             status::method_not_allowed);
+}
+
+TEST(HttpHandlerFailures, AHandlerThatThrowsIsAnswered500WithItsRequestId) {
+  rest::table_router r{{
+    {"/things/{id}", verb::get, http::access::anyone, http::route_style::rest,
+     rest::throw_thing},
+    {"/ok", verb::get, http::access::anyone, http::route_style::rest,
+     rest::get_thing},
+  }};
+  auto res = r.answer(verb::get, "/things/1", "req-thrown");
+  EXPECT_EQ(res.result(), status::internal_server_error);
+  EXPECT_EQ(res.body(), R"({"detail":"Internal Server Error"})");
+  EXPECT_EQ(res["X-Request-Id"], "req-thrown");
+  // The I/O thread goes on.
+  EXPECT_EQ(r.answer(verb::get, "/ok").result(), status::ok);
+}
+
+TEST(HttpHandlerFailures, AReplyDroppedUnansweredAnswers500) {
+  rest::table_router r{{
+    {"/things/{id}", verb::get, http::access::anyone, http::route_style::rest,
+     rest::forget_thing},
+  }};
+  auto res = r.answer(verb::get, "/things/1", "req-forgotten");
+  EXPECT_EQ(res.result(), status::internal_server_error);
+  EXPECT_EQ(res["X-Request-Id"], "req-forgotten");
+  // A HEAD is answered without a body, as any other.
+  auto head = r.answer(verb::head, "/things/1");
+  EXPECT_EQ(head.result(), status::internal_server_error);
+  EXPECT_EQ(head.body(), "");
+}
+
+TEST(HttpHandlerFailures, OnlyTheFirstAnswerOfAReplyCounts) {
+  rest::table_router r{{
+    {"/things/{id}", verb::get, http::access::anyone, http::route_style::rest,
+     rest::answer_thing_twice},
+  }};
+  auto res = r.answer(verb::get, "/things/1");
+  EXPECT_EQ(res.body(), R"({"first":true})");
 }
 
 } // namespace

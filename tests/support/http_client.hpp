@@ -68,11 +68,18 @@ class http_client {
 public:
   using clock = std::chrono::steady_clock;
 
-  /// Connects to 127.0.0.1:`port`; throws if that fails.
+  /// Connects to 127.0.0.1:`port` (from `from`, another loopback address
+  /// such as 127.0.0.2, if given); throws if that fails.
   explicit http_client(uint16_t port, std::chrono::milliseconds timeout
-                                      = std::chrono::seconds{10})
+                                      = std::chrono::seconds{10},
+                       const std::string& from = {})
       : stream_(ioc_), timeout_(timeout) {
     beast::error_code ec;
+    if (!from.empty()) {
+      auto& socket = stream_.socket();
+      socket.open(boost::asio::ip::tcp::v4());
+      socket.bind({boost::asio::ip::make_address(from), 0});
+    }
     stream_.expires_after(timeout_);
     stream_.async_connect(endpoint(port), [&](beast::error_code e) { ec = e; });
     run();

@@ -6,8 +6,10 @@
 // (http_client.hpp). Timeouts are set to 1 s and fire up to a second late
 // (the sweeper's period), hence the 0.9-3 s windows.
 
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,7 +40,8 @@ namespace http = tenantd::http;
 const std::string big_body(32 << 20, 'x');
 
 /// An http::server on 127.0.0.1 (ephemeral port), run by one thread, that
-/// answers "/" at once, "/slow" after 2.5 s and "/big" with 32 MiB.
+/// answers "/" at once, "/slow" after 2.5 s and "/big" with 32 MiB, and
+/// throws on "/throw"; it counts the requests it was handed.
 class limited_server {
 public:
   explicit limited_server(http::server_options options)
@@ -63,6 +66,11 @@ public:
     return server_.counters();
   }
 
+  /// Requests handed to the handler so far.
+  int handled() const {
+    return handled_;
+  }
+
 private:
   static http::server_options local(http::server_options options) {
     options.host = "127.0.0.1";
@@ -71,6 +79,9 @@ private:
   }
 
   void answer(const http::request& req, http::responder done) {
+    ++handled_;
+    if (req.target() == "/throw")
+      throw std::runtime_error("injected by the test");
     http::response res{status::ok, req.version()};
     res.keep_alive(req.keep_alive());
     res.body() = req.target() == "/big" ? big_body : R"({"ok":true})";
@@ -83,6 +94,7 @@ private:
     });
   }
 
+  std::atomic<int> handled_{0};
   boost::asio::io_context ioc_{1};
   http::server server_;
   std::thread thread_;
@@ -328,6 +340,127 @@ TEST(LimitsConnections, ARefusedClientThatSentItsRequestGetsThe503) {
       << "attempt " << i;
   }
   EXPECT_EQ(server.counters().refused_total, 20u);
+}
+
+TEST(LimitsConnections, OneAddressCannotTakeEveryConnection) {
+  auto options = long_timeouts();
+  options.max_connections = 10;
+  options.max_connections_per_address = 3;
+  limited_server server{options};
+  std::vector<std::unique_ptr<http_client>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<http_client>(server.port()));
+    ASSERT_EQ(clients.back()->get("/").result(), status::ok);
+  }
+  http_client fourth{server.port()};
+  auto res = fourth.read_response();
+  EXPECT_EQ(res.result(), status::service_unavailable);
+  EXPECT_EQ(header(res, bhttp::field::retry_after), "1");
+  EXPECT_EQ(res.body(),
+            R"({"detail":"Too many connections from this address"})");
+  EXPECT_TRUE(fourth.closed_by_server());
+  // Another address is served (the whole of 127/8 is loopback).
+  http_client other{server.port(), 10s, "127.0.0.2"};
+  EXPECT_EQ(other.get("/").result(), status::ok);
+  EXPECT_EQ(server.counters().refused_per_address_total, 1u);
+  EXPECT_EQ(server.counters().refused_total, 0u);
+  // The address's count goes down as its connections close.
+  clients.pop_back();
+  EXPECT_TRUE(eventually([&] { return server.counters().open_connections == 3; }));
+  http_client again{server.port()};
+  EXPECT_EQ(again.get("/").result(), status::ok);
+}
+
+TEST(LimitsConnections, ZeroMeansNoCapPerAddress) {
+  auto options = long_timeouts();
+  options.max_connections = 10;
+  options.max_connections_per_address = 0;
+  limited_server server{options};
+  std::vector<std::unique_ptr<http_client>> clients;
+  for (int i = 0; i < 10; ++i) {
+    clients.push_back(std::make_unique<http_client>(server.port()));
+    ASSERT_EQ(clients.back()->get("/").result(), status::ok);
+  }
+  EXPECT_EQ(server.counters().refused_per_address_total, 0u);
+}
+
+// -- unsent answers -----------------------------------------------------------
+
+/// `n` pipelined requests for "/big", in one write.
+std::string pipelined_big(int n) {
+  std::string bytes;
+  for (int i = 0; i < n; ++i)
+    bytes += wire_bytes(make_request(verb::get, "/big"));
+  return bytes;
+}
+
+TEST(LimitsUnsent, AConnectionThatDoesNotReadIsNotReadEither) {
+  auto options = long_timeouts();
+  options.max_unsent_bytes_per_connection = 1 << 20;
+  limited_server server{options};
+  http_client stalled{server.port()};
+  stalled.write(pipelined_big(16));
+  // The first answer (32 MiB) fills the socket buffers and waits: the
+  // fifteen requests behind it are not read, so no answer of theirs is
+  // held (without the limit, all 16 answers, 512 MiB, would wait).
+  ASSERT_TRUE(eventually([&] { return server.counters().reads_paused_total == 1; }));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(server.handled(), 1);
+  EXPECT_EQ(server.counters().unsent_bytes, big_body.size());
+  // Other clients are served meanwhile.
+  http_client other{server.port()};
+  EXPECT_EQ(other.get("/").result(), status::ok);
+  // Once it reads, the rest is read and answered, in order.
+  for (int i = 0; i < 16; ++i) {
+    auto res = stalled.read_response();
+    ASSERT_EQ(res.result(), status::ok) << i;
+    ASSERT_EQ(res.body().size(), big_body.size()) << i;
+  }
+  EXPECT_EQ(server.handled(), 17);
+  EXPECT_TRUE(eventually([&] { return server.counters().unsent_bytes == 0; }));
+}
+
+TEST(LimitsUnsent, OverTheTotalOnlyConnectionsHoldingAnswersStopReading) {
+  auto options = long_timeouts();
+  options.max_unsent_bytes_per_connection = 1u << 30;
+  options.max_unsent_bytes = 1 << 20;
+  limited_server server{options};
+  http_client stalled{server.port()};
+  stalled.write(pipelined_big(4));
+  ASSERT_TRUE(eventually([&] { return server.counters().reads_paused_total == 1; }));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(server.handled(), 1);
+  // A connection that holds no answer is still read and served while the
+  // total is over the limit.
+  http_client other{server.port()};
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(other.get("/").result(), status::ok);
+  EXPECT_EQ(server.handled(), 4);
+}
+
+// -- a handler that throws --------------------------------------------------------
+
+TEST(LimitsHandler, AThrowingHandlerGets500InItsPlaceAndTheServerGoesOn) {
+  limited_server server{long_timeouts()};
+  http_client client{server.port()};
+  auto thrower = make_request(verb::get, "/throw", {}, std::nullopt,
+                              {{"X-Request-Id", "req-throw"}});
+  client.write(wire_bytes(make_request(verb::get, "/")) + wire_bytes(thrower)
+               + wire_bytes(make_request(verb::get, "/")));
+  EXPECT_EQ(client.read_response().result(), status::ok);
+  auto failed = client.read_response();
+  EXPECT_EQ(failed.result(), status::internal_server_error);
+  EXPECT_EQ(failed.body(), R"({"detail":"Internal Server Error"})");
+  EXPECT_EQ(header(failed, bhttp::field::content_type), "application/json");
+  EXPECT_EQ(std::string{failed["X-Request-Id"]}, "req-throw");
+  EXPECT_TRUE(failed.keep_alive());
+  auto after = client.read_response();
+  EXPECT_EQ(after.result(), status::ok);
+  EXPECT_EQ(after.body(), R"({"ok":true})");
+  EXPECT_EQ(server.counters().handler_failures_total, 1u);
+  // The I/O thread still runs: new connections are served.
+  http_client other{server.port()};
+  EXPECT_EQ(other.get("/").result(), status::ok);
 }
 
 } // namespace
