@@ -41,14 +41,16 @@ namespace tenantd {
 /// (which applies them). Each answers with the tenant's record.
 using tenant_admin_actor = caf::typed_actor<
   // Stores a new active tenant. Fails with errc::duplicate_tenant if the id
-  // was ever used, errc::invalid_config for a bad id or reply template,
+  // was ever used, errc::invalid_config for a bad id or reply template (with
+  // the problem if the reply's worst case exceeds MAX_REPLY_BYTES),
   // errc::permission_denied unless the principal administers tenants, or
   // errc::storage_failed.
   caf::replies_to<create_tenant>::with<tenant_record>,
   // Applies the merge patch to the tenant's config and stores the result
   // if it is valid. Fails with errc::unknown_tenant, errc::tenant_archived,
-  // errc::invalid_config carrying the problems (the id cannot change),
-  // errc::permission_denied or errc::storage_failed.
+  // errc::invalid_config carrying the problems (the id cannot change; the
+  // reply's worst case must fit MAX_REPLY_BYTES), errc::permission_denied
+  // or errc::storage_failed.
   caf::replies_to<update_tenant>::with<tenant_record>,
   // Sets the tenant's status; archiving also deletes its sessions. Fails
   // with errc::unknown_tenant, errc::tenant_archived for any change of an
@@ -114,6 +116,7 @@ using tenant_actor = caf::typed_actor<
   // errc::unknown_tenant (archived), errc::tenant_suspended,
   // errc::unknown_session if the tenant does not hold the session (or it
   // expired), errc::foreign_session if another tenant holds it,
+  // errc::reply_too_large if the reply would exceed MAX_REPLY_BYTES,
   // errc::not_serving, or errc::storage_failed.
   caf::replies_to<chat_request>::with<chat_result>,
   // Returns the tenant's current config.

@@ -274,6 +274,8 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
           || std::holds_alternative<std::string>(
             reply_template::compile(config.reply)))
         return make_error(errc::invalid_config);
+      if (auto problem = check_reply_size(config, st.settings.replies))
+        return make_error(std::vector<config_error>{std::move(*problem)});
       st.creating.insert(config.id);
       auto id = config.id;
       auto rp = self->make_response_promise<tenant_record>();

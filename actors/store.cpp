@@ -114,7 +114,8 @@ caf::expected<tenant_record> record_of(storage_backend& db, const std::string& i
 
 // The patched config, or the problems that make it invalid.
 caf::expected<tenant_config> patched(const tenant_config& current,
-                                     const std::string& patch) {
+                                     const std::string& patch,
+                                     const reply_limits& limits) {
   json::error_code ec;
   auto doc = json::parse(patch, ec);
   if (ec)
@@ -127,6 +128,8 @@ caf::expected<tenant_config> patched(const tenant_config& current,
   auto& cfg = std::get<tenant_config>(parsed);
   if (cfg.id != current.id)
     return make_error(std::vector<config_error>{{"id", "cannot be changed"}});
+  if (auto problem = check_reply_size(cfg, limits))
+    return make_error(std::vector<config_error>{std::move(*problem)});
   return std::move(cfg);
 }
 
@@ -204,7 +207,8 @@ store_actor::behavior_type store(store_pointer self,
             return make_error(errc::unknown_tenant);
           if (current->status == tenant_status::archived)
             return make_error(errc::tenant_archived);
-          auto cfg = patched(current->config, msg.patch);
+          auto cfg = patched(current->config, msg.patch,
+                             self->state.settings.replies);
           if (!cfg)
             return std::move(cfg.error());
           auto now = now_millis(self);

@@ -18,6 +18,11 @@ void configure_actor_system(caf::actor_system_config& cfg,
   // 2-core bench, POST /chat went from ~42k to ~46k req/s
   // (docs/benchmarks.md).
   cfg.set("work-stealing.aggressive-poll-attempts", std::size_t{1000});
+  // A busy actor yields its thread after this many messages (CAF's default
+  // is no limit): a tenant flooding its own mailbox delays another tenant
+  // by at most this many of its messages (each bounded by MAX_REPLY_BYTES),
+  // not by its whole mailbox.
+  cfg.set("scheduler.max-throughput", max_throughput_per_turn);
 }
 
 actor_layer::actor_layer(store_actor store, registry_actor registry,

@@ -23,8 +23,13 @@ class metrics;
 
 namespace tenantd {
 
+/// Messages an actor handles before it yields its scheduler thread to the
+/// next actor waiting (fairness between tenants).
+constexpr std::size_t max_throughput_per_turn = 8;
+
 /// Tunes the scheduler for a service: `threads` workers that poll a while
-/// before napping (see system.cpp), and registers the message types.
+/// before napping and take turns between actors (see system.cpp), and
+/// registers the message types.
 void configure_actor_system(caf::actor_system_config& cfg,
                             std::size_t threads);
 

@@ -6,6 +6,7 @@
 
 #include "core/clock.hpp"
 #include "core/text.hpp"
+#include "util/log.hpp"
 
 namespace tenantd {
 
@@ -298,9 +299,16 @@ tenant(tenant_pointer self, store_actor store,
         result.limited = true;
         return result;
       }
+      auto reply = st.reply.render_within(st.config, text::strip(msg.message),
+                                          st.settings.replies.max_reply_bytes);
+      if (!reply) {
+        log::warning("tenant", "a reply exceeded MAX_REPLY_BYTES",
+                     {{"tenant", st.config.id}});
+        return make_error(errc::reply_too_large);
+      }
       ++st.chats;
       st.series->chats.Increment();
-      result.reply = st.reply.render(st.config, text::strip(msg.message));
+      result.reply = std::move(*reply);
       result.model = st.config.model;
       return result;
     },

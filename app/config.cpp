@@ -157,6 +157,11 @@ const std::vector<setting>& settings() {
                    "longest /chat message in characters (code points), 422 "
                    "beyond",
                    &app_config::max_message_chars, 1, 64u << 20, "4096"),
+    number<size_t>("--max-reply-bytes", "MAX_REPLY_BYTES",
+                   "largest rendered reply in bytes; a tenant config whose "
+                   "reply could be larger (with a message of "
+                   "MAX_MESSAGE_CHARS) is refused with 422",
+                   &app_config::max_reply_bytes, 1024, 64u << 20, "131072"),
     number<size_t>("--tenant-max-in-flight", "TENANT_MAX_IN_FLIGHT",
                    "requests one tenant may have waiting for its actor "
                    "before more get 503",

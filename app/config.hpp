@@ -66,6 +66,8 @@ struct app_config {
   std::size_t json_max_fields = 256;
   /// Longest /chat message, in code points (422 beyond).
   std::size_t max_message_chars = 4096;
+  /// Largest rendered reply, in bytes (core/settings.hpp reply_limits).
+  std::size_t max_reply_bytes = 128 * 1024;
   /// Asks in flight per tenant before its requests get 503 at once.
   std::size_t tenant_max_in_flight = 256;
   /// Which requests are logged: "none", "errors" (status 500 and above)

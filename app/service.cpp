@@ -137,6 +137,8 @@ lifecycle_settings lifecycle(const app_config& config) {
   s.session_ttl = config.session_ttl;
   s.tenant_idle = config.tenant_idle;
   s.internal_timeout = config.internal_timeout;
+  s.replies.max_reply_bytes = config.max_reply_bytes;
+  s.replies.max_message_chars = config.max_message_chars;
   return s;
 }
 

@@ -15,6 +15,7 @@ std::string to_string(errc x) {
     case errc::storage_failed: return "storage_failed";
     case errc::permission_denied: return "permission_denied";
     case errc::not_serving: return "not_serving";
+    case errc::reply_too_large: return "reply_too_large";
   }
   return "unknown_error";
 }

@@ -33,6 +33,9 @@ enum class errc : uint8_t {
   /// passivated, or the message named another tenant. Nothing was done;
   /// the asker should ask the registry for the tenant's actor again.
   not_serving,
+  /// The reply would exceed MAX_REPLY_BYTES (a config stored under other
+  /// settings: new configs are refused if it could); nothing was sent.
+  reply_too_large,
 };
 
 /// The code's name, e.g. "unknown_tenant".

@@ -3,6 +3,9 @@
 #include "core/tenant_config.hpp"
 #include "core/text.hpp"
 
+#include <algorithm>
+#include <limits>
+
 namespace tenantd {
 
 namespace {
@@ -94,39 +97,82 @@ reply_template::compile(std::string_view source) {
   return result;
 }
 
+std::string_view reply_template::raw_value(field what, const tenant_config& cfg,
+                                           std::string_view message) {
+  switch (what) {
+    case field::message: return message;
+    case field::welcome: return cfg.welcome;
+    case field::name: return cfg.name;
+    case field::id: return cfg.id;
+    case field::model: return cfg.model;
+  }
+  return {};
+}
+
+std::string reply_template::value_of(const placeholder& ph,
+                                     const tenant_config& cfg,
+                                     std::string_view message) {
+  std::string buf{raw_value(ph.what, cfg, message)};
+  for (auto f : ph.filters) {
+    switch (f) {
+      case filter::reverse: buf = text::reverse(buf); break;
+      case filter::upper: buf = text::upper(buf); break;
+      case filter::lower: buf = text::lower(buf); break;
+    }
+  }
+  return buf;
+}
+
 std::string reply_template::render(const tenant_config& cfg,
                                    std::string_view message) const {
+  return *render_within(cfg, message, std::string::npos);
+}
+
+std::optional<std::string>
+reply_template::render_within(const tenant_config& cfg,
+                              std::string_view message,
+                              std::size_t max_bytes) const {
   std::string out;
-  out.reserve(source_.size() + 2 * message.size() + cfg.welcome.size());
+  out.reserve(std::min(max_bytes, source_.size() + 2 * message.size()
+                                    + cfg.welcome.size()));
+  for (auto& seg : segments_) {
+    if (auto lit = std::get_if<std::string>(&seg))
+      out += *lit;
+    else if (auto& ph = std::get<placeholder>(seg); ph.filters.empty())
+      out += raw_value(ph.what, cfg, message); // the common case: no copy
+    else
+      out += value_of(ph, cfg, message);
+    if (out.size() > max_bytes)
+      return std::nullopt;
+  }
+  return out;
+}
+
+std::size_t reply_template::worst_case_bytes(const tenant_config& cfg,
+                                             std::size_t max_message_chars) const {
+  constexpr auto most = std::numeric_limits<std::size_t>::max();
+  auto add = [](std::size_t a, std::size_t b) {
+    return a > most - b ? most : a + b;
+  };
+  std::size_t total = 0;
   for (auto& seg : segments_) {
     if (auto lit = std::get_if<std::string>(&seg)) {
-      out += *lit;
+      total = add(total, lit->size());
       continue;
     }
     auto& ph = std::get<placeholder>(seg);
-    std::string_view value;
-    switch (ph.what) {
-      case field::message: value = message; break;
-      case field::welcome: value = cfg.welcome; break;
-      case field::name: value = cfg.name; break;
-      case field::id: value = cfg.id; break;
-      case field::model: value = cfg.model; break;
-    }
-    if (ph.filters.empty()) {
-      out += value;
+    if (ph.what != field::message) {
+      // Known now: the config's own value, filtered.
+      total = add(total, value_of(ph, cfg, {}).size());
       continue;
     }
-    std::string buf{value};
-    for (auto f : ph.filters) {
-      switch (f) {
-        case filter::reverse: buf = text::reverse(buf); break;
-        case filter::upper: buf = text::upper(buf); break;
-        case filter::lower: buf = text::lower(buf); break;
-      }
-    }
-    out += buf;
+    auto bytes = max_message_chars > most / 4 ? most : max_message_chars * 4;
+    for (auto f : ph.filters)
+      if (f != filter::reverse)
+        bytes = bytes > most / 3 ? most : bytes * 3;
+    total = add(total, bytes);
   }
-  return out;
+  return total;
 }
 
 } // namespace tenantd

@@ -9,6 +9,7 @@
 // to right: reverse (by code point), upper, lower (full Unicode case mapping).
 // "{{" and "}}" stand for literal braces.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -30,6 +31,19 @@ public:
   /// Renders the reply for `message` (already stripped) under `cfg`.
   std::string render(const tenant_config& cfg, std::string_view message) const;
 
+  /// The same, or nothing once the reply would exceed `max_bytes` (it stops
+  /// there: no more is built).
+  std::optional<std::string> render_within(const tenant_config& cfg,
+                                           std::string_view message,
+                                           std::size_t max_bytes) const;
+
+  /// The most bytes a reply under `cfg` can have, for any message of at
+  /// most `max_message_chars` code points: each code point is at most 4
+  /// bytes, and each upper or lower filter at most triples a text's bytes
+  /// (full case mapping: U+0390 is 2 bytes, its upper case 6). Saturates.
+  std::size_t worst_case_bytes(const tenant_config& cfg,
+                               std::size_t max_message_chars) const;
+
   const std::string& source() const noexcept {
     return source_;
   }
@@ -40,6 +54,13 @@ private:
     std::vector<filter> filters;
   };
   using segment = std::variant<std::string, placeholder>;
+
+  /// The field `what` under `cfg` for `message`, unfiltered.
+  static std::string_view raw_value(field what, const tenant_config& cfg,
+                                    std::string_view message);
+  /// The value of `ph` under `cfg` for `message`, filters applied.
+  static std::string value_of(const placeholder& ph, const tenant_config& cfg,
+                              std::string_view message);
 
   std::string source_;
   std::vector<segment> segments_;

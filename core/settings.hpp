@@ -1,15 +1,29 @@
 #pragma once
 
-// Service-wide lifecycle settings and the rule for how often to sweep.
+// Service-wide settings every actor gets (how long idle things live, how
+// large a reply may grow) and the rule for how often to sweep.
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 
 #include "core/clock.hpp"
 
 namespace tenantd {
 
-/// How long idle things live: the service-wide defaults for bounded memory.
+/// Bounds on a tenant's rendered reply.
+struct reply_limits {
+  /// Largest rendered reply in bytes (MAX_REPLY_BYTES): configs whose
+  /// worst case is larger are refused, and a reply that grows larger
+  /// anyway (a config stored under other settings) is not sent.
+  std::size_t max_reply_bytes = 128 * 1024;
+  /// Longest /chat message in code points (MAX_MESSAGE_CHARS), which a
+  /// reply's worst case is computed from.
+  std::size_t max_message_chars = 4096;
+};
+
+/// How long idle things live, and how large replies grow: the service-wide
+/// defaults for bounded memory.
 struct lifecycle_settings {
   /// A session unused this long expires (a tenant may set its own TTL).
   std::chrono::seconds session_ttl{86400};
@@ -20,6 +34,7 @@ struct lifecycle_settings {
   /// Longest an actor waits for another's answer (a load, a write, a
   /// config change) before failing that request and going on.
   std::chrono::milliseconds internal_timeout{10000};
+  reply_limits replies;
 };
 
 /// How often to look for things idle or expired for `period`: a quarter of

@@ -128,6 +128,23 @@ parse_tenant_config(const json::value& v) {
   return cfg;
 }
 
+std::optional<config_error> check_reply_size(const tenant_config& cfg,
+                                             const reply_limits& limits) {
+  auto compiled = reply_template::compile(cfg.reply);
+  auto* tpl = std::get_if<reply_template>(&compiled);
+  if (tpl == nullptr)
+    return std::nullopt;
+  auto worst = tpl->worst_case_bytes(cfg, limits.max_message_chars);
+  if (worst <= limits.max_reply_bytes)
+    return std::nullopt;
+  return config_error{
+    "reply", "can render up to " + std::to_string(worst)
+               + " bytes (with a message of MAX_MESSAGE_CHARS "
+               + std::to_string(limits.max_message_chars)
+               + " characters), more than MAX_REPLY_BYTES ("
+               + std::to_string(limits.max_reply_bytes) + ")"};
+}
+
 json::object to_json(const tenant_config& config) {
   json::object obj;
   obj["id"] = config.id;

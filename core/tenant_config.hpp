@@ -7,11 +7,14 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include <boost/json/value.hpp>
+
+#include "core/settings.hpp"
 
 namespace tenantd {
 
@@ -46,6 +49,13 @@ struct config_error {
 /// refused so that a typo never silently falls back to a default.
 std::variant<tenant_config, std::vector<config_error>>
 parse_tenant_config(const boost::json::value& v);
+
+/// What is wrong with `cfg`'s reply under `limits`: its worst case (the
+/// longest message, see reply_template::worst_case_bytes) is larger than
+/// limits.max_reply_bytes. Nothing if it fits, or if the template does not
+/// compile (parse_tenant_config reports that).
+std::optional<config_error> check_reply_size(const tenant_config& cfg,
+                                             const reply_limits& limits);
 
 /// The config as a JSON object, in the field order of a tenants.jsonl line;
 /// parse_tenant_config(to_json(c)) gives back c. Defaults are written out

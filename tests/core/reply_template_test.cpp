@@ -335,4 +335,33 @@ TEST(ReplyTemplateErrors, NestedBraceIsNotAPlaceholder) {
             std::string::npos);
 }
 
+TEST(ReplyTemplateBound, TheWorstCaseCountsFourBytesACharAndTriplesPerCaseFilter) {
+  auto cfg = acme();
+  EXPECT_EQ(compile_ok("ab").worst_case_bytes(cfg, 10), 2u);
+  EXPECT_EQ(compile_ok("{message}").worst_case_bytes(cfg, 10), 40u);
+  EXPECT_EQ(compile_ok("{message|reverse}").worst_case_bytes(cfg, 10), 40u);
+  EXPECT_EQ(compile_ok("{message|upper}").worst_case_bytes(cfg, 10), 120u);
+  EXPECT_EQ(compile_ok("{message|upper|lower}").worst_case_bytes(cfg, 10), 360u);
+  // The config's own fields count as they render.
+  EXPECT_EQ(compile_ok("{id}:{name|upper}").worst_case_bytes(cfg, 10),
+            cfg.id.size() + 1 + tenantd::text::upper(cfg.name).size());
+  // It saturates instead of wrapping.
+  EXPECT_EQ(compile_ok("{message}{message}").worst_case_bytes(cfg, SIZE_MAX),
+            SIZE_MAX);
+  // The bound is a bound: U+0390 is 2 bytes, its upper case 6.
+  std::string worst;
+  for (int i = 0; i < 10; ++i)
+    worst += "\xce\x90";
+  EXPECT_LE(compile_ok("{message|upper}").render(cfg, worst).size(), 120u);
+  EXPECT_EQ(compile_ok("{message|upper}").render(cfg, worst).size(), 60u);
+}
+
+TEST(ReplyTemplateBound, RenderWithinGivesNothingPastTheBound) {
+  auto tpl = compile_ok("{message}-{message}");
+  EXPECT_EQ(tpl.render_within(acme(), "abc", 7), "abc-abc");
+  EXPECT_EQ(tpl.render_within(acme(), "abc", 6), std::nullopt);
+  EXPECT_EQ(tpl.render_within(acme(), "", 1), "-");
+  EXPECT_EQ(tpl.render_within(acme(), "", 0), std::nullopt);
+}
+
 } // namespace

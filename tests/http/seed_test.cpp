@@ -133,6 +133,26 @@ TEST_F(HttpChat, TheSeedDemoRepliesExactly) {
   }
 }
 
+TEST(HttpChatReplyLimit, AReplyOverMaxReplyBytesIsNotSent) {
+  // The tenants file is not checked against MAX_REPLY_BYTES (a config
+  // stored under other settings is not either): the bound holds at render.
+  auto config = test_config();
+  config.max_reply_bytes = 1024;
+  running_service server{seed_tenants(), config};
+  http_client client{server.port()};
+  auto grant = json::parse(client.post("/session", session_json("acme")).body());
+  auto sid = std::string{grant.at("session_id").as_string()};
+  // acme's reply holds the message twice: 600 characters make 1,200+.
+  auto res = client.post("/chat", chat_json("acme", sid, std::string(600, 'm')));
+  expect_detail(res, status::internal_server_error,
+                "Reply exceeds MAX_REPLY_BYTES");
+  // A shorter message is answered as ever.
+  res = client.post("/chat", chat_json("acme", sid, "hi"));
+  EXPECT_EQ(res.body(), chat_response("acme", sid,
+                                      json_quote(seed_reply("acme", "hi")),
+                                      "mock-1"));
+}
+
 TEST_F(HttpChat, StripsTheMessageLikePython) {
   auto sid = open_session("acme");
   auto res = chat("acme", sid, " \t\n padded\tmiddle \r\n");

@@ -321,6 +321,34 @@ TEST_F(HttpAdminCreate, AnInvalidConfigIs422WithEachProblemAtItsField) {
                 status::not_found, "Unknown tenant_id");
 }
 
+// The attack run's amplification: a template that repeats {message} (or a
+// long welcome) makes megabytes from a small chat. Refused where it is set.
+std::string repeated(std::string_view piece, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i)
+    out += piece;
+  return out;
+}
+
+TEST_F(HttpAdminCreate, AReplyThatCouldExceedMaxReplyBytesIs422NamingTheLimit) {
+  for (auto reply : {repeated("{message}", 444), repeated("{welcome}", 444)}) {
+    auto body = json::serialize(json::object{
+      {"id", "amp"}, {"name", "Amp"}, {"welcome", std::string(1000, 'w')},
+      {"reply", reply}});
+    auto res = admin_post("/tenants", body);
+    ASSERT_EQ(res.result(), status::unprocessable_entity) << res.body();
+    auto item = json::parse(res.body()).at("detail").at(0);
+    EXPECT_EQ(item.at("loc"), json::parse(R"(["body","reply"])"));
+    auto msg = std::string{item.at("msg").as_string()};
+    EXPECT_NE(msg.find("MAX_REPLY_BYTES (131072)"), std::string::npos) << msg;
+  }
+  // Seven {message} of 4,096 characters fit (7 x 16 KiB and a little).
+  auto fits = plain_tenant("fits");
+  fits.reply = repeated("{message}", 7);
+  create_tenant(fits);
+  EXPECT_EQ(admin_get("/tenants/amp").result(), status::not_found);
+}
+
 TEST_F(HttpAdminCreate, AMalformedBodyIs422AsForSession) {
   auto res = admin_post("/tenants", "{oops");
   ASSERT_EQ(res.result(), status::unprocessable_entity) << res.body();
@@ -558,6 +586,19 @@ TEST_F(HttpAdminPatch, AnInvalidPatchIs422AndChangesNothing) {
        }) {
     expect_422(admin_patch("/tenants/acme", b.patch),
                R"({"detail":[)" + b.item + "]}");
+  }
+  // A patch that makes the reply's worst case too large: at the reply,
+  // naming the limit; a longer welcome counts too.
+  for (auto patch : {json::serialize(json::object{{"reply", repeated("{message}", 9)}}),
+                     json::serialize(json::object{
+                       {"welcome", std::string(1000, 'w')},
+                       {"reply", "{welcome}" + repeated("{welcome}", 140)}})}) {
+    res = admin_patch("/tenants/acme", patch);
+    ASSERT_EQ(res.result(), status::unprocessable_entity) << res.body();
+    auto item = json::parse(res.body()).at("detail").at(0);
+    EXPECT_EQ(item.at("loc"), json::parse(R"(["body","reply"])"));
+    EXPECT_NE(std::string{item.at("msg").as_string()}.find("MAX_REPLY_BYTES"),
+              std::string::npos);
   }
   res = admin_patch("/tenants/acme", R"({"reply":"{nope}"})");
   ASSERT_EQ(res.result(), status::unprocessable_entity) << res.body();
