@@ -20,7 +20,8 @@
 # MAX_MESSAGE_CHARS, TENANT_MAX_IN_FLIGHT, LOG_REQUESTS, LOG_FORMAT,
 # LOG_LEVEL.
 # State (the SQLite database and a generated admin token) lives in the
-# volume /data; without ADMIN_TOKEN, read the token from /data/admin-token.
+# volume /data, locked by the running service (one container per volume);
+# without ADMIN_TOKEN, read the token from /data/admin-token.
 
 ARG DEBIAN_IMAGE=debian:bookworm-slim
 

@@ -22,12 +22,13 @@ run_packages=(
 )
 # The tests: GoogleTest, Google Benchmark (the benchmarks are built with the
 # tests, so they cannot rot), the clients the scripts use (curl, jq, the
-# sqlite3 shell), promtool (prometheus) for the metrics check and
-# docker-compose for the compose file check. g++ brings the sanitizer
-# runtimes that `make test-sanitize` links.
+# sqlite3 shell), Python with jsonschema for the OpenAPI contract test,
+# promtool (prometheus) for the metrics check and docker-compose for the
+# compose file check. g++ brings the sanitizer runtimes that
+# `make test-sanitize` links.
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
-  curl jq sqlite3 prometheus docker-compose
+  curl jq sqlite3 python3 python3-jsonschema prometheus docker-compose
 )
 bench_packages=(wrk nginx gnuplot-nox)
 fuzz_packages=(clang libclang-rt-14-dev)
