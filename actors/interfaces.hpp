@@ -107,8 +107,9 @@ using tenant_supervisor_actor = caf::typed_actor<
 using tenant_actor = caf::typed_actor<
   // Issues a new session id, stores the session and answers with the grant
   // the client sees once it is committed. Fails with errc::unknown_tenant
-  // (archived), errc::tenant_suspended, errc::not_serving or
-  // errc::storage_failed.
+  // (archived), errc::tenant_suspended, errc::too_many_sessions (at
+  // limits.max_sessions, else MAX_SESSIONS_PER_TENANT), errc::not_serving
+  // or errc::storage_failed.
   caf::replies_to<open_session>::with<session_grant>,
   // Answers the message in the session with the tenant's reply behaviour,
   // unless the tenant's chat window is full (chat_result::limited). Checks

@@ -154,6 +154,12 @@ caf::timespan tenant_state::session_ttl() const {
   return settings.session_ttl;
 }
 
+std::size_t tenant_state::max_sessions() const {
+  if (config.limits.max_sessions != 0)
+    return config.limits.max_sessions;
+  return settings.max_sessions_per_tenant;
+}
+
 bool tenant_state::expired(const session_record& s,
                            caf::actor_clock::time_point now) const {
   return now - s.last_used >= session_ttl();
@@ -247,6 +253,9 @@ tenant(tenant_pointer self, store_actor store,
       auto now = self->clock().now();
       if (auto err = st.refusal(msg.tenant, now))
         return err;
+      // Sessions not yet swept count: they are still held.
+      if (st.sessions.size() >= st.max_sessions())
+        return make_error(errc::too_many_sessions);
       // 122 random bits: the store refuses the practically impossible
       // repeat.
       auto id = session_id::generate();

@@ -65,6 +65,9 @@ struct tenant_state {
   /// The session TTL in force: the tenant's own or the service's.
   caf::timespan session_ttl() const;
 
+  /// The cap on live sessions in force: the tenant's own or the service's.
+  std::size_t max_sessions() const;
+
   /// Whether `s` has gone unused for the TTL at `now`.
   bool expired(const session_record& s, caf::actor_clock::time_point now) const;
 

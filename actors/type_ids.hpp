@@ -28,7 +28,7 @@ typename Inspector::result_type inspect(Inspector& f, session_id& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tenant_limits& x) {
   return f(caf::meta::type_name("tenant_limits"), x.chat_per_10s,
-           x.session_ttl);
+           x.session_ttl, x.max_sessions);
 }
 
 template <class Inspector>

@@ -140,6 +140,12 @@ const std::vector<setting>& settings() {
     duration("--session-ttl", "SESSION_TTL",
              "seconds a session may go unused before it expires",
              &app_config::session_ttl, ten_years),
+    number<size_t>("--max-sessions-per-tenant", "MAX_SESSIONS_PER_TENANT",
+                   "live sessions one tenant may hold, unless its "
+                   "limits.max_sessions says otherwise; POST /session gets "
+                   "429 beyond",
+                   &app_config::max_sessions_per_tenant, 1, 100'000'000,
+                   "100000"),
     duration("--tenant-idle", "TENANT_IDLE",
              "seconds without traffic before a tenant actor is passivated",
              &app_config::tenant_idle, ten_years),

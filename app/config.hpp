@@ -58,6 +58,8 @@ struct app_config {
   std::string admin_token;
   /// A session unused this long expires, unless its tenant sets its own.
   std::chrono::seconds session_ttl{86400};
+  /// Live sessions a tenant may hold unless it sets limits.max_sessions.
+  std::size_t max_sessions_per_tenant = 100'000;
   /// A tenant actor without traffic this long is passivated.
   std::chrono::seconds tenant_idle{900};
   /// Deepest JSON nesting in a request body (422 beyond).

@@ -137,6 +137,7 @@ lifecycle_settings lifecycle(const app_config& config) {
   s.session_ttl = config.session_ttl;
   s.tenant_idle = config.tenant_idle;
   s.internal_timeout = config.internal_timeout;
+  s.max_sessions_per_tenant = config.max_sessions_per_tenant;
   s.replies.max_reply_bytes = config.max_reply_bytes;
   s.replies.max_message_chars = config.max_message_chars;
   return s;

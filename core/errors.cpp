@@ -16,6 +16,7 @@ std::string to_string(errc x) {
     case errc::permission_denied: return "permission_denied";
     case errc::not_serving: return "not_serving";
     case errc::reply_too_large: return "reply_too_large";
+    case errc::too_many_sessions: return "too_many_sessions";
   }
   return "unknown_error";
 }

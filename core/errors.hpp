@@ -36,6 +36,9 @@ enum class errc : uint8_t {
   /// The reply would exceed MAX_REPLY_BYTES (a config stored under other
   /// settings: new configs are refused if it could); nothing was sent.
   reply_too_large,
+  /// The tenant holds as many live sessions as it may (limits.max_sessions,
+  /// else MAX_SESSIONS_PER_TENANT); nothing was created.
+  too_many_sessions,
 };
 
 /// The code's name, e.g. "unknown_tenant".

@@ -34,6 +34,9 @@ struct lifecycle_settings {
   /// Longest an actor waits for another's answer (a load, a write, a
   /// config change) before failing that request and going on.
   std::chrono::milliseconds internal_timeout{10000};
+  /// Live sessions a tenant may hold, unless it sets its own
+  /// (MAX_SESSIONS_PER_TENANT).
+  std::size_t max_sessions_per_tenant = 100'000;
   reply_limits replies;
 };
 

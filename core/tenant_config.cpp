@@ -23,6 +23,7 @@ constexpr std::size_t max_model = 100;
 constexpr std::size_t max_reply = 4000;
 constexpr int64_t max_chat_per_10s = 1'000'000'000;
 constexpr int64_t max_session_ttl = 10 * 365 * 86400; // ten years
+constexpr int64_t max_max_sessions = 100'000'000;
 
 // Stores the string field `key` into `out`; returns whether it did.
 bool read_string(const json::object& obj, const char* key, std::size_t max_len,
@@ -77,6 +78,8 @@ void read_limits(const json::value& v, tenant_limits& out,
       read_limit(key, val, max_chat_per_10s, out.chat_per_10s, errors);
     else if (key == "session_ttl")
       read_limit(key, val, max_session_ttl, out.session_ttl, errors);
+    else if (key == "max_sessions")
+      read_limit(key, val, max_max_sessions, out.max_sessions, errors);
     else
       errors.push_back({"limits." + std::string{key}, "is not a known limit"});
   }
@@ -156,6 +159,8 @@ json::object to_json(const tenant_config& config) {
     limits["chat_per_10s"] = config.limits.chat_per_10s;
   if (config.limits.session_ttl != 0)
     limits["session_ttl"] = config.limits.session_ttl;
+  if (config.limits.max_sessions != 0)
+    limits["max_sessions"] = config.limits.max_sessions;
   if (!limits.empty())
     obj["limits"] = std::move(limits);
   obj["reply"] = config.reply;

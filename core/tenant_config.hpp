@@ -24,6 +24,9 @@ struct tenant_limits {
   /// Seconds a session may go unused before it expires; 0 = the service's
   /// SESSION_TTL.
   uint32_t session_ttl = 0;
+  /// Live sessions the tenant may hold at once (POST /session gets 429
+  /// beyond); 0 = the service's MAX_SESSIONS_PER_TENANT.
+  uint32_t max_sessions = 0;
 };
 
 struct tenant_config {

@@ -48,6 +48,9 @@ response error_to_response(const request_facts& facts, const caf::error& err) {
     return detail_response(facts, status::conflict, "Tenant already exists");
   if (is(err, errc::tenant_archived))
     return detail_response(facts, status::conflict, "Tenant is archived");
+  if (is(err, errc::too_many_sessions))
+    return detail_response(facts, status::too_many_requests,
+                           "Too many sessions for this tenant");
   if (is(err, errc::reply_too_large))
     return detail_response(facts, status::internal_server_error,
                            "Reply exceeds MAX_REPLY_BYTES");

@@ -144,6 +144,22 @@ TEST(ParseTenantConfig, ChatLimitBoundsAreInclusive) {
   EXPECT_EQ(parse_ok(obj).limits.chat_per_10s, 1000000000u);
 }
 
+TEST(ParseTenantConfig, MaxSessionsIsALimitOf1To100Million) {
+  auto obj = minimal();
+  obj["limits"] = json::object{{"max_sessions", 1}};
+  EXPECT_EQ(parse_ok(obj).limits.max_sessions, 1u);
+  obj["limits"] = json::object{{"max_sessions", 100000000}};
+  auto cfg = parse_ok(obj);
+  EXPECT_EQ(cfg.limits.max_sessions, 100000000u);
+  EXPECT_EQ(to_json(cfg).at("limits").at("max_sessions"), 100000000);
+  EXPECT_EQ(to_json(parse_ok(minimal())).count("limits"), 0u);
+  for (auto bad : {0, 100000001}) {
+    obj["limits"] = json::object{{"max_sessions", bad}};
+    ASSERT_EQ(parse_errors(obj).size(), 1u) << bad;
+    EXPECT_EQ(parse_errors(obj)[0].field, "limits.max_sessions");
+  }
+}
+
 // -- parse_tenant_config: refused configs ------------------------------------
 
 TEST(ParseTenantConfigErrors, NotAnObject) {

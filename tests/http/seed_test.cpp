@@ -81,6 +81,40 @@ TEST_F(HttpSession, UnknownTenantIs404) {
   }
 }
 
+// The attack run opened 35k durable sessions a second for one tenant.
+TEST(HttpSessionCap, PastItsMaxSessionsATenantGets429AndOthersAreServed) {
+  auto capped = acme();
+  capped.limits.max_sessions = 3;
+  running_service server{{capped, globex()}};
+  http_client client{server.port()};
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(client.post("/session", session_json("acme")).result(),
+              status::ok);
+  expect_detail(client.post("/session", session_json("acme")),
+                status::too_many_requests, "Too many sessions for this tenant");
+  EXPECT_EQ(client.post("/session", session_json("globex")).result(),
+            status::ok);
+}
+
+TEST(HttpSessionCap, MaxSessionsPerTenantIsTheDefault) {
+  auto config = test_config();
+  config.max_sessions_per_tenant = 2;
+  auto own = globex();
+  own.limits.max_sessions = 4; // a tenant's own cap wins
+  running_service server{{acme(), own}, config};
+  http_client client{server.port()};
+  for (int i = 0; i < 2; ++i)
+    ASSERT_EQ(client.post("/session", session_json("acme")).result(),
+              status::ok);
+  EXPECT_EQ(client.post("/session", session_json("acme")).result(),
+            status::too_many_requests);
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(client.post("/session", session_json("globex")).result(),
+              status::ok);
+  EXPECT_EQ(client.post("/session", session_json("globex")).result(),
+            status::too_many_requests);
+}
+
 TEST_F(HttpSession, ParsesEveryJsonContentType) {
   // FastAPI parses the body as JSON without a content type, and for
   // application/json and application/*+json in any case, with parameters.

@@ -909,6 +909,24 @@ def drive_connection_limit(c, s):
                                         b"\r\n\r\n"))
 
 
+def drive_session_cap(c, s):
+    """MAX_SESSIONS_PER_TENANT=1: globex's second session is refused."""
+    c.check(SESSION, "the first session under a cap of 1",
+            s.request("POST", "/session", {"tenant_id": "globex"}), 200)
+    c.check(SESSION, "a session past MAX_SESSIONS_PER_TENANT",
+            s.request("POST", "/session", {"tenant_id": "globex"}), 429)
+
+
+def drive_reply_limit(c, s):
+    """MAX_REPLY_BYTES=1024: the shipped tenants are not checked against it
+    (the tenants file is not), so a long message makes acme's reply, which
+    holds the message twice, too large to send."""
+    res = s.request("POST", "/session", {"tenant_id": "acme"})
+    sid = (res.json() or {}).get("session_id", "")
+    c.check(CHAT, "a reply over MAX_REPLY_BYTES",
+            s.request("POST", "/chat", chat_body("acme", sid, "m" * 600)), 500)
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(f"usage: {sys.argv[0]} TENANTD_BINARY SOURCE_DIR")
@@ -956,6 +974,11 @@ def main():
                          MAX_CONNECTIONS=1)
         servers.append(limited)
         drive_connection_limit(c, limited)
+        small = Server("small", binary, tenants, work, MAX_REPLY_BYTES=1024,
+                       MAX_SESSIONS_PER_TENANT=1)
+        servers.append(small)
+        drive_reply_limit(c, small)
+        drive_session_cap(c, small)
         finish_storage_faults(c, faults)
         c.check_coverage()
     finally:
