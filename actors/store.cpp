@@ -173,9 +173,10 @@ void store_state::fail(const caf::error& err) {
 
 opened_storage open_storage(const std::string& data_dir,
                             const std::vector<tenant_config>& bootstrap,
-                            int64_t now) {
+                            int64_t now, std::size_t history_limit) {
   opened_storage result;
-  result.db = std::make_unique<sqlite_storage>(sqlite_storage::open(data_dir));
+  result.db = std::make_unique<sqlite_storage>(
+    sqlite_storage::open(data_dir, history_limit));
   result.added = bootstrap_tenants(*result.db, bootstrap, now);
   result.tenants = result.db->tenants();
   return result;

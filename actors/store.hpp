@@ -63,9 +63,10 @@ struct opened_storage {
 };
 
 /// Opens the storage in `data_dir` and adds the `bootstrap` tenants it does
-/// not have yet (created at `now`, Unix ms). Throws storage_error.
+/// not have yet (created at `now`, Unix ms); each tenant keeps its newest
+/// `history_limit` history entries (0 = all). Throws storage_error.
 opened_storage open_storage(const std::string& data_dir,
                             const std::vector<tenant_config>& bootstrap,
-                            int64_t now);
+                            int64_t now, std::size_t history_limit = 100);
 
 } // namespace tenantd

@@ -50,7 +50,8 @@ actor_layer start_actors(caf::actor_system& sys, actor_options options) {
   auto now = options.now != 0 ? options.now : unix_millis();
   // Everything start-up needs from storage is read here, before the store
   // owns it: from then on only the store's thread touches it.
-  auto opened = open_storage(options.data_dir, options.bootstrap, now);
+  auto opened = open_storage(options.data_dir, options.bootstrap, now,
+                             options.tenant_history_limit);
   auto location = opened.db->location();
   auto settings = options.lifecycle;
   // Every call of the store may block on disk: never on a scheduler worker.

@@ -39,6 +39,9 @@ struct actor_options {
   /// Tenants to add if storage has never seen their ids.
   std::vector<tenant_config> bootstrap;
   lifecycle_settings lifecycle;
+  /// History entries kept per tenant, newest first (TENANT_HISTORY_LIMIT;
+  /// 0 = all).
+  std::size_t tenant_history_limit = 100;
   /// Counts tenants and their actors; must outlive the actors.
   metrics::metrics* metrics = nullptr;
   /// When the bootstrap tenants are created (Unix ms); 0 = now.

@@ -140,6 +140,10 @@ const std::vector<setting>& settings() {
     duration("--session-ttl", "SESSION_TTL",
              "seconds a session may go unused before it expires",
              &app_config::session_ttl, ten_years),
+    number<size_t>("--tenant-history-limit", "TENANT_HISTORY_LIMIT",
+                   "changes of a tenant kept in its stored history, newest "
+                   "first (0 = all)",
+                   &app_config::tenant_history_limit, 0, 1'000'000, "100"),
     number<size_t>("--max-sessions-per-tenant", "MAX_SESSIONS_PER_TENANT",
                    "live sessions one tenant may hold, unless its "
                    "limits.max_sessions says otherwise; POST /session gets "

@@ -58,6 +58,8 @@ struct app_config {
   std::string admin_token;
   /// A session unused this long expires, unless its tenant sets its own.
   std::chrono::seconds session_ttl{86400};
+  /// History entries (whole configs) kept per tenant; 0 = all.
+  std::size_t tenant_history_limit = 100;
   /// Live sessions a tenant may hold unless it sets limits.max_sessions.
   std::size_t max_sessions_per_tenant = 100'000;
   /// A tenant actor without traffic this long is passivated.

@@ -191,6 +191,7 @@ actor_options actor_layer_options(const app_config& config,
   opts.data_dir = config.data_dir;
   opts.bootstrap = std::move(bootstrap);
   opts.lifecycle = lifecycle(config);
+  opts.tenant_history_limit = config.tenant_history_limit;
   opts.metrics = &metrics;
   return opts;
 }

@@ -21,15 +21,17 @@ int64_t session_ttl_ms(const tenant_config& config, int64_t default_ttl) {
 // The connection first: the tables prepare their statements on it, and are
 // destroyed before it.
 struct sqlite_storage::parts {
-  explicit parts(const std::string& dir) : db(dir), tenants(db), sessions(db) {
+  parts(const std::string& dir, std::size_t history_limit)
+    : db(dir), tenants(db, history_limit), sessions(db) {
   }
   database db;
   tenants_table tenants;
   sessions_table sessions;
 };
 
-sqlite_storage sqlite_storage::open(const std::string& dir) {
-  return sqlite_storage{std::make_unique<parts>(dir)};
+sqlite_storage sqlite_storage::open(const std::string& dir,
+                                    std::size_t history_limit) {
+  return sqlite_storage{std::make_unique<parts>(dir, history_limit)};
 }
 
 sqlite_storage::sqlite_storage(std::unique_ptr<parts> p) : p_(std::move(p)) {

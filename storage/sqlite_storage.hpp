@@ -14,8 +14,10 @@ namespace tenantd {
 class sqlite_storage final : public storage_backend {
 public:
   /// Opens (creating if missing) and migrates `dir`/tenantd.db; see
-  /// database::database for what it refuses (storage_error).
-  static sqlite_storage open(const std::string& dir);
+  /// database::database for what it refuses (storage_error). Each tenant
+  /// keeps its newest `history_limit` history entries (0 = all).
+  static sqlite_storage open(const std::string& dir,
+                             std::size_t history_limit = 100);
 
   sqlite_storage(sqlite_storage&&) noexcept;
   sqlite_storage& operator=(sqlite_storage&&) noexcept;

@@ -35,7 +35,7 @@ tenant_config read_config(const std::string& path, const std::string& text) {
 
 } // namespace
 
-tenants_table::tenants_table(database& db)
+tenants_table::tenants_table(database& db, std::size_t history_limit)
   : db_(db),
     list_{db.prepare("SELECT id, status FROM tenants ORDER BY seq")},
     find_{db.prepare("SELECT config, status, created_at, updated_at, chats, "
@@ -53,6 +53,13 @@ tenants_table::tenants_table(database& db)
     insert_history_{db.prepare("INSERT INTO tenant_history (tenant, at, "
                                "action, status, config) SELECT id, ?, ?, "
                                "status, config FROM tenants WHERE id = ?")},
+    history_limit_(history_limit),
+    // Every row of the tenant older than its limit-th newest (by the index
+    // on tenant, whose entries are in seq order).
+    trim_history_{db.prepare("DELETE FROM tenant_history WHERE tenant = ?1 "
+                             "AND seq <= (SELECT seq FROM tenant_history "
+                             "WHERE tenant = ?1 ORDER BY seq DESC "
+                             "LIMIT 1 OFFSET ?2)")},
     history_size_{db.prepare("SELECT count(*) FROM tenant_history "
                              "WHERE tenant = ?")} {
 }
@@ -91,7 +98,7 @@ bool tenants_table::insert(const tenant_config& config, int64_t now,
                  .run();
   if (added == 0)
     return false; // nothing written; the scope ends the savepoint
-  query{db_, insert_history_}.bind(now).bind(action).bind(config.id).run();
+  add_history(config.id, action, now);
   scope.done();
   return true;
 }
@@ -103,7 +110,7 @@ void tenants_table::update_config(const tenant_config& config, int64_t now) {
     .bind(now)
     .bind(config.id)
     .run();
-  query{db_, insert_history_}.bind(now).bind("update").bind(config.id).run();
+  add_history(config.id, "update", now);
   scope.done();
 }
 
@@ -118,7 +125,7 @@ void tenants_table::set_status(std::string_view id, tenant_status status,
   if (changed == 0)
     throw storage_error(db_.path() + ": cannot set the status of unknown "
                         "tenant '" + std::string{id} + "'");
-  query{db_, insert_history_}.bind(now).bind(to_string(status)).bind(id).run();
+  add_history(id, to_string(status), now);
   scope.done();
 }
 
@@ -129,6 +136,16 @@ void tenants_table::set_counters(std::string_view id, uint64_t chats,
     .bind(static_cast<int64_t>(rate_limited))
     .bind(id)
     .run();
+}
+
+void tenants_table::add_history(std::string_view id, std::string_view action,
+                                int64_t now) {
+  query{db_, insert_history_}.bind(now).bind(action).bind(id).run();
+  if (history_limit_ != 0)
+    query{db_, trim_history_}
+      .bind(id)
+      .bind(static_cast<int64_t>(history_limit_))
+      .run();
 }
 
 uint64_t tenants_table::history_size(std::string_view id) {

@@ -16,7 +16,10 @@ namespace tenantd {
 
 class tenants_table {
 public:
-  explicit tenants_table(database& db);
+  /// Each tenant keeps its newest `history_limit` history rows (0 = all):
+  /// a row is a whole config, and a tenant patched every second would
+  /// otherwise grow the file for ever.
+  tenants_table(database& db, std::size_t history_limit);
 
   /// Every tenant's id and status, in creation order.
   std::vector<tenant_summary> list();
@@ -49,7 +52,12 @@ private:
   statement_ptr update_config_;
   statement_ptr update_status_;
   statement_ptr update_counters_;
+  /// Adds a history row for tenant `id` and drops those beyond the limit.
+  void add_history(std::string_view id, std::string_view action, int64_t now);
+
   statement_ptr insert_history_;
+  std::size_t history_limit_;
+  statement_ptr trim_history_;
   statement_ptr history_size_;
 };
 

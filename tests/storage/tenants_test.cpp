@@ -36,6 +36,31 @@ TEST_F(Database, InsertTenantRefusesAnExistingId) {
   EXPECT_EQ(db.tenants().size(), 1u);
 }
 
+TEST_F(Database, EachTenantKeepsItsNewestHistoryEntriesOnly) {
+  auto db = sqlite_storage::open(dir_, 3);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  ASSERT_TRUE(db.insert_tenant(globex(), t0));
+  for (int i = 1; i <= 10; ++i) {
+    auto cfg = acme();
+    cfg.name = "Acme " + std::to_string(i);
+    db.update_tenant(cfg, t0 + i, 86400);
+  }
+  EXPECT_EQ(db.history_size("acme"), 3u);
+  // Another tenant's history is its own.
+  EXPECT_EQ(db.history_size("globex"), 1u);
+  db.set_status("acme", tenant_status::suspended, t0 + 11);
+  EXPECT_EQ(db.history_size("acme"), 3u);
+  EXPECT_EQ(db.tenant("acme")->config.name, "Acme 10");
+}
+
+TEST_F(Database, AHistoryLimitOfZeroKeepsEverything) {
+  auto db = sqlite_storage::open(dir_, 0);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  for (int i = 1; i <= 150; ++i)
+    db.update_tenant(acme(), t0 + i, 86400);
+  EXPECT_EQ(db.history_size("acme"), 151u);
+}
+
 TEST_F(Database, UnknownTenantIsNothing) {
   auto db = sqlite_storage::open(dir_);
   EXPECT_FALSE(db.tenant("nobody"));
