@@ -279,8 +279,10 @@ struct service::impl {
       "tenantd_http_connections_timed_out_total",
       "Connections closed by the idle, header, body or write timeout",
       read(conns.timed_out_total));
-    auto refused_help = "Requests answered before routing: unparsable (400), "
-                        "body or header over the limit (413, 431)";
+    auto refused_help = "Requests answered before routing: unparsable or "
+                        "malformed (400; 501 counted here too), body or header "
+                        "over the limit (413; 431, and 414 for the request "
+                        "line)";
     metrics.add_sampled_counter("tenantd_http_requests_refused_total",
                                 refused_help, read(conns.bad_request_total),
                                 {{"code", "400"}});

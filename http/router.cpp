@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <boost/beast/core/string.hpp>
+
 #include "http/api/api.hpp"
 #include "http/auth.hpp"
 #include "http/bridge.hpp"
@@ -154,6 +156,21 @@ response redirect_slash(const request_facts& facts, const request& req,
   return res;
 }
 
+// The path and query of `target`: an absolute-form target
+// ("http://host/healthz", RFC 9112 3.2.2) is routed by its path, as
+// uvicorn does.
+std::string_view origin_form(std::string_view target) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() >= scheme.size()
+        && boost::beast::iequals(target.substr(0, scheme.size()), scheme)) {
+      auto rest = target.substr(scheme.size());
+      auto path = rest.find('/');
+      return path == std::string_view::npos ? "/" : rest.substr(path);
+    }
+  }
+  return target;
+}
+
 // Whether route `r` answers `method`: its own, and HEAD for a REST GET.
 bool answers(const route& r, verb method) {
   return r.method == method
@@ -196,7 +213,7 @@ void router::operator()(request&& req, std::size_t lane, responder done) {
                       req.method() == verb::head};
   // Routes match the path only; a query string is ignored, as in FastAPI
   // (GET /tenants reads its own).
-  auto target = std::string_view{req.target().data(), req.target().size()};
+  auto target = origin_form({req.target().data(), req.target().size()});
   auto query_start = std::min(target.find('?'), target.size());
   auto path = target.substr(0, query_start);
   auto query = target.substr(query_start);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -80,6 +81,87 @@ const std::string& too_many_from_address() {
 
 // Room to read into at once.
 constexpr std::size_t read_chunk = 64 * 1024;
+
+// Whether `host` is a Host header value RFC 9110 7.2 allows: uri-host
+// [":" port], the host a reg-name (RFC 3986: unreserved, pct-encoded,
+// sub-delims) or an IP literal in brackets. It may go into a Location
+// header (the seed's 307), so nothing else passes.
+bool is_valid_host(std::string_view host) {
+  if (host.empty())
+    return false;
+  std::string_view name = host;
+  std::string_view port;
+  if (host.front() == '[') {
+    auto close = host.find(']');
+    if (close == std::string_view::npos)
+      return false;
+    for (char c : host.substr(1, close - 1))
+      if (!(std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.'))
+        return false;
+    name = {};
+    port = host.substr(close + 1);
+    if (!port.empty() && port.front() != ':')
+      return false;
+  } else if (auto colon = host.rfind(':'); colon != std::string_view::npos) {
+    name = host.substr(0, colon);
+    port = host.substr(colon);
+  }
+  if (!port.empty()) {
+    port.remove_prefix(1);
+    if (port.size() > 5)
+      return false;
+    for (char c : port)
+      if (c < '0' || c > '9')
+        return false;
+  }
+  constexpr std::string_view allowed = "-._~!$&'()*+,;=%";
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c))
+        && allowed.find(c) == std::string_view::npos)
+      return false;
+  return true;
+}
+
+// What is wrong with a request's head, as RFC 9112 has it, before its body
+// is read: the answer's status and detail.
+struct head_problem {
+  beast_http::status status;
+  std::string_view detail;
+};
+
+std::optional<head_problem> check_head(const request& req) {
+  using beast_http::field;
+  using beast_http::status;
+  auto hosts = req.count(field::host);
+  // An HTTP/1.1 request has exactly one Host (RFC 9112 3.2); 1.0 may lack it.
+  if (hosts > 1 || (hosts == 0 && req.version() >= 11))
+    return head_problem{status::bad_request, "Bad request: one Host header needed"};
+  if (hosts == 1 && !is_valid_host(req[field::host]))
+    return head_problem{status::bad_request, "Bad request: invalid Host header"};
+  // Only chunked is implemented; it must be the last coding (RFC 9112 6.1).
+  if (req.count(field::transfer_encoding) > 0) {
+    bool chunked_last = false;
+    bool other = false;
+    for (auto& f : req)
+      if (f.name() == field::transfer_encoding)
+        for (auto coding : beast_http::token_list{f.value()}) {
+          if (chunked_last)
+            return head_problem{status::bad_request,
+                                "Bad request: chunked is not the last coding"};
+          if (beast::iequals(coding, "chunked"))
+            chunked_last = true;
+          else
+            other = true;
+        }
+    if (other)
+      return head_problem{status::not_implemented,
+                          "Transfer coding not implemented"};
+    if (!chunked_last)
+      return head_problem{status::bad_request,
+                          "Bad request: chunked is not the last coding"};
+  }
+  return std::nullopt;
+}
 
 } // namespace
 
@@ -257,6 +339,14 @@ private:
   void parse_buffered() {
     beast::error_code ec;
     auto limit = options().body_limit;
+    // Empty lines before a request line are ignored (RFC 9112 2.2).
+    if (!parser_->got_some()) {
+      auto data = static_cast<const char*>(buffer_.data().data());
+      std::size_t blank = 0;
+      while (blank < buffer_.size() && (data[blank] == '\r' || data[blank] == '\n'))
+        ++blank;
+      buffer_.consume(blank);
+    }
     while (!parser_->is_done() && buffer_.size() > 0) {
       bool in_body = parser_->is_header_done();
       auto used = parser_->put(buffer_.data(), ec);
@@ -265,7 +355,13 @@ private:
         body_bytes_ += used;
       if (ec || used == 0)
         break;
-      header_progress();
+      if (auto problem = header_progress()) {
+        reading_ = false;
+        read_deadline_.disarm();
+        tracker_->counters.bad_request_total.fetch_add(
+          1, std::memory_order_relaxed);
+        return refuse(problem->status, problem->detail);
+      }
     }
     if (ec == beast_http::error::need_more)
       ec = {};
@@ -281,12 +377,16 @@ private:
     read_more();
   }
 
-  // Moves to the body phase once the header is complete.
-  void header_progress() {
+  // Moves to the body phase once the header is complete, unless the head
+  // is refused (then the problem).
+  std::optional<head_problem> header_progress() {
     if (parser_->is_header_done() && phase_ == read_phase::header) {
+      if (auto problem = check_head(parser_->get()))
+        return problem;
       enter(read_phase::body);
       continue_if_expected();
     }
+    return std::nullopt;
   }
 
   void enter(read_phase phase) {
@@ -360,6 +460,10 @@ private:
     }
     if (ec == beast_http::error::header_limit) {
       counters.header_too_large_total.fetch_add(1, std::memory_order_relaxed);
+      // The parser takes the request line as soon as it is whole: without
+      // a target, it is the request line that is over the limit.
+      if (parser_->get().target().empty())
+        return refuse(beast_http::status::uri_too_long, "URI Too Long");
       return refuse(beast_http::status::request_header_fields_too_large,
                     "Request header fields too large");
     }

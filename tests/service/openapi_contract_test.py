@@ -88,6 +88,8 @@ SERVER_WIDE = {
     "NotFound": 404,
     "BadRequest": 400,
     "HeaderFieldsTooLarge": 431,
+    "UriTooLong": 414,
+    "TransferCodingNotImplemented": 501,
     "TooManyConnections": 503,
 }
 
@@ -807,6 +809,16 @@ def drive_routing(c, s):
     c.check_server_wide("BadRequest", "a bad Content-Length",
                         raw_request(s.port, b"POST /session HTTP/1.1\r\nHost: x"
                                     b"\r\nContent-Length: x\r\n\r\n"))
+    c.check_server_wide("BadRequest", "no Host",
+                        raw_request(s.port, b"GET / HTTP/1.1\r\n\r\n"))
+    c.check_server_wide("BadRequest", "an invalid Host",
+                        raw_request(s.port, b'GET / HTTP/1.1\r\nHost: a"b\r\n\r\n'))
+    c.check_server_wide("UriTooLong", "a request line over HEADER_LIMIT",
+                        raw_request(s.port, b"GET /" + b"a" * 17000
+                                    + b" HTTP/1.1\r\nHost: x\r\n\r\n"))
+    c.check_server_wide("TransferCodingNotImplemented", "Transfer-Encoding: gzip",
+                        raw_request(s.port, b"POST /session HTTP/1.1\r\nHost: x"
+                                    b"\r\nTransfer-Encoding: gzip\r\n\r\n"))
     c.check_server_wide("HeaderFieldsTooLarge", "a header over HEADER_LIMIT",
                         raw_request(s.port, b"GET / HTTP/1.1\r\nHost: x\r\n"
                                     b"X-Big: " + b"a" * 17000 + b"\r\n\r\n"))

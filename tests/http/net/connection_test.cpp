@@ -177,6 +177,88 @@ TEST_F(HttpBodyLimit, OversizedHeadersAre431) {
   EXPECT_TRUE(client.closed_by_server());
 }
 
+// -- RFC 9112 ----------------------------------------------------------------
+
+using HttpMessageSyntax = http_test;
+
+TEST_F(HttpMessageSyntax, AnHttp11RequestNeedsExactlyOneHost) {
+  client.write("GET / HTTP/1.1\r\n\r\n");
+  auto res = client.read_response();
+  EXPECT_EQ(res.result(), status::bad_request);
+  EXPECT_TRUE(client.closed_by_server());
+  http_client twice{server.port()};
+  twice.write("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+  EXPECT_EQ(twice.read_response().result(), status::bad_request);
+  // HTTP/1.0 may go without.
+  http_client old{server.port()};
+  old.write("GET / HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(old.read_response().result(), status::ok);
+}
+
+TEST_F(HttpMessageSyntax, AnInvalidHostIs400AndNeverReachesALocation) {
+  // The seed's 307 builds its Location from Host.
+  client.write("POST /chat/ HTTP/1.1\r\nHost: a\"b<x>\r\nContent-Length: 0\r\n\r\n");
+  auto res = client.read_response();
+  EXPECT_EQ(res.result(), status::bad_request);
+  EXPECT_EQ(header(res, "Location"), "");
+  for (auto host : {"example.com", "example.com:8001", "127.0.0.1:1", "[::1]:8001",
+                    "xn--bcher-kva.example"}) {
+    http_client ok{server.port()};
+    ok.write(std::string{"POST /chat/ HTTP/1.1\r\nHost: "} + host
+             + "\r\nContent-Length: 0\r\n\r\n");
+    auto redirect = ok.read_response();
+    EXPECT_EQ(redirect.result(), status::temporary_redirect) << host;
+    EXPECT_EQ(header(redirect, "Location"), std::string{"http://"} + host + "/chat")
+      << host;
+  }
+  for (auto host : {"a b", "a/b", "a@b", "a:port", "[::1", "a:123456"}) {
+    http_client bad{server.port()};
+    bad.write(std::string{"GET / HTTP/1.1\r\nHost: "} + host + "\r\n\r\n");
+    EXPECT_EQ(bad.read_response().result(), status::bad_request) << host;
+  }
+}
+
+TEST_F(HttpMessageSyntax, AnAbsoluteFormTargetIsRoutedByItsPath) {
+  client.write("GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  auto res = client.read_response();
+  EXPECT_EQ(res.result(), status::ok);
+  EXPECT_EQ(res.body(), R"({"ok":true,"tenants":["acme","globex","initech"]})");
+  client.write("GET HTTP://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  EXPECT_EQ(client.read_response().result(), status::ok);
+}
+
+TEST_F(HttpMessageSyntax, EmptyLinesBeforeARequestLineAreIgnored) {
+  client.write("\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(client.read_response().result(), status::ok);
+  // Also between pipelined requests, as some clients send after a body.
+  client.write(wire_bytes(make_request(verb::post, "/session", session_json("acme")))
+               + "\r\n" + "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(client.read_response().result(), status::ok);
+  EXPECT_EQ(client.read_response().result(), status::ok);
+}
+
+TEST_F(HttpMessageSyntax, AnUnknownTransferCodingIs501AndChunkedMustBeLast) {
+  client.write("POST /session HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+  auto res = client.read_response();
+  EXPECT_EQ(res.result(), status::not_implemented);
+  EXPECT_EQ(res.body(), R"({"detail":"Transfer coding not implemented"})");
+  EXPECT_TRUE(client.closed_by_server());
+  http_client other{server.port()};
+  other.write("POST /session HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n");
+  EXPECT_EQ(other.read_response().result(), status::bad_request);
+  http_client gzip{server.port()};
+  gzip.write("POST /session HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n");
+  EXPECT_EQ(gzip.read_response().result(), status::not_implemented);
+}
+
+TEST_F(HttpMessageSyntax, ARequestLineOverTheLimitIs414) {
+  client.try_write("GET /" + std::string(20 * 1024, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto res = client.read_response();
+  EXPECT_EQ(res.result(), status::uri_too_long);
+  EXPECT_EQ(res.body(), R"({"detail":"URI Too Long"})");
+  // A header over it is still 431 (OversizedHeadersAre431).
+}
+
 // -- deadlines on reads and writes ------------------------------------------
 
 TEST(HttpDeadline, AnIdleKeepAliveConnectionIsClosed) {
