@@ -199,6 +199,14 @@ const std::vector<setting>& settings() {
              &app_config::body_timeout, 3600),
     duration("--write-timeout-s", "WRITE_TIMEOUT_S",
              "seconds to write one answer", &app_config::write_timeout, 3600),
+    duration("--linger-timeout-s", "LINGER_TIMEOUT_S",
+             "seconds a connection reads and discards what a client still "
+             "sends after an early answer (413, 431, 400) before it closes",
+             &app_config::linger_timeout, 3600),
+    number<size_t>("--linger-bytes", "LINGER_BYTES",
+                   "bytes a connection reads and discards after an early "
+                   "answer before it closes",
+                   &app_config::linger_bytes, 0, size_t{1} << 30, "8388608"),
     number<size_t>("--max-connections", "MAX_CONNECTIONS",
                    "connections open at once; more get 503",
                    &app_config::max_connections, 1, 1'000'000, "10000"),

@@ -43,6 +43,9 @@ struct app_config {
   std::chrono::seconds header_timeout{10};
   std::chrono::seconds body_timeout{30};
   std::chrono::seconds write_timeout{30};
+  /// Lingering close after an early answer (http::server_options).
+  std::chrono::seconds linger_timeout{5};
+  std::size_t linger_bytes = 8u << 20;
   /// Connections open at once; more are answered 503 and closed.
   std::size_t max_connections = 10000;
   /// The same per client address (0 = no cap).

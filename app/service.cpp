@@ -44,6 +44,8 @@ http::server_options server_options(const app_config& config) {
   opts.header_timeout = config.header_timeout;
   opts.body_timeout = config.body_timeout;
   opts.write_timeout = config.write_timeout;
+  opts.linger_timeout = config.linger_timeout;
+  opts.linger_bytes = config.linger_bytes;
   opts.max_connections = config.max_connections;
   opts.max_connections_per_address = config.max_connections_per_address;
   opts.max_unsent_bytes_per_connection = config.max_unsent_bytes_per_connection;

@@ -549,9 +549,10 @@ private:
                 <= options().max_unsent_bytes;
   }
 
-  // Answers an unreadable request and closes after the answer.
+  // Answers an unreadable request and closes after the answer, lingering.
   void refuse(beast_http::status st, std::string_view detail) {
     read_closed_ = true;
+    linger_ = true;
     auto res = detail_response(request_facts{11, false, false}, st, detail);
     res.keep_alive(false);
     // The parser stops at the field over a limit: the client's id is used
@@ -611,7 +612,7 @@ private:
     queue_.pop_front();
     ++front_seq_;
     if (ec || !keep_alive)
-      return close();
+      return linger_ && !ec ? linger_close() : close();
     if (reading_ && phase_ == read_phase::idle && queue_.empty())
       arm_read_deadline(); // nothing owed any more: idle from now
     // Resume reading if the pipeline was full or answers were waiting.
@@ -620,6 +621,29 @@ private:
       write_front();
     else if (draining_ || read_closed_)
       close();
+  }
+
+  // Stops sending, then reads and discards what the client still sends
+  // (its refused body) until it closes, or linger_bytes or linger_timeout
+  // are reached (the sweeper closes at the read deadline).
+  void linger_close() {
+    if (closing_)
+      return;
+    beast::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    read_deadline_.arm(options().linger_timeout);
+    discard(0);
+  }
+
+  void discard(std::size_t so_far) {
+    buffer_.clear();
+    socket_.async_read_some(
+      buffer_.prepare(read_chunk),
+      [self = shared_from_this(), so_far](beast::error_code ec, std::size_t n) {
+        if (ec || self->closing_ || so_far + n >= self->options().linger_bytes)
+          return self->close();
+        self->discard(so_far + n);
+      });
   }
 
   void close() {
@@ -661,6 +685,8 @@ private:
   bool closing_ = false;
   /// Reading stopped for unsent answers (counted once per stop).
   bool paused_ = false;
+  /// Closes lingering (after an early answer).
+  bool linger_ = false;
 };
 
 server::server(net::io_context& ioc, server_options options, handler on_request,

@@ -49,6 +49,13 @@ struct server_options {
   std::chrono::seconds body_timeout{30};
   /// Longest time to write one answer (a client that does not read).
   std::chrono::seconds write_timeout{30};
+  /// After an early answer (413, 431, 400...) to a client that may still be
+  /// sending, the connection stops sending and reads and discards for at
+  /// most this long and this many bytes before it closes, as nginx's
+  /// lingering close does: closing with unread bytes would reset the
+  /// connection, and the client might never see the answer.
+  std::chrono::seconds linger_timeout{5};
+  std::size_t linger_bytes = 8u << 20;
   /// Connections open at once; a connection accepted beyond this gets a
   /// 503 and is closed, without reading its request.
   std::size_t max_connections = 10000;

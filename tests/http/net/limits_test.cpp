@@ -463,4 +463,46 @@ TEST(LimitsHandler, AThrowingHandlerGets500InItsPlaceAndTheServerGoesOn) {
   EXPECT_EQ(other.get("/").result(), status::ok);
 }
 
+// -- lingering close ------------------------------------------------------------
+
+TEST(LimitsLinger, AfterAnEarlyAnswerTheRestIsDiscardedForABoundedTime) {
+  auto options = long_timeouts();
+  options.header_limit = 1024;
+  options.linger_timeout = 1s;
+  limited_server server{options};
+  http_client slow{server.port()};
+  slow.write("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2000, 'a'));
+  // Answered 431 at once, and the server stops sending (the client sees
+  // the end of the answer)...
+  auto start = clock_type::now();
+  EXPECT_EQ(slow.read_response().result(),
+            status::request_header_fields_too_large);
+  // ...but reads on, discarding, while the client still sends; it closes
+  // at the linger timeout (writes then fail).
+  beast::error_code ec;
+  while (!ec && clock_type::now() - start < 5s) {
+    ec = slow.try_write("a");
+    std::this_thread::sleep_for(50ms);
+  }
+  auto took = clock_type::now() - start;
+  EXPECT_TRUE(ec);
+  EXPECT_GE(took, 900ms);
+  EXPECT_LT(took, 3500ms);
+  EXPECT_TRUE(eventually([&] { return server.counters().open_connections == 0; }));
+}
+
+TEST(LimitsLinger, AfterAnEarlyAnswerAtMostLingerBytesAreDiscarded) {
+  auto options = long_timeouts();
+  options.body_limit = 1024;
+  options.linger_bytes = 64 * 1024;
+  limited_server server{options};
+  http_client flood{server.port()};
+  // A body far larger than the linger allowance: the server stops reading
+  // and closes once it has discarded linger_bytes, so the write fails.
+  auto ec = flood.try_write(wire_bytes(
+    make_request(verb::post, "/", std::string(64 << 20, 'x'))));
+  EXPECT_TRUE(ec);
+  EXPECT_TRUE(eventually([&] { return server.counters().open_connections == 0; }));
+}
+
 } // namespace
