@@ -136,15 +136,23 @@ bool is_fastapi_path(const std::vector<route>& table, std::string_view path) {
   });
 }
 
+// The other spelling of `path` as Starlette's redirect_slashes tries it:
+// without every trailing slash, or with one.
+std::string other_spelling(std::string_view path) {
+  if (!path.empty() && path.back() == '/') {
+    auto end = path.find_last_not_of('/');
+    return end == std::string_view::npos ? std::string{}
+                                         : std::string{path.substr(0, end + 1)};
+  }
+  return std::string{path} + '/';
+}
+
 // FastAPI (Starlette's redirect_slashes) answers a path that matches a
-// route but for a trailing slash with 307 to the other spelling.
+// route but for its trailing slashes with 307 to `other`, the route's
+// spelling.
 response redirect_slash(const request_facts& facts, const request& req,
-                        std::string_view path, std::string_view query) {
-  auto location = std::string{path};
-  if (!location.empty() && location.back() == '/')
-    location.pop_back();
-  else
-    location += '/';
+                        std::string other, std::string_view query) {
+  auto location = std::move(other);
   location += query;
   auto host = req[beast_http::field::host];
   if (!host.empty())
@@ -154,6 +162,33 @@ response redirect_slash(const request_facts& facts, const request& req,
   res.keep_alive(facts.keep_alive);
   res.prepare_payload();
   return res;
+}
+
+// `path` with its %XX escapes decoded, as uvicorn decodes the path it
+// routes on (`POST /%63hat` is `/chat`); an invalid escape stays as it is,
+// as Python's unquote leaves it.
+std::string percent_decoded(std::string_view path) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+      return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(path.size());
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 2 < path.size() && hex(path[i + 1]) >= 0
+        && hex(path[i + 2]) >= 0) {
+      out += static_cast<char>(hex(path[i + 1]) * 16 + hex(path[i + 2]));
+      i += 2;
+    } else {
+      out += path[i];
+    }
+  }
+  return out;
 }
 
 // The path and query of `target`: an absolute-form target
@@ -215,7 +250,12 @@ void router::operator()(request&& req, std::size_t lane, responder done) {
   // (GET /tenants reads its own).
   auto target = origin_form({req.target().data(), req.target().size()});
   auto query_start = std::min(target.find('?'), target.size());
-  auto path = target.substr(0, query_start);
+  // Decoded only if it has an escape: most paths have none.
+  auto raw_path = target.substr(0, query_start);
+  std::string decoded;
+  if (raw_path.find('%') != std::string_view::npos)
+    decoded = percent_decoded(raw_path);
+  std::string_view path = decoded.empty() ? raw_path : decoded;
   auto query = target.substr(query_start);
   const route* match = nullptr;
   std::string_view id;
@@ -259,10 +299,9 @@ void router::operator()(request&& req, std::size_t lane, responder done) {
     return answer(std::move(res));
   }
   if (path.size() > 1) {
-    auto other = path.back() == '/' ? std::string{path.substr(0, path.size() - 1)}
-                                    : std::string{path} + '/';
-    if (is_fastapi_path(table_, other))
-      return answer(redirect_slash(facts, req, path, query));
+    auto other = other_spelling(path);
+    if (!other.empty() && is_fastapi_path(table_, other))
+      return answer(redirect_slash(facts, req, std::move(other), query));
   }
   answer(detail_response(facts, status::not_found, "Not Found"));
 }

@@ -55,10 +55,39 @@ TEST_F(HttpRouting, ATrailingSlashIsRedirectedLikeFastApi) {
       << c.target;
     EXPECT_EQ(res.body(), "") << c.target;
   }
-  // Only one slash away from a route: "/chat//" and "/x/" stay 404.
-  for (auto target : {"/chat//", "/x/"})
+  // Every trailing slash goes, as Starlette's rstrip("/") has it; a path
+  // that is nothing but slashes, or no route's, stays 404.
+  for (auto [target, location] :
+       {std::pair{"/session//", "http://127.0.0.1/session"},
+        std::pair{"/chat///?x=1", "http://127.0.0.1/chat?x=1"}}) {
+    auto res = client.request(verb::post, target, {}, std::nullopt);
+    EXPECT_EQ(res.result(), status::temporary_redirect) << target;
+    EXPECT_EQ(header(res, "Location"), location) << target;
+  }
+  for (auto target : {"//", "///", "/x/", "/x//"})
     expect_detail(client.request(verb::post, target, {}, std::nullopt),
                   status::not_found, "Not Found");
+}
+
+TEST_F(HttpRouting, PercentEncodedPathsAreDecodedBeforeRouting) {
+  // As uvicorn gives Starlette the decoded path.
+  auto res = client.post("/%73ession", session_json("acme"));
+  EXPECT_EQ(res.result(), status::ok) << res.body();
+  auto sid = std::string{json::parse(res.body()).at("session_id").as_string()};
+  EXPECT_EQ(client.post("/%63hat", chat_json("acme", sid, "hi")).result(),
+            status::ok);
+  EXPECT_EQ(client.post("/%63%68%61%74", chat_json("acme", sid, "hi")).result(),
+            status::ok);
+  // An invalid escape stays as it is; an encoded slash is a slash.
+  expect_detail(client.request(verb::post, "/%zzchat", {}, std::nullopt),
+                status::not_found, "Not Found");
+  expect_detail(client.request(verb::get, "/tenants/acme%2Fx", {}, std::nullopt,
+                               admin_auth),
+                status::not_found, "Not Found");
+  // The decoded path is the one redirected.
+  auto redirect = client.request(verb::post, "/%63hat/", {}, std::nullopt);
+  EXPECT_EQ(redirect.result(), status::temporary_redirect);
+  EXPECT_EQ(header(redirect, "Location"), "http://127.0.0.1/chat");
 }
 
 TEST_F(HttpRouting, WrongMethodsAre405WithAnAllowHeader) {

@@ -790,8 +790,11 @@ def drive_routing(c, s):
                        f"the document has {sorted(methods)}")
         for method in methods:
             # The other spelling of the path; no token: the redirect comes
-            # before it too. The query is kept.
-            other = path + "/" if path != "/" else "//"
+            # before it too. The query is kept. "/" has none: "//" is
+            # nothing but slashes, which Starlette strips to no path (404).
+            if path == "/":
+                continue
+            other = path + "/"
             res = s.request(method, other + "?probe=1")
             c.check((method, template), f"{method} {other}", res, 307)
             want = f"http://127.0.0.1:{s.port}{path}?probe=1"
@@ -801,7 +804,7 @@ def drive_routing(c, s):
 
     for method, target in [("GET", "/nope"), ("POST", "/session/extra"),
                            ("GET", "/tenants/acme/nope"),
-                           ("POST", "/tenants//suspend"), ("GET", "/tenants//")]:
+                           ("POST", "/tenants//suspend"), ("GET", "//")]:
         c.check_server_wide("NotFound", f"{method} {target}",
                             s.request(method, target))
     c.check_server_wide("BadRequest", "not HTTP",
