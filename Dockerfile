@@ -13,6 +13,7 @@
 #
 # Configuration is by environment (all but ADMIN_TOKEN also flags, which
 # win; `tenantd --help` lists each with its values and default): PORT, HOST,
+# ADMIN_LISTEN,
 # TENANTS_FILE, DATA_DIR, ADMIN_TOKEN, SESSION_TTL, TENANT_IDLE, IO_THREADS,
 # ACTOR_THREADS, ASK_TIMEOUT_MS, INTERNAL_TIMEOUT_MS, BODY_LIMIT,
 # HEADER_LIMIT, IDLE_TIMEOUT_S, HEADER_TIMEOUT_S, BODY_TIMEOUT_S,

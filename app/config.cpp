@@ -109,6 +109,25 @@ const std::vector<setting>& settings() {
     number<uint16_t>("--port", "PORT", "TCP port to listen on (0 = any free)",
                      &app_config::port, 0, 65535, "8001"),
     text("--host", "HOST", "address to bind", &app_config::host),
+    {"--admin-listen", "ADMIN_LISTEN",
+     "HOST:PORT where the admin API and /metrics are served, and no longer "
+     "on the public port (/healthz and /readyz stay on both)",
+     "HOST:PORT (an IPv6 host in brackets)", "none (on the public port)",
+     [](app_config& c, std::string_view v) {
+       auto colon = v.rfind(':');
+       if (colon == std::string_view::npos || colon == 0)
+         return false;
+       auto host = v.substr(0, colon);
+       if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+         host = host.substr(1, host.size() - 2);
+       uint16_t port = 0;
+       if (!parse_number<uint16_t>(v.substr(colon + 1), port, 0, 65535))
+         return false;
+       c.admin_host = std::string{host};
+       c.admin_port = port;
+       c.admin_listen = true;
+       return true;
+     }},
     text("--tenants-file", "TENANTS_FILE", "JSON Lines file of tenants",
          &app_config::tenants_file),
     number<size_t>("--io-threads", "IO_THREADS", "HTTP I/O threads",

@@ -22,6 +22,11 @@ std::size_t default_actor_threads();
 struct app_config {
   std::string host = "0.0.0.0";
   uint16_t port = 8001;
+  /// Where the admin API and /metrics are served instead of the public
+  /// port ("HOST:PORT"); empty = on the public port.
+  std::string admin_host;
+  uint16_t admin_port = 0;
+  bool admin_listen = false;
   std::string tenants_file = "./tenants.jsonl";
   /// Threads running the HTTP server (Asio io_context); default: one per
   /// core. Parsing, JSON and socket work is the larger share per request.

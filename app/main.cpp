@@ -64,6 +64,11 @@ int main(int argc, char** argv) {
                            + ", data in " + config.data_dir
                            + ", allocator: " + allocator_name()
                            + ")");
+    if (config.admin_listen)
+      log::info("service", "admin API and /metrics on http://"
+                             + config.admin_host + ":"
+                             + std::to_string(svc.admin_port())
+                             + ", not on the public port");
     svc.run(true);
     log::info("service", "stopped");
   } catch (const std::exception& e) {

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <caf/all.hpp>
 
 #include "actors/system.hpp"
+#include "http/api/api.hpp"
 #include "http/bridge.hpp"
 #include "http/router.hpp"
 #include "http/net/server.hpp"
@@ -206,7 +208,9 @@ struct service::impl {
       token(resolve_admin_token(config.admin_token, config.data_dir)),
       io(config.io_threads),
       asks(system, core.registry(), config.ask_timeout, io.all()),
-      routes(asks, core.active(), router_options(config, token.value), metrics),
+      routes(asks, core.active(), router_options(config, token.value), metrics,
+             config.admin_listen ? http::api::public_routes()
+                                 : http::api::all_routes()),
       server(io.first(),
              server_options(config),
              [this](http::request&& req, std::size_t lane,
@@ -216,6 +220,20 @@ struct service::impl {
              [this] { return io.next(); }),
       signals(io.first()),
       drain_timer(io.first()) {
+    if (config.admin_listen) {
+      admin_routes.emplace(asks, core.active(),
+                           router_options(config, token.value), metrics,
+                           http::api::admin_routes());
+      auto opts = server_options(config);
+      opts.host = config.admin_host;
+      opts.port = config.admin_port;
+      admin_server.emplace(
+        io.first(), opts,
+        [this](http::request&& req, std::size_t lane, http::responder done) {
+          (*admin_routes)(std::move(req), lane, std::move(done));
+        },
+        [this] { return io.next(); });
+    }
     sample_process_figures();
     raise_open_file_limit(config.max_connections);
   }
@@ -326,7 +344,7 @@ struct service::impl {
   void begin_stop() {
     if (stopping.exchange(true))
       return;
-    routes.set_accepting(false);
+    set_accepting(false);
     log::info("service", "stopping: no new connections, finishing requests "
                          "in flight");
     signals.cancel();
@@ -338,13 +356,26 @@ struct service::impl {
           ctx->stop();
       }
     });
-    // Called from whichever thread closes the last connection.
-    server.stop([this] {
+    // Called from whichever thread closes a listener's last connection;
+    // the last of the listeners ends the run.
+    auto listeners = std::make_shared<std::atomic<int>>(admin_server ? 2 : 1);
+    auto drained = [this, listeners] {
+      if (--*listeners > 0)
+        return;
       net::post(io.first(), [this] {
         drain_timer.cancel();
         idle_guards.clear(); // lets every io_context's run() return
       });
-    });
+    };
+    server.stop(drained);
+    if (admin_server)
+      admin_server->stop(drained);
+  }
+
+  void set_accepting(bool accepting) {
+    routes.set_accepting(accepting);
+    if (admin_routes)
+      admin_routes->set_accepting(accepting);
   }
 
   data_dir_lock lock;
@@ -361,6 +392,9 @@ struct service::impl {
   http::bridge asks;
   http::router routes;
   http::server server;
+  /// With ADMIN_LISTEN: the admin API and /metrics, on their own port.
+  std::optional<http::router> admin_routes;
+  std::optional<http::server> admin_server;
   net::signal_set signals;
   net::steady_timer drain_timer;
   /// Keep the io_contexts without connections running until stop.
@@ -381,6 +415,10 @@ service::~service() = default;
 
 uint16_t service::port() const {
   return impl_->server.port();
+}
+
+uint16_t service::admin_port() const {
+  return impl_->admin_server ? impl_->admin_server->port() : 0;
 }
 
 registry_actor service::registry() const {
@@ -404,7 +442,9 @@ void service::run(bool handle_signals) {
   for (auto& ctx : self.io.contexts)
     self.idle_guards.push_back(net::make_work_guard(*ctx));
   self.server.start();
-  self.routes.set_accepting(true);
+  if (self.admin_server)
+    self.admin_server->start();
+  self.set_accepting(true);
   std::vector<std::thread> extra;
   for (std::size_t i = 1; i < self.io.contexts.size(); ++i)
     extra.emplace_back([ctx = self.io.contexts[i].get()] { ctx->run(); });

@@ -30,6 +30,9 @@ public:
   /// The port actually bound (useful with port 0).
   uint16_t port() const;
 
+  /// The admin listener's port (ADMIN_LISTEN), 0 without one.
+  uint16_t admin_port() const;
+
   /// The registry, for wiring and tests.
   registry_actor registry() const;
 

@@ -22,4 +22,10 @@ std::vector<route> tenant_routes();
 /// All of the above, in that order.
 std::vector<route> all_routes();
 
+/// With a separate admin listener (ADMIN_LISTEN): the public port serves
+/// the seed's routes and ops but /metrics; the admin port serves ops and
+/// the tenants admin API. /healthz and /readyz are on both.
+std::vector<route> public_routes();
+std::vector<route> admin_routes();
+
 } // namespace tenantd::http::api

@@ -341,6 +341,54 @@ TEST(ParseConfig, HelpTextsStartInOneColumn) {
 
 // -- errors --------------------------------------------------------------------
 
+TEST(ParseConfig, AdminListenSplitsHostAndPort) {
+  EXPECT_FALSE(config_ok({}).admin_listen);
+  auto cfg = config_ok({{{"ADMIN_LISTEN", "127.0.0.1:9001"}}, {}});
+  EXPECT_TRUE(cfg.admin_listen);
+  EXPECT_EQ(cfg.admin_host, "127.0.0.1");
+  EXPECT_EQ(cfg.admin_port, 9001);
+  auto v6 = config_ok({{}, {"--admin-listen", "[::1]:0"}});
+  EXPECT_EQ(v6.admin_host, "::1");
+  EXPECT_EQ(v6.admin_port, 0);
+  for (auto bad : {"9001", ":9001", "127.0.0.1:", "127.0.0.1:65536", "h:x"})
+    EXPECT_NE(config_error({{{"ADMIN_LISTEN", bad}}, {}}), "") << bad;
+}
+
+TEST(ParseConfig, TheNewLimitsHaveTheirDefaultsAndSettings) {
+  auto cfg = config_ok({});
+  EXPECT_EQ(cfg.max_connections_per_address, 256u);
+  EXPECT_EQ(cfg.max_unsent_bytes_per_connection, 1u << 20);
+  EXPECT_EQ(cfg.max_unsent_bytes, 256u << 20);
+  EXPECT_EQ(cfg.max_reply_bytes, 128u * 1024);
+  EXPECT_EQ(cfg.max_sessions_per_tenant, 100000u);
+  EXPECT_EQ(cfg.tenant_history_limit, 100u);
+  EXPECT_EQ(cfg.linger_timeout, std::chrono::seconds{5});
+  EXPECT_EQ(cfg.linger_bytes, 8u << 20);
+  auto set = config_ok({{{"MAX_CONNECTIONS_PER_ADDRESS", "0"},
+                         {"MAX_UNSENT_BYTES_PER_CONNECTION", "4096"},
+                         {"MAX_UNSENT_BYTES", "65536"},
+                         {"MAX_REPLY_BYTES", "2048"},
+                         {"MAX_SESSIONS_PER_TENANT", "7"},
+                         {"TENANT_HISTORY_LIMIT", "0"},
+                         {"LINGER_TIMEOUT_S", "2"},
+                         {"LINGER_BYTES", "0"}},
+                        {}});
+  EXPECT_EQ(set.max_connections_per_address, 0u);
+  EXPECT_EQ(set.max_unsent_bytes_per_connection, 4096u);
+  EXPECT_EQ(set.max_unsent_bytes, 65536u);
+  EXPECT_EQ(set.max_reply_bytes, 2048u);
+  EXPECT_EQ(set.max_sessions_per_tenant, 7u);
+  EXPECT_EQ(set.tenant_history_limit, 0u);
+  EXPECT_EQ(set.linger_timeout, std::chrono::seconds{2});
+  EXPECT_EQ(set.linger_bytes, 0u);
+  for (auto [name, bad] :
+       {std::pair{"MAX_UNSENT_BYTES_PER_CONNECTION", "1023"},
+        std::pair{"MAX_REPLY_BYTES", "1023"},
+        std::pair{"MAX_SESSIONS_PER_TENANT", "0"},
+        std::pair{"MAX_UNSENT_BYTES", "100"}})
+    EXPECT_NE(config_error({{{name, bad}}, {}}), "") << name;
+}
+
 TEST(ParseConfigErrors, UnknownFlag) {
   EXPECT_EQ(config_error({{}, {"--bogus"}}), "unknown flag '--bogus' (see --help)");
   EXPECT_EQ(config_error({{}, {"--bogus=1"}}), "unknown flag '--bogus' (see --help)");

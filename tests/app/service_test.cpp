@@ -355,4 +355,45 @@ TEST(HttpGracefulStop, ReturnsAtOnceWhenIdle) {
   EXPECT_FALSE(can_connect(server.port()));
 }
 
+// -- ADMIN_LISTEN ------------------------------------------------------------
+
+TEST(HttpAdminListener, TheAdminApiAndMetricsMoveToTheirOwnPort) {
+  auto config = test_config();
+  config.admin_listen = true;
+  config.admin_host = "127.0.0.1";
+  config.admin_port = 0;
+  running_service server{seed_tenants(), config};
+  ASSERT_NE(server.admin_port(), 0);
+  ASSERT_NE(server.admin_port(), server.port());
+  http_client open{server.port()};
+  http_client admin{server.admin_port()};
+  // Gone from the public port, whatever the credentials.
+  expect_detail(admin_request(open, verb::get, "/tenants"), status::not_found,
+                "Not Found");
+  expect_detail(admin_request(open, verb::get, "/tenants/acme"),
+                status::not_found, "Not Found");
+  expect_detail(open.get("/metrics"), status::not_found, "Not Found");
+  // Served there.
+  EXPECT_EQ(admin_request(admin, verb::get, "/tenants").result(), status::ok);
+  EXPECT_EQ(admin.get("/metrics").result(), status::ok);
+  // Still behind the token.
+  EXPECT_EQ(admin.get("/tenants").result(), status::unauthorized);
+  // The seed's routes stay public only; health is on both.
+  EXPECT_EQ(open.post("/session", session_json("acme")).result(), status::ok);
+  expect_detail(admin.post("/session", session_json("acme")), status::not_found,
+                "Not Found");
+  for (auto* c : {&open, &admin}) {
+    EXPECT_EQ(c->get("/healthz").result(), status::ok);
+    EXPECT_EQ(c->get("/readyz").result(), status::ok);
+  }
+}
+
+TEST(HttpAdminListener, WithoutItEverythingIsOnThePublicPort) {
+  running_service server{seed_tenants()};
+  EXPECT_EQ(server.admin_port(), 0);
+  http_client c{server.port()};
+  EXPECT_EQ(admin_request(c, verb::get, "/tenants").result(), status::ok);
+  EXPECT_EQ(c.get("/metrics").result(), status::ok);
+}
+
 } // namespace

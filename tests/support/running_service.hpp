@@ -93,6 +93,11 @@ public:
     return svc_.port();
   }
 
+  /// The admin listener's port (config.admin_listen), 0 without one.
+  uint16_t admin_port() const {
+    return svc_.admin_port();
+  }
+
   service& svc() {
     return svc_;
   }
