@@ -70,7 +70,9 @@ void add_tenant(registry_pointer self, std::string id, tenant_status status) {
   auto index = static_cast<uint32_t>(st.tenants.size());
   st.by_id.emplace(id, index);
   registry_state::entry e;
-  e.series = &st.metrics->add_tenant(id);
+  // An archived tenant never serves again: it has no series.
+  if (status != tenant_status::archived)
+    e.series = &st.metrics->add_tenant(id);
   e.id = std::move(id);
   e.status = status;
   st.tenants.push_back(std::move(e));
@@ -101,6 +103,11 @@ void on_tenant_down(registry_pointer self, const caf::down_msg& msg) {
   answer_stopping(self);
   if (e.retiring && e.retiring.address() == msg.source) {
     e.retiring = nullptr;
+    // Its last actor is gone: an archived tenant's series go too.
+    if (e.status == tenant_status::archived && !e.actor && e.series) {
+      st.metrics->remove_tenant(e.id);
+      e.series = nullptr;
+    }
     return;
   }
   if (!e.actor || e.actor.address() != msg.source)

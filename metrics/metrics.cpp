@@ -185,6 +185,29 @@ tenant_series& metrics::add_tenant(const std::string& id) {
   return *entry.series;
 }
 
+void metrics::remove_tenant(std::string_view id) {
+  // The entry stays (observe_request may hold a reference to it), empty:
+  // entry_for maps an entry without series to "_unknown".
+  std::unique_lock<std::shared_mutex> guard{tenants_mtx_};
+  auto it = tenant_entries_.find(id);
+  if (it == tenant_entries_.end() || !it->second->series)
+    return;
+  auto& entry = *it->second;
+  std::lock_guard<std::mutex> series_guard{entry.mtx};
+  chats_.Remove(&entry.series->chats);
+  rate_limited_.Remove(&entry.series->rate_limited);
+  sessions_created_.Remove(&entry.series->sessions_created);
+  sessions_expired_.Remove(&entry.series->sessions_expired);
+  sessions_active_.Remove(&entry.series->sessions_active);
+  entry.series.reset();
+  for (auto& c : entry.counters)
+    requests_.Remove(c.counter);
+  for (auto& h : entry.histograms)
+    request_duration_.Remove(h.histogram);
+  entry.counters.clear();
+  entry.histograms.clear();
+}
+
 metrics::tenant_entry& metrics::entry_for(std::string_view tenant) {
   if (tenant.empty())
     return *none_;
@@ -198,11 +221,18 @@ metrics::tenant_entry& metrics::entry_for(std::string_view tenant) {
 void metrics::observe_request(std::string_view tenant, std::string_view route,
                               std::string_view method, unsigned code,
                               std::chrono::steady_clock::duration latency) {
-  auto& entry = entry_for(tenant);
+  auto* found = &entry_for(tenant);
+  std::unique_lock<std::mutex> guard{found->mtx};
+  if (!found->series && found != unknown_ && found != none_) {
+    // Removed meanwhile (remove_tenant): counted as unknown from now on.
+    guard.unlock();
+    found = unknown_;
+    guard = std::unique_lock<std::mutex>{found->mtx};
+  }
+  auto& entry = *found;
   Counter* counter = nullptr;
   Histogram* histogram = nullptr;
   {
-    std::lock_guard<std::mutex> guard{entry.mtx};
     for (auto& c : entry.counters)
       if (c.code == code && same(c.route, route) && same(c.method, method)) {
         counter = c.counter;
@@ -228,9 +258,10 @@ void metrics::observe_request(std::string_view tenant, std::string_view route,
                                          latency_buckets);
       entry.histograms.push_back({route, method, histogram});
     }
+    // Under the entry's lock: remove_tenant may drop them right after.
+    counter->Increment();
+    histogram->Observe(std::chrono::duration<double>(latency).count());
   }
-  counter->Increment();
-  histogram->Observe(std::chrono::duration<double>(latency).count());
 }
 
 std::string_view metrics::tenant_label(std::string_view tenant) {

@@ -58,6 +58,12 @@ public:
   /// known tenant label. Called by the registry for every tenant it holds.
   tenant_series& add_tenant(const std::string& id);
 
+  /// Drops the series of tenant `id` (an archived tenant whose actor is
+  /// gone: nothing may use its tenant_series any more) and its request
+  /// series; from then on `id` counts as "_unknown". A scrape never grows
+  /// with tenants that no longer serve.
+  void remove_tenant(std::string_view id);
+
   /// Counts one answered HTTP request and its latency.
   /// @param tenant The tenant id the request named, or "" for routes that
   ///        name none; ids never added are counted as "_unknown".
