@@ -75,10 +75,13 @@
 # status is 1 if any vector in REQUIRED ("chunked amplify unread sessions
 # sockets") fails, the others being measured only.
 #
-# Also printed per run: the server's CPU share in each phase, and halfway
-# through the loaded one its descriptors, RSS, connections and unsent
-# answer bytes; what the attacker met (connections, closes, answers by
-# status); the server's connection and refusal counters.
+# Also printed per run: the server's CPU share in each phase and the
+# attacker's in the loaded one (wrk runs the calm tenant as fast as it can,
+# so the cores are always busy: what the attacker takes on a small machine
+# slows the calm tenant whatever the server does); halfway through the loaded phase the server's
+# descriptors, RSS, connections and unsent answer bytes; what the attacker
+# met (connections, closes, answers by status); the server's connection
+# and refusal counters.
 #
 # Environment: VECTORS, REQUIRED, REPEATS, PHASE, LEAD, SETTLE, CONNECTIONS,
 # MAX_RATIO, MAX_RSS_GROWTH_MIB, the vectors' knobs above, TENANTD_BIN (the
@@ -178,6 +181,16 @@ sample_peak() {
 # over a phase, in %, from two of them.
 cpu_s() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$pid/stat"; }
 cpu_share() { awk -v a="$1" -v b="$2" -v p="$phase" 'BEGIN {printf "%.0f", (b - a) * 100 / p}'; }
+# CPU seconds the attacker has used: its process and their children (the
+# sessions vector's wrk runs under a subshell).
+attacker_cpu_s() {
+  local p kids=() t=0
+  read -r -a kids <<<"$(cat "/proc/$attacker_pid/task/"*/children 2>/dev/null || true)"
+  for p in "$attacker_pid" "${kids[@]}"; do
+    t=$(awk -v t="$t" -v hz="$(getconf CLK_TCK)" '{printf "%.2f", t + ($14 + $15) / hz}' "/proc/$p/stat" 2>/dev/null || echo "$t")
+  done
+  echo "$t"
+}
 
 # The value of one series in the server's /metrics ("0" if absent); the
 # series is matched from the line's start, labels included.
@@ -437,7 +450,7 @@ echo
 # One loaded run: the attacker from LEAD s before the calm wrk to its end;
 # sets `loaded`, `attack_rc`, and prints the run's lines.
 loaded_run() { # VECTOR RUN
-  local cpu0 cpu1 mid_fds="" mid_rss="" mid_conns="" mid_unsent=""
+  local cpu0 cpu1 a0 a1 mid_fds="" mid_rss="" mid_conns="" mid_unsent=""
   : >"$work/attack.out"
   : >"$work/mid"
   "attack_$1" $((lead + phase + 1)) >"$work/attack.out" 2>"$work/attack.err" &
@@ -449,10 +462,10 @@ loaded_run() { # VECTOR RUN
     fds=("/proc/$pid/fd/"*)
     echo "${#fds[@]} $(mib "$(rss_kib)") $(metric tenantd_http_connections) $(metric tenantd_http_unsent_bytes)") \
     >"$work/mid" 2>/dev/null &
-  cpu0=$(cpu_s)
+  cpu0=$(cpu_s) a0=$(attacker_cpu_s)
   loaded=$(calm)
-  cpu1=$(cpu_s)
-  echo "  run $2 calm loaded:   ${loaded#RESULT } (server CPU $(cpu_share "$cpu0" "$cpu1") % of a core)"
+  cpu1=$(cpu_s) a1=$(attacker_cpu_s)
+  echo "  run $2 calm loaded:   ${loaded#RESULT } (server CPU $(cpu_share "$cpu0" "$cpu1") %, attacker $(cpu_share "$a0" "$a1") % of a core)"
   read -r mid_fds mid_rss mid_conns mid_unsent <"$work/mid" || true
   echo "  run $2 server mid-run: ${mid_fds:-?} fds, RSS ${mid_rss:-?} MiB, ${mid_conns:-?} connections, $(thousands "${mid_unsent:-?}") bytes of answers unsent"
   attack_rc=0
