@@ -14,7 +14,7 @@ FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
 .PHONY: all run build-all test test-sanitize bench bench-nginx versus-seed soak abuse \
-        flood fuzz clean
+        attack flood fuzz clean
 
 all: build-all
 
@@ -64,6 +64,13 @@ soak: build-all
 abuse: build-all
 	@./scripts/install-deps.sh --bench
 	./bench/abuse.sh $(BUILD_DIR)
+
+# The attacks found against the service, one at a time beside a calm
+# tenant: calm p99 and errors, RSS, readiness per vector (docs/benchmarks.md,
+# "Attack run").
+attack: build-all
+	@./scripts/install-deps.sh --bench
+	./bench/attack.sh $(BUILD_DIR)
 
 # One tenant flooded past its in-flight cap, another measured beside it.
 flood: build-all
