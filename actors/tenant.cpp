@@ -308,9 +308,12 @@ tenant(tenant_pointer self, store_actor store,
         result.limited = true;
         return result;
       }
+      // Bounded as sent (escaped): a config from the tenants file, or one
+      // stored under other settings, was not checked against the bound.
+      auto max = st.settings.replies.max_reply_bytes;
       auto reply = st.reply.render_within(st.config, text::strip(msg.message),
-                                          st.settings.replies.max_reply_bytes);
-      if (!reply) {
+                                          max);
+      if (!reply || text::json_escaped_size(*reply) > max) {
         log::warning("tenant", "a reply exceeded MAX_REPLY_BYTES",
                      {{"tenant", st.config.id}});
         return make_error(errc::reply_too_large);

@@ -187,7 +187,8 @@ const std::vector<setting>& settings() {
                    "beyond",
                    &app_config::max_message_chars, 1, 64u << 20, "4096"),
     number<size_t>("--max-reply-bytes", "MAX_REPLY_BYTES",
-                   "largest rendered reply in bytes; a tenant config whose "
+                   "largest reply in bytes as sent (JSON-escaped); a tenant "
+                   "config whose "
                    "reply could be larger (with a message of "
                    "MAX_MESSAGE_CHARS) is refused with 422",
                    &app_config::max_reply_bytes, 1024, 64u << 20, "131072"),

@@ -157,19 +157,25 @@ std::size_t reply_template::worst_case_bytes(const tenant_config& cfg,
   std::size_t total = 0;
   for (auto& seg : segments_) {
     if (auto lit = std::get_if<std::string>(&seg)) {
-      total = add(total, lit->size());
+      total = add(total, text::json_escaped_size(*lit));
       continue;
     }
     auto& ph = std::get<placeholder>(seg);
     if (ph.what != field::message) {
       // Known now: the config's own value, filtered.
-      total = add(total, value_of(ph, cfg, {}).size());
+      total = add(total, text::json_escaped_size(value_of(ph, cfg, {})));
       continue;
     }
-    auto bytes = max_message_chars > most / 4 ? most : max_message_chars * 4;
-    for (auto f : ph.filters)
-      if (f != filter::reverse)
-        bytes = bytes > most / 3 ? most : bytes * 3;
+    std::size_t per_char = 6;
+    if (std::any_of(ph.filters.begin(), ph.filters.end(),
+                    [](filter f) { return f != filter::reverse; })) {
+      per_char = 4;
+      for (auto f : ph.filters)
+        if (f != filter::reverse)
+          per_char = per_char > most / 3 ? most : per_char * 3;
+    }
+    auto bytes = max_message_chars > most / per_char ? most
+                                                      : max_message_chars * per_char;
     total = add(total, bytes);
   }
   return total;

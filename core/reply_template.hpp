@@ -37,10 +37,13 @@ public:
                                            std::string_view message,
                                            std::size_t max_bytes) const;
 
-  /// The most bytes a reply under `cfg` can have, for any message of at
-  /// most `max_message_chars` code points: each code point is at most 4
-  /// bytes, and each upper or lower filter at most triples a text's bytes
-  /// (full case mapping: U+0390 is 2 bytes, its upper case 6). Saturates.
+  /// The most bytes a reply under `cfg` can have as sent (inside a JSON
+  /// string, text::json_escaped_size), for any message of at most
+  /// `max_message_chars` code points: a message character is at most 6
+  /// bytes (a control character, sent as \u00XX), and with upper or lower
+  /// filters at most 4 bytes tripled per filter (full case mapping: U+0390
+  /// is 2 bytes, its upper case 6; case mapping leaves control characters
+  /// alone). Saturates.
   std::size_t worst_case_bytes(const tenant_config& cfg,
                                std::size_t max_message_chars) const;
 

@@ -13,9 +13,10 @@ namespace tenantd {
 
 /// Bounds on a tenant's rendered reply.
 struct reply_limits {
-  /// Largest rendered reply in bytes (MAX_REPLY_BYTES): configs whose
-  /// worst case is larger are refused, and a reply that grows larger
-  /// anyway (a config stored under other settings) is not sent.
+  /// Largest reply in bytes as sent, JSON-escaped (MAX_REPLY_BYTES):
+  /// configs whose worst case is larger are refused, and a reply that
+  /// grows larger anyway (a config stored under other settings) is not
+  /// sent.
   std::size_t max_reply_bytes = 128 * 1024;
   /// Longest /chat message in code points (MAX_MESSAGE_CHARS), which a
   /// reply's worst case is computed from.

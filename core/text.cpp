@@ -146,4 +146,17 @@ std::string lower(std::string_view s) {
   return map_case(s, ucasemap_utf8ToLower);
 }
 
+std::size_t json_escaped_size(std::string_view s) {
+  std::size_t n = s.size();
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && c != '"' && c != '\\')
+      continue;
+    bool short_form = c == '"' || c == '\\' || c == '\n' || c == '\r'
+                      || c == '\t' || c == '\b' || c == '\f';
+    n += short_form ? 1 : 5;
+  }
+  return n;
+}
+
 } // namespace tenantd::text

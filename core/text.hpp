@@ -28,6 +28,11 @@ std::string_view strip(std::string_view s);
 /// UTF-8 sequence. `s` must be valid UTF-8.
 std::string reverse(std::string_view s);
 
+/// The bytes of `s` inside a JSON string as the service writes it (as
+/// Python's json.dumps with ensure_ascii=False): '"', '\\' and \n \r \t
+/// \b \f take 2, other control characters 6 (\u00XX), the rest 1.
+std::size_t json_escaped_size(std::string_view s);
+
 /// Python's str.upper(): full Unicode case mapping (ß -> SS), no locale.
 std::string upper(std::string_view s);
 

@@ -39,9 +39,11 @@ void write_string(std::string& out, std::string_view s) {
       case '\b': out += "\\b"; break;
       case '\f': out += "\\f"; break;
       default: {
-        char buf[8];
-        std::snprintf(buf, sizeof(buf), "\\u%04x", u);
-        out += buf;
+        // A control character: \u00XX, without a formatting call (a reply
+        // can hold hundreds of thousands of them).
+        constexpr const char* hex = "0123456789abcdef";
+        const char escape[] = {'\\', 'u', '0', '0', hex[u >> 4], hex[u & 15]};
+        out.append(escape, sizeof(escape));
       }
     }
   }

@@ -467,8 +467,11 @@ private:
       return refuse(beast_http::status::request_header_fields_too_large,
                     "Request header fields too large");
     }
+    // A client that closed mid-request cannot read an answer: it is gone,
+    // not wrong.
     if (ec == net::error::operation_aborted || ec == net::error::bad_descriptor
-        || ec == net::error::connection_reset || closing_)
+        || ec == net::error::connection_reset
+        || ec == beast_http::error::partial_message || closing_)
       return close();
     if (ec) {
       counters.bad_request_total.fetch_add(1, std::memory_order_relaxed);

@@ -335,11 +335,14 @@ TEST(ReplyTemplateErrors, NestedBraceIsNotAPlaceholder) {
             std::string::npos);
 }
 
-TEST(ReplyTemplateBound, TheWorstCaseCountsFourBytesACharAndTriplesPerCaseFilter) {
+TEST(ReplyTemplateBound, TheWorstCaseCountsSixBytesACharAndFourTripledPerCaseFilter) {
   auto cfg = acme();
   EXPECT_EQ(compile_ok("ab").worst_case_bytes(cfg, 10), 2u);
-  EXPECT_EQ(compile_ok("{message}").worst_case_bytes(cfg, 10), 40u);
-  EXPECT_EQ(compile_ok("{message|reverse}").worst_case_bytes(cfg, 10), 40u);
+  // As sent: a quote in the template is escaped.
+  EXPECT_EQ(compile_ok("a\"b").worst_case_bytes(cfg, 10), 4u);
+  // A control character is sent as \u00XX.
+  EXPECT_EQ(compile_ok("{message}").worst_case_bytes(cfg, 10), 60u);
+  EXPECT_EQ(compile_ok("{message|reverse}").worst_case_bytes(cfg, 10), 60u);
   EXPECT_EQ(compile_ok("{message|upper}").worst_case_bytes(cfg, 10), 120u);
   EXPECT_EQ(compile_ok("{message|upper|lower}").worst_case_bytes(cfg, 10), 360u);
   // The config's own fields count as they render.

@@ -321,4 +321,14 @@ TEST(Lower, LatinCyrillicAndCapitalSharpS) {
   EXPECT_EQ(lower("\xc7\x85"), "\xc7\x86");                                 // 'ǅ' -> 'ǆ'
 }
 
+TEST(JsonEscapedSize, CountsWhatTheJsonWriterWrites) {
+  EXPECT_EQ(tenantd::text::json_escaped_size(""), 0u);
+  EXPECT_EQ(tenantd::text::json_escaped_size("abc"), 3u);
+  EXPECT_EQ(tenantd::text::json_escaped_size("a\"b\\c"), 7u);
+  EXPECT_EQ(tenantd::text::json_escaped_size("\n\r\t\b\f"), 10u);
+  EXPECT_EQ(tenantd::text::json_escaped_size(std::string(1, '\x01')), 6u);
+  EXPECT_EQ(tenantd::text::json_escaped_size("\x1f\x7f"), 7u); // DEL as is
+  EXPECT_EQ(tenantd::text::json_escaped_size("\xc3\xa9"), 2u);   // é as is
+}
+
 } // namespace

@@ -180,6 +180,11 @@ TEST(HttpChatReplyLimit, AReplyOverMaxReplyBytesIsNotSent) {
   auto res = client.post("/chat", chat_json("acme", sid, std::string(600, 'm')));
   expect_detail(res, status::internal_server_error,
                 "Reply exceeds MAX_REPLY_BYTES");
+  // Bounded as sent: 100 control characters render to 200-odd bytes, but
+  // are 6 bytes each in JSON (acme's reply holds the message twice).
+  res = client.post("/chat", chat_json("acme", sid, std::string(100, '\x01')));
+  expect_detail(res, status::internal_server_error,
+                "Reply exceeds MAX_REPLY_BYTES");
   // A shorter message is answered as ever.
   res = client.post("/chat", chat_json("acme", sid, "hi"));
   EXPECT_EQ(res.body(), chat_response("acme", sid,

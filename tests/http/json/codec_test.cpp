@@ -10,6 +10,7 @@
 //   json.dumps(content, ensure_ascii=False, allow_nan=False,
 //              separators=(",", ":"))
 
+#include "core/text.hpp"
 #include "http/json/codec.hpp"
 #include "http/json/diagnostics.hpp"
 
@@ -678,6 +679,18 @@ TEST(Encoders, EscapingMatchesPythonJsonDumps) {
                   + '\0';
   EXPECT_EQ(detail_body(s),
             "{\"detail\":\"a\\n\\t\\u0001\x7f\\\"\\\\/\xe2\x80\xa8\xe2\x80\xa9\xc3\xa9\xf0\x9f\x98\x80\\u001f\\b\\f\\r\\u0000\"}");
+}
+
+TEST(Encoders, JsonEscapedSizeIsWhatTheWriterWrites) {
+  // MAX_REPLY_BYTES bounds replies as sent with text::json_escaped_size.
+  std::string every_byte;
+  for (int c = 0; c < 256; ++c)
+    every_byte += static_cast<char>(c);
+  for (auto& s : {every_byte, "a\n\t\x01\"\\"s, ""s}) {
+    auto body = detail_body(s); // {"detail":"..."}
+    EXPECT_EQ(body.size() - std::string{R"({"detail":""})"}.size(),
+              tenantd::text::json_escaped_size(s));
+  }
 }
 
 TEST(Encoders, ValidationBodyOfAnEmptyFailure) {
