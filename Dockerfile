@@ -21,7 +21,7 @@
 # MAX_CONNECTIONS_PER_ADDRESS, MAX_UNSENT_BYTES_PER_CONNECTION,
 # MAX_UNSENT_BYTES, JSON_MAX_DEPTH, JSON_MAX_FIELDS, MAX_MESSAGE_CHARS,
 # MAX_REPLY_BYTES, MAX_SESSIONS_PER_TENANT, TENANT_HISTORY_LIMIT,
-# TENANT_MAX_IN_FLIGHT, LOG_REQUESTS, LOG_FORMAT, LOG_LEVEL.
+# CLIENT_RATE_LIMIT, TENANT_MAX_IN_FLIGHT, LOG_REQUESTS, LOG_FORMAT, LOG_LEVEL.
 # State (the SQLite database and a generated admin token) lives in the
 # volume /data, locked by the running service (one container per volume);
 # without ADMIN_TOKEN, read the token from /data/admin-token.

@@ -196,6 +196,11 @@ const std::vector<setting>& settings() {
                    "requests one tenant may have waiting for its actor "
                    "before more get 503",
                    &app_config::tenant_max_in_flight, 1, 1u << 20, "256"),
+    number<size_t>("--client-rate-limit", "CLIENT_RATE_LIMIT",
+                   "POST /session and POST /chat one client address may "
+                   "make per 10 s, 429 beyond (0 = no limit; behind a proxy "
+                   "every client has the proxy's address)",
+                   &app_config::client_rate_limit, 0, 1'000'000'000, "0"),
     choice("--log-requests", "LOG_REQUESTS",
            "which requests get a log line (errors: status >= 500)",
            &app_config::log_requests, {"none", "errors", "all"}),

@@ -80,6 +80,8 @@ struct app_config {
   std::size_t max_message_chars = 4096;
   /// Largest rendered reply, in bytes (core/settings.hpp reply_limits).
   std::size_t max_reply_bytes = 128 * 1024;
+  /// POST /session and /chat per 10 s from one client address; 0 = none.
+  std::size_t client_rate_limit = 0;
   /// Asks in flight per tenant before its requests get 503 at once.
   std::size_t tenant_max_in_flight = 256;
   /// Which requests are logged: "none", "errors" (status 500 and above)

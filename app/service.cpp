@@ -63,6 +63,7 @@ http::router_options router_options(const app_config& config,
   opts.limits.max_fields = config.json_max_fields;
   opts.limits.max_message_chars = config.max_message_chars;
   opts.tenant_max_in_flight = config.tenant_max_in_flight;
+  opts.client_rate_limit = config.client_rate_limit;
   opts.logging = config.log_requests == "all"    ? http::request_logging::all
                  : config.log_requests == "none" ? http::request_logging::none
                                                  : http::request_logging::errors;
@@ -214,8 +215,8 @@ struct service::impl {
       server(io.first(),
              server_options(config),
              [this](http::request&& req, std::size_t lane,
-                    http::responder done) {
-               routes(std::move(req), lane, std::move(done));
+                    const net::ip::address& from, http::responder done) {
+               routes(std::move(req), lane, from, std::move(done));
              },
              [this] { return io.next(); }),
       signals(io.first()),
@@ -229,8 +230,9 @@ struct service::impl {
       opts.port = config.admin_port;
       admin_server.emplace(
         io.first(), opts,
-        [this](http::request&& req, std::size_t lane, http::responder done) {
-          (*admin_routes)(std::move(req), lane, std::move(done));
+        [this](http::request&& req, std::size_t lane,
+               const net::ip::address& from, http::responder done) {
+          (*admin_routes)(std::move(req), lane, from, std::move(done));
         },
         [this] { return io.next(); });
     }

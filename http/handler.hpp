@@ -18,6 +18,7 @@
 
 #include "actors/interfaces.hpp"
 #include "core/principal.hpp"
+#include "http/client_limiter.hpp"
 #include "http/in_flight_gate.hpp"
 #include "http/json/codec.hpp"
 
@@ -46,6 +47,9 @@ struct router_options {
   /// Asks one tenant may have in flight (/session and /chat); past it, its
   /// requests get 503 at once.
   std::size_t tenant_max_in_flight = 256;
+  /// POST /session and /chat per 10 s from one client address (429
+  /// beyond); 0 = no limit.
+  std::size_t client_rate_limit = 0;
   /// errors: answers with status 500 and above.
   request_logging logging = request_logging::errors;
 };
@@ -65,6 +69,7 @@ struct handler_context {
   /// The registry's published list of active tenants (GET /).
   std::shared_ptr<const active_tenants_view> active;
   in_flight_gate gate;
+  client_limiter clients;
   std::atomic<bool> accepting{false};
 };
 
@@ -99,6 +104,8 @@ struct call {
   lane& asks;
   request_facts facts;
   const request& req;
+  /// The client's address (the connection's peer).
+  const boost::asio::ip::address& from;
   /// Who is asking (http/auth.hpp), resolved once before the handler runs.
   principal who;
   /// The path's {id} segment; empty for routes without one.

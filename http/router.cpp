@@ -239,11 +239,13 @@ router::router(bridge& asks, std::shared_ptr<const active_tenants_view> active,
                std::vector<route> table)
   : asks_(asks),
     ctx_{options, metrics, std::move(active),
-         in_flight_gate{options.tenant_max_in_flight}},
+         in_flight_gate{options.tenant_max_in_flight},
+         client_limiter{options.client_rate_limit}},
     table_(std::move(table)) {
 }
 
-void router::operator()(request&& req, std::size_t lane, responder done) {
+void router::operator()(request&& req, std::size_t lane,
+                        const boost::asio::ip::address& from, responder done) {
   request_facts facts{req.version(), req.keep_alive(),
                       req.method() == verb::head};
   // Routes match the path only; a query string is ignored, as in FastAPI
@@ -284,8 +286,9 @@ void router::operator()(request&& req, std::size_t lane, responder done) {
     // A handler that throws has its reply destroyed unanswered, which
     // answers 500 (reply::state); the I/O thread goes on.
     try {
-      match->handle(call{ctx_, asks_.at(lane), facts, req, who.who, id, params},
-                    std::move(answer));
+      match->handle(
+        call{ctx_, asks_.at(lane), facts, req, from, who.who, id, params},
+        std::move(answer));
     } catch (const std::exception& e) {
       log::error("http", std::string{"request handler failed: "} + e.what(),
                  {{"route", std::string{route_label}}});

@@ -30,7 +30,8 @@ public:
   /// Handles `req`, which arrived on I/O thread `lane` (and which calls
   /// this from there); calls `done` once with the response, on that
   /// thread.
-  void operator()(request&& req, std::size_t lane, responder done);
+  void operator()(request&& req, std::size_t lane,
+                  const boost::asio::ip::address& from, responder done);
 
   /// Whether the server accepts requests (GET /readyz says 503 when not);
   /// false until set.

@@ -4,6 +4,8 @@
 // straight to the tenant's actor (lane::ask_tenant), within the tenant's
 // in-flight cap.
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 #include <boost/beast/http/field.hpp>
@@ -64,7 +66,20 @@ void set_rate_headers(response& res, const rate_window& w, bool limited) {
     res.set(beast_http::field::retry_after, std::to_string(w.reset_seconds));
 }
 
+// The client's address over CLIENT_RATE_LIMIT: 429 with Retry-After.
+std::optional<response> client_over_limit(const call& c) {
+  auto wait = c.ctx.clients.admit(c.from, std::chrono::steady_clock::now());
+  if (wait == 0)
+    return std::nullopt;
+  auto res = detail_response(c.facts, status::too_many_requests,
+                             "Too many requests from this address");
+  res.set(beast_http::field::retry_after, std::to_string(wait));
+  return res;
+}
+
 void handle_session(const call& c, reply done) {
+  if (auto refusal = client_over_limit(c))
+    return done(std::move(*refusal));
   auto decoded = decode_session_request(
     c.req.body(), c.req[beast_http::field::content_type], c.ctx.options.limits);
   if (auto* bad = std::get_if<validation_failure>(&decoded))
@@ -79,6 +94,8 @@ void handle_session(const call& c, reply done) {
 }
 
 void handle_chat(const call& c, reply done) {
+  if (auto refusal = client_over_limit(c))
+    return done(std::move(*refusal));
   auto decoded = decode_chat_request(c.req.body(),
                                      c.req[beast_http::field::content_type],
                                      c.ctx.options.limits);

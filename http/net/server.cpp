@@ -494,7 +494,7 @@ private:
     request_facts facts{req.version(), req.keep_alive(),
                         req.method() == beast_http::verb::head};
     try {
-      owner_.handler_(std::move(req), lane_,
+      owner_.handler_(std::move(req), lane_, from_,
                       [self = shared_from_this(), seq](response res) {
                         auto ex = self->socket_.get_executor();
                         net::dispatch(ex, [self, seq,

@@ -101,9 +101,11 @@ struct server_counters {
   std::atomic<uint64_t> reads_paused_total{0};
 };
 
-/// Handles a request that arrived on I/O thread `lane`; called there, and
-/// the responder must be called there too.
-using handler = std::function<void(request&&, std::size_t lane, responder)>;
+/// Handles a request that arrived on I/O thread `lane` from client address
+/// `from`; called there, and the responder must be called there too.
+using handler = std::function<void(request&&, std::size_t lane,
+                                   const boost::asio::ip::address& from,
+                                   responder)>;
 
 /// Where a new connection runs: an executor that serialises its handlers
 /// (a single-threaded io_context, or a strand), and the number of the I/O

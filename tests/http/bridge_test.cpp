@@ -251,7 +251,7 @@ TEST_F(BridgeDeadline, EveryAskIsAnsweredExactlyOnce) {
 http::response answer(io_thread& io, http::router& route, http::request req) {
   std::promise<http::response> done;
   io.post([&] {
-    route(std::move(req), 0,
+    route(std::move(req), 0, boost::asio::ip::address_v4::loopback(),
           [&](http::response res) { done.set_value(std::move(res)); });
   });
   auto fut = done.get_future();

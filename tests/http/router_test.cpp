@@ -226,7 +226,8 @@ public:
     auto done = std::make_shared<std::promise<http::response>>();
     auto answers = std::make_shared<int>(0);
     io_.post([&, done, answers] {
-      router_(std::move(req), 0, [done, answers](http::response res) {
+      router_(std::move(req), 0, boost::asio::ip::address_v4::loopback(),
+              [done, answers](http::response res) {
         if (++*answers == 1)
           done->set_value(std::move(res));
         else

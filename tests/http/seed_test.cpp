@@ -115,6 +115,39 @@ TEST(HttpSessionCap, MaxSessionsPerTenantIsTheDefault) {
             status::too_many_requests);
 }
 
+TEST(HttpClientRateLimit, PastItsLimitAnAddressGets429WithRetryAfter) {
+  auto config = test_config();
+  config.client_rate_limit = 3;
+  running_service server{seed_tenants(), config};
+  http_client client{server.port()};
+  std::string sid;
+  for (int i = 0; i < 3; ++i) {
+    auto res = client.post("/session", session_json("acme"));
+    ASSERT_EQ(res.result(), status::ok) << i;
+    sid = std::string{json::parse(res.body()).at("session_id").as_string()};
+  }
+  // /session and /chat share the address's window, whatever the tenant.
+  for (auto res : {client.post("/session", session_json("globex")),
+                   client.post("/chat", chat_json("acme", sid, "hi"))}) {
+    expect_detail(res, status::too_many_requests,
+                  "Too many requests from this address");
+    auto wait = std::stoi(header(res, "Retry-After"));
+    EXPECT_GE(wait, 1);
+    EXPECT_LE(wait, 10);
+  }
+  // Another address has its own window; other routes are not limited.
+  http_client other{server.port(), 10s, "127.0.0.2"};
+  EXPECT_EQ(other.post("/session", session_json("acme")).result(), status::ok);
+  EXPECT_EQ(client.get("/").result(), status::ok);
+}
+
+TEST(HttpClientRateLimit, OffByDefault) {
+  running_service server{seed_tenants()};
+  http_client client{server.port()};
+  for (int i = 0; i < 50; ++i)
+    ASSERT_EQ(client.post("/session", session_json("acme")).result(), status::ok);
+}
+
 TEST_F(HttpSession, ParsesEveryJsonContentType) {
   // FastAPI parses the body as JSON without a content type, and for
   // application/json and application/*+json in any case, with parameters.

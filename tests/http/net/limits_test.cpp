@@ -47,6 +47,7 @@ public:
   explicit limited_server(http::server_options options)
       : server_(ioc_, local(std::move(options)),
                 [this](http::request&& req, std::size_t,
+                       const boost::asio::ip::address&,
                        http::responder done) { answer(req, std::move(done)); },
                 [this] { return http::lane_pick{ioc_.get_executor(), 0}; }) {
     server_.start();
