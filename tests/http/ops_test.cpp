@@ -92,9 +92,7 @@ TEST(HttpMetrics, AnArchivedTenantsSeriesAreDropped) {
   {
     running_service server{seed_tenants(), cfg};
     http_client client{server.port()};
-    auto sid = json::parse(client.post("/session", session_json("acme")).body())
-                 .at("session_id")
-                 .as_string();
+    auto sid = test::open_session(client, "acme");
     ASSERT_EQ(client.post("/chat", chat_json("acme", sid, "hi")).result(),
               status::ok);
     ASSERT_NE(client.get("/metrics").body().find("tenant=\"acme\""),

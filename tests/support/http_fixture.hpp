@@ -94,6 +94,16 @@ inline const std::map<std::string, std::string> seed_models = {
   {"acme", "mock-1"}, {"globex", "mock-2"}, {"initech", "mock-3"}};
 
 
+/// Opens a session on `c` and returns its id (empty, and a failure, if
+/// that did not work).
+inline std::string open_session(http_client& c, std::string_view tenant) {
+  auto res = c.post("/session", session_json(tenant));
+  EXPECT_EQ(res.result(), status::ok) << res.body();
+  if (res.result() != status::ok)
+    return {};
+  return std::string{json::parse(res.body()).at("session_id").as_string()};
+}
+
 inline std::string header(const http_response& res, std::string_view name) {
   auto it = res.find(beast::string_view{name.data(), name.size()});
   return it == res.end() ? std::string{} : std::string{it->value()};
@@ -143,14 +153,8 @@ protected:
       : server(std::move(tenants), config), client(server.port()) {
   }
 
-  /// Opens a session on `c` and returns its id (empty, and a failure, if
-  /// that did not work).
   std::string open_session(http_client& c, std::string_view tenant) {
-    auto res = c.post("/session", session_json(tenant));
-    EXPECT_EQ(res.result(), status::ok) << res.body();
-    if (res.result() != status::ok)
-      return {};
-    return std::string{json::parse(res.body()).at("session_id").as_string()};
+    return test::open_session(c, tenant);
   }
   std::string open_session(std::string_view tenant) {
     return open_session(client, tenant);
