@@ -66,9 +66,14 @@ using tenant_admin_actor = caf::typed_actor<
 /// and acknowledged only after the COMMIT that follows them, so a whole
 /// burst of writes shares one fsync (group commit).
 using store_actor = tenant_admin_actor::extend<
-  // What a tenant actor needs to activate. Fails with errc::unknown_tenant
-  // (archived included) or errc::storage_failed.
+  // What a tenant actor needs to activate, but its sessions. Fails with
+  // errc::unknown_tenant (archived included) or errc::storage_failed.
   caf::replies_to<load_tenant>::with<tenant_snapshot>,
+  // A bounded page of the tenant's unexpired sessions (none for an unknown
+  // tenant); the tenant asks for the next one after it took this one, so
+  // other actors' requests are served between pages. Fails with
+  // errc::storage_failed.
+  caf::replies_to<load_sessions>::with<session_page>,
   // Stores a new session; answers once committed. Fails with
   // errc::unknown_tenant if the tenant is archived or unknown, or
   // errc::storage_failed.
@@ -79,7 +84,8 @@ using store_actor = tenant_admin_actor::extend<
   // Records a tenant's session uses and counters. Not acknowledged:
   // committed with the next group.
   caf::reacts_to<record_uses>,
-  // Deletes expired sessions. Not acknowledged.
+  // Deletes expired sessions, a bounded batch per turn (atom::cleanup).
+  // Not acknowledged.
   caf::reacts_to<expire_sessions>,
   // Answers once everything this sender sent before is committed. Fails
   // with errc::storage_failed.
@@ -89,8 +95,11 @@ using store_actor = tenant_admin_actor::extend<
   caf::replies_to<atom::ready>::with<caf::ok_atom>,
   // Internal: commits the open transaction (sent to itself).
   caf::reacts_to<atom::commit>,
-  // Internal: deletes sessions expired in storage, periodically.
-  caf::reacts_to<atom::sweep>>;
+  // Internal: looks for sessions expired in storage, periodically.
+  caf::reacts_to<atom::sweep>,
+  // Internal: deletes the next batch of expired sessions (sent to itself
+  // while some remain, behind the messages waiting).
+  caf::reacts_to<atom::cleanup>>;
 
 /// What a tenant actor tells the registry that spawned it.
 using tenant_supervisor_actor = caf::typed_actor<

@@ -105,6 +105,12 @@ struct load_tenant {
   std::string tenant;
 };
 
+/// A page of the tenant's unexpired sessions, from `after` (0: the first).
+struct load_sessions {
+  std::string tenant;
+  int64_t after = 0;
+};
+
 struct store_session {
   std::string tenant;
   stored_session session;

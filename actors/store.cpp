@@ -96,6 +96,39 @@ caf::result<T> read(store_pointer self, Body body) {
   }
 }
 
+void schedule_cleanup(store_pointer self) {
+  auto& st = self->state;
+  if (st.cleanup_scheduled)
+    return;
+  st.cleanup_scheduled = true;
+  // Behind every message already waiting: other tenants' writes go first.
+  self->send(self, atom::cleanup_v);
+}
+
+// One bounded batch of deletions: sessions the tenants expired first, then
+// those the periodic purge finds expired in storage. Schedules the next
+// batch while work remains.
+void clean_up(store_pointer self) {
+  auto& st = self->state;
+  write(self, [&](storage_backend& db) {
+    if (!st.expiring.empty()) {
+      auto n = std::min(st.expiring.size(), store_state::delete_batch);
+      for (std::size_t i = 0; i < n; ++i) {
+        // Dropped before the delete: one that fails is purged by expiry.
+        auto id = st.expiring.front();
+        st.expiring.pop_front();
+        db.delete_session(id);
+      }
+    } else if (st.purging) {
+      auto deleted = db.purge_expired_sessions(st.purge_before,
+                                               store_state::delete_batch);
+      st.purging = deleted == store_state::delete_batch;
+    }
+  });
+  if (!st.expiring.empty() || st.purging)
+    schedule_cleanup(self);
+}
+
 caf::expected<tenant_record> record_of(storage_backend& db, const std::string& id,
                                        int64_t now) {
   auto stored = db.tenant(id);
@@ -249,11 +282,17 @@ store_actor::behavior_type store(store_pointer self,
           tenant_snapshot snap;
           snap.config = std::move(stored->config);
           snap.status = stored->status;
-          snap.sessions = db.sessions(id, now_millis(self));
           snap.chats = stored->chats;
           snap.rate_limited = stored->rate_limited;
           return snap;
         });
+    },
+    [self](const load_sessions& msg) -> caf::result<session_page> {
+      return read<session_page>(self, [&](storage_backend& db) {
+        return caf::expected<session_page>{
+          db.sessions(msg.tenant, now_millis(self), msg.after,
+                      store_state::load_page)};
+      });
     },
     [self](const store_session& msg) -> caf::result<caf::ok_atom> {
       return write_and_ack<caf::ok_atom>(
@@ -276,11 +315,10 @@ store_actor::behavior_type store(store_pointer self,
         db.set_counters(msg.tenant, msg.chats, msg.rate_limited);
       });
     },
-    [self](const expire_sessions& msg) {
-      write(self, [&](storage_backend& db) {
-        for (auto& id : msg.sessions)
-          db.delete_session(id);
-      });
+    [self](expire_sessions& msg) {
+      auto& expiring = self->state.expiring;
+      expiring.insert(expiring.end(), msg.sessions.begin(), msg.sessions.end());
+      schedule_cleanup(self);
     },
     [self](atom::ready) -> caf::result<caf::ok_atom> {
       if (!self->state.last_write_ok)
@@ -300,11 +338,15 @@ store_actor::behavior_type store(store_pointer self,
       return rp;
     },
     [self](atom::commit) { self->state.commit(); },
+    [self](atom::cleanup) {
+      self->state.cleanup_scheduled = false;
+      clean_up(self);
+    },
     [self](atom::sweep) {
-      write(self, [&](storage_backend& db) {
-        db.purge_expired_sessions(now_millis(self)
-                                  - to_millis(store_state::purge_grace));
-      });
+      auto& st = self->state;
+      st.purging = true;
+      st.purge_before = now_millis(self) - to_millis(store_state::purge_grace);
+      schedule_cleanup(self);
       self->delayed_send(self, store_sweep_interval(self->state.settings),
                          atom::sweep_v);
     },

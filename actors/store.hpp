@@ -1,5 +1,6 @@
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -25,6 +26,13 @@ struct store_state {
   /// (Loads and ownership checks use the exact expiry.)
   static constexpr std::chrono::seconds purge_grace{60};
 
+  /// Sessions read per load_sessions page and deleted per cleanup turn:
+  /// each a few milliseconds of work, so a tenant with millions of
+  /// sessions holds other tenants' writes no longer than that
+  /// (docs/benchmarks.md, "A big tenant").
+  static constexpr std::size_t load_page = 4096;
+  static constexpr std::size_t delete_batch = 1024;
+
   /// Only this actor touches it (a shared_ptr only because CAF copies
   /// spawn arguments; start_actors keeps no copy).
   std::shared_ptr<storage_backend> db;
@@ -32,6 +40,16 @@ struct store_state {
   /// Acknowledgements waiting for the open transaction's COMMIT, in the
   /// order the writes arrived; each gets null on success or the error.
   std::vector<std::function<void(const caf::error*)>> waiting;
+  /// Sessions the tenants expired, not yet deleted: a cleanup turn
+  /// deletes delete_batch of them, then the mailbox is served again.
+  std::deque<session_id> expiring;
+  /// The periodic purge may have more expired sessions to delete (its last
+  /// batch was full), up to this time (Unix ms).
+  bool purging = false;
+  int64_t purge_before = 0;
+  /// An atom::cleanup is on its way.
+  bool cleanup_scheduled = false;
+
   /// False from a failed write or COMMIT until a later group commits
   /// (readiness).
   bool last_write_ok = true;

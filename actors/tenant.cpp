@@ -109,22 +109,45 @@ void touch(tenant_pointer self, const session_id& id, session_record& s,
   schedule_touch(self);
 }
 
-void activate(tenant_pointer self, tenant_snapshot& snap) {
+// Takes the snapshot; false (and quits) if its config is unusable.
+bool activate(tenant_pointer self, tenant_snapshot& snap) {
   auto& st = self->state;
   st.status = snap.status;
   if (!st.configure(std::move(snap.config))) {
     self->quit(caf::make_error(caf::sec::runtime_error,
                                "stored reply template does not compile"));
-    return;
+    return false;
   }
   st.chats = snap.chats;
   st.rate_limited = snap.rate_limited;
-  for (auto& s : snap.sessions)
-    st.sessions.emplace(s.id, session_record{from_unix_millis(s.created_at),
+  return true;
+}
+
+// Reads the tenant's sessions page by page from `after`, each page awaited
+// (requests keep waiting until the last one is in), each asked for only
+// once the previous one is taken: the store serves other tenants between
+// pages instead of reading millions of rows in one go.
+void load_sessions_after(tenant_pointer self, int64_t after) {
+  auto& st = self->state;
+  self
+    ->request(st.store, st.settings.internal_timeout,
+              load_sessions{st.config.id, after})
+    .await(
+      [self](session_page& page) {
+        auto& st = self->state;
+        for (auto& s : page.sessions)
+          st.sessions.emplace(s.id,
+                              session_record{from_unix_millis(s.created_at),
                                              from_unix_millis(s.last_used)});
-  st.count_sessions();
-  if (st.sessions.size() > 0)
-    schedule_sweep(self);
+        if (page.next != 0) {
+          load_sessions_after(self, page.next);
+          return;
+        }
+        st.count_sessions();
+        if (st.sessions.size() > 0)
+          schedule_sweep(self);
+      },
+      [self](caf::error& err) { self->quit(std::move(err)); });
 }
 
 // Answers a chat for a session this tenant does not hold: the store knows
@@ -236,8 +259,12 @@ tenant(tenant_pointer self, store_actor store,
   // registry) instead of freezing the mailbox.
   auto load = [self, store, id, timeout] {
     self->request(store, timeout, load_tenant{id})
-      .await([self](tenant_snapshot& snap) { activate(self, snap); },
-             [self](caf::error& err) { self->quit(std::move(err)); });
+      .await(
+        [self](tenant_snapshot& snap) {
+          if (activate(self, snap))
+            load_sessions_after(self, 0);
+        },
+        [self](caf::error& err) { self->quit(std::move(err)); });
   };
   if (predecessor)
     self->request(predecessor, timeout, atom::passivate_v)

@@ -73,7 +73,12 @@ typename Inspector::result_type inspect(Inspector& f, stored_session& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tenant_snapshot& x) {
   return f(caf::meta::type_name("tenant_snapshot"), x.config, x.status,
-           x.sessions, x.chats, x.rate_limited);
+           x.chats, x.rate_limited);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_page& x) {
+  return f(caf::meta::type_name("session_page"), x.sessions, x.next);
 }
 
 template <class Inspector>
@@ -149,6 +154,11 @@ typename Inspector::result_type inspect(Inspector& f, load_tenant& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, load_sessions& x) {
+  return f(caf::meta::type_name("load_sessions"), x.tenant, x.after);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, store_session& x) {
   return f(caf::meta::type_name("store_session"), x.tenant, x.session);
 }
@@ -207,6 +217,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(tenantd, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tenantd, (tenantd::find_tenant))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::list_active_tenants))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::list_tenants))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::load_sessions))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::load_tenant))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::open_session))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::principal))
@@ -216,6 +227,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(tenantd, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tenantd, (tenantd::record_uses))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::session_grant))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::session_id))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::session_page))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::set_tenant_status))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::store_session))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::stored_session))
@@ -243,5 +255,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(tenantd, caf::first_custom_type_id)
   CAF_ADD_ATOM(tenantd, tenantd::atom, tenant, "tenant")
   CAF_ADD_ATOM(tenantd, tenantd::atom, touch, "touch")
   CAF_ADD_ATOM(tenantd, tenantd::atom, idle, "idle")
+  CAF_ADD_ATOM(tenantd, tenantd::atom, cleanup, "cleanup")
 
 CAF_END_TYPE_ID_BLOCK(tenantd)

@@ -69,12 +69,20 @@ struct stored_session {
   int64_t expires_at = 0;
 };
 
-/// Everything a tenant actor needs to (re)activate.
+/// Part of a tenant's unexpired sessions, read in bounded pages so that a
+/// tenant with millions never holds the store for long.
+struct session_page {
+  std::vector<stored_session> sessions;
+  /// Where the next page starts (pass it as `after`), or 0: this was the
+  /// last page.
+  int64_t next = 0;
+};
+
+/// Everything a tenant actor needs to (re)activate but its sessions, which
+/// it reads page by page (session_page).
 struct tenant_snapshot {
   tenant_config config;
   tenant_status status = tenant_status::active;
-  /// Its unexpired sessions.
-  std::vector<stored_session> sessions;
   uint64_t chats = 0;
   uint64_t rate_limited = 0;
 };

@@ -107,9 +107,12 @@ public:
   /// Deletes a session (no-op if it is gone).
   virtual void delete_session(const session_id& id) = 0;
 
-  /// Tenant `tenant_id`'s sessions that expire after `now`.
-  virtual std::vector<stored_session> sessions(std::string_view tenant_id,
-                                               int64_t now) = 0;
+  /// Up to `limit` of tenant `tenant_id`'s sessions that expire after
+  /// `now`, in a fixed order, from cursor `after` (0: the start; then the
+  /// previous page's `next`). Sessions added or deleted between pages may
+  /// or may not be seen; no other session is missed or repeated.
+  virtual session_page sessions(std::string_view tenant_id, int64_t now,
+                                int64_t after, std::size_t limit) = 0;
 
   /// The number of those.
   virtual uint64_t session_count(std::string_view tenant_id, int64_t now) = 0;
@@ -117,9 +120,9 @@ public:
   /// The tenant holding session `id` if it expires after `now`, else "".
   virtual std::string session_owner(const session_id& id, int64_t now) = 0;
 
-  /// Deletes every session that expired at or before `now`; returns how
-  /// many.
-  virtual uint64_t purge_expired_sessions(int64_t now) = 0;
+  /// Deletes up to `limit` sessions that expired at or before `now`, the
+  /// earliest first; returns how many.
+  virtual uint64_t purge_expired_sessions(int64_t now, std::size_t limit) = 0;
 };
 
 /// Adds each config whose id `storage` has never seen (as a tenant created

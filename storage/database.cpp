@@ -54,6 +54,13 @@ constexpr const char* migrations[] = {
     CREATE INDEX sessions_by_tenant ON sessions (tenant, expires_at);
     CREATE INDEX sessions_by_expiry ON sessions (expires_at);
   )sql",
+  // 2: a tenant's sessions in insertion order, so they are read in pages
+  // from where the last page ended (the expiry stays in the index for
+  // counting live sessions without reading the rows).
+  R"sql(
+    DROP INDEX sessions_by_tenant;
+    CREATE INDEX sessions_by_tenant ON sessions (tenant, seq, expires_at);
+  )sql",
 };
 
 } // namespace

@@ -19,14 +19,16 @@ sessions_table::sessions_table(database& db)
                               "RETURNING id")},
     retime_{db.prepare("UPDATE sessions SET expires_at = last_used + ? "
                        "WHERE tenant = ?")},
-    of_tenant_{db.prepare("SELECT id, created_at, last_used, expires_at FROM "
-                          "sessions WHERE tenant = ? AND expires_at > ?")},
+    page_{db.prepare("SELECT seq, id, created_at, last_used, expires_at FROM "
+                     "sessions WHERE tenant = ? AND seq > ? AND expires_at > ? "
+                     "ORDER BY seq LIMIT ?")},
     count_{db.prepare("SELECT count(*) FROM sessions WHERE tenant = ? AND "
                       "expires_at > ?")},
     owner_{db.prepare("SELECT tenant FROM sessions WHERE seq = ? AND id = ? "
                       "AND expires_at > ?")},
-    purge_{db.prepare("DELETE FROM sessions WHERE expires_at <= ? "
-                      "RETURNING id")} {
+    purge_{db.prepare("DELETE FROM sessions WHERE seq IN (SELECT seq FROM "
+                      "sessions WHERE expires_at <= ? ORDER BY expires_at "
+                      "LIMIT ?) RETURNING id")} {
   load_ids();
 }
 
@@ -87,13 +89,19 @@ void sessions_table::retime(std::string_view tenant_id, int64_t ttl_ms) {
   query{db_, retime_}.bind(ttl_ms).bind(tenant_id).run();
 }
 
-std::vector<stored_session> sessions_table::of_tenant(std::string_view tenant_id,
-                                                      int64_t now) {
-  std::vector<stored_session> result;
-  query q{db_, of_tenant_};
-  q.bind(tenant_id).bind(now);
-  while (q.next())
-    result.push_back({q.id(0), q.int64(1), q.int64(2), q.int64(3)});
+session_page sessions_table::page(std::string_view tenant_id, int64_t now,
+                                   int64_t after, std::size_t limit) {
+  session_page result;
+  result.sessions.reserve(limit);
+  query q{db_, page_};
+  q.bind(tenant_id).bind(after).bind(now).bind(static_cast<int64_t>(limit));
+  int64_t last = after;
+  while (q.next()) {
+    last = q.int64(0);
+    result.sessions.push_back({q.id(1), q.int64(2), q.int64(3), q.int64(4)});
+  }
+  if (result.sessions.size() == limit)
+    result.next = last;
   return result;
 }
 
@@ -113,11 +121,11 @@ std::string sessions_table::owner(const session_id& id, int64_t now) {
   return q.next() ? q.text(0) : std::string{};
 }
 
-uint64_t sessions_table::purge_expired(int64_t now) {
+uint64_t sessions_table::purge_expired(int64_t now, std::size_t limit) {
   std::vector<session_id> deleted;
   {
     query q{db_, purge_};
-    q.bind(now);
+    q.bind(now).bind(static_cast<int64_t>(limit));
     while (q.next())
       deleted.push_back(q.id(0));
   }

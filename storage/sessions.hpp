@@ -42,11 +42,13 @@ public:
   /// `ttl_ms`.
   void retime(std::string_view tenant_id, int64_t ttl_ms);
 
-  std::vector<stored_session> of_tenant(std::string_view tenant_id,
-                                        int64_t now);
+  /// Up to `limit` unexpired sessions of `tenant_id` after cursor `after`.
+  session_page page(std::string_view tenant_id, int64_t now, int64_t after,
+                    std::size_t limit);
   uint64_t count(std::string_view tenant_id, int64_t now);
   std::string owner(const session_id& id, int64_t now);
-  uint64_t purge_expired(int64_t now);
+  /// Deletes up to `limit` sessions expired at `now`; returns how many.
+  uint64_t purge_expired(int64_t now, std::size_t limit);
 
   /// Rebuilds the index if it holds changes of a transaction that ended
   /// without commit (rolled back by us, or by SQLite itself after some
@@ -75,7 +77,7 @@ private:
   statement_ptr remove_;
   statement_ptr remove_tenant_;
   statement_ptr retime_;
-  statement_ptr of_tenant_;
+  statement_ptr page_;
   statement_ptr count_;
   statement_ptr owner_;
   statement_ptr purge_;

@@ -138,9 +138,9 @@ void sqlite_storage::delete_session(const session_id& id) {
   p_->sessions.remove(id);
 }
 
-std::vector<stored_session> sqlite_storage::sessions(std::string_view tenant_id,
-                                                     int64_t now) {
-  return p_->sessions.of_tenant(tenant_id, now);
+session_page sqlite_storage::sessions(std::string_view tenant_id, int64_t now,
+                                      int64_t after, std::size_t limit) {
+  return p_->sessions.page(tenant_id, now, after, limit);
 }
 
 uint64_t sqlite_storage::session_count(std::string_view tenant_id,
@@ -152,8 +152,9 @@ std::string sqlite_storage::session_owner(const session_id& id, int64_t now) {
   return p_->sessions.owner(id, now);
 }
 
-uint64_t sqlite_storage::purge_expired_sessions(int64_t now) {
-  return p_->sessions.purge_expired(now);
+uint64_t sqlite_storage::purge_expired_sessions(int64_t now,
+                                                std::size_t limit) {
+  return p_->sessions.purge_expired(now, limit);
 }
 
 } // namespace tenantd

@@ -49,11 +49,11 @@ public:
                       const stored_session& s) override;
   void touch_session(const stored_session& s) override;
   void delete_session(const session_id& id) override;
-  std::vector<stored_session> sessions(std::string_view tenant_id,
-                                       int64_t now) override;
+  session_page sessions(std::string_view tenant_id, int64_t now,
+                        int64_t after, std::size_t limit) override;
   uint64_t session_count(std::string_view tenant_id, int64_t now) override;
   std::string session_owner(const session_id& id, int64_t now) override;
-  uint64_t purge_expired_sessions(int64_t now) override;
+  uint64_t purge_expired_sessions(int64_t now, std::size_t limit) override;
 
 private:
   struct parts;

@@ -45,6 +45,9 @@ stalled_store(store_actor::stateful_pointer<silent_state> self,
     [=](const load_tenant&) -> caf::result<tenant_snapshot> {
       return hold<tenant_snapshot>(self);
     },
+    [=](const load_sessions&) -> caf::result<session_page> {
+      return hold<session_page>(self);
+    },
     [=](const store_session&) -> caf::result<caf::ok_atom> {
       return hold<caf::ok_atom>(self);
     },
@@ -61,6 +64,7 @@ stalled_store(store_actor::stateful_pointer<silent_state> self,
     },
     [=](atom::commit) {},
     [=](atom::sweep) {},
+    [=](atom::cleanup) {},
   };
 }
 

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "actors/store.hpp"
 #include "tests/support/actor_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -29,6 +30,43 @@ protected:
   /// Whether `actor` still runs (a dead actor answers nothing).
   bool alive(const tenant_actor& actor) {
     return static_cast<bool>(config_of(actor));
+  }
+
+  /// A session at the virtual clock's now that expires after `ttl`.
+  stored_session session_now(std::chrono::milliseconds ttl = 60s) {
+    auto now = to_unix_millis(sched.clock().now());
+    return {session_id::generate(), now, now, now + ttl.count()};
+  }
+
+  /// Stores `count` sessions of `tenant_id` expiring after `ttl` as an
+  /// earlier run left them (one transaction), then restarts the actors so
+  /// that the store knows them. Returns their ids.
+  std::vector<session_id> stored_before_restart(const std::string& tenant_id,
+                                                std::size_t count,
+                                                std::chrono::milliseconds ttl) {
+    std::vector<session_id> ids;
+    {
+      auto db = peek();
+      db.begin();
+      for (std::size_t i = 0; i < count; ++i) {
+        auto s = session_now(ttl);
+        EXPECT_TRUE(db.insert_session(tenant_id, s));
+        ids.push_back(s.id);
+      }
+      db.commit();
+    }
+    restart();
+    return ids;
+  }
+
+  /// Runs one actor step at a time until an answer reaches `self`; returns
+  /// whether it answers request `rh` (else it answers another request).
+  template <class Handle>
+  bool first_answer_is(const Handle& rh) {
+    for (std::size_t step = 0; self->mailbox().empty(); ++step)
+      if (step == max_steps || !sched.try_run_once())
+        return false;
+    return self->mailbox().peek()->mid.request_id() == rh.id().request_id();
   }
 };
 
@@ -309,6 +347,69 @@ TEST_F(LifecycleTest, StoreDeletesExpiredSessionsOfPassivatedTenants) {
   auto rec = record_of("acme");
   ASSERT_OK(rec);
   EXPECT_EQ(rec->stats.sessions, 0u);
+}
+
+TEST_F(LifecycleTest, ATenantLoadsItsSessionsInPagesBetweenOtherWrites) {
+  auto count = 4 * store_state::load_page + 1;
+  auto ids = stored_before_restart("acme", count, 60s);
+  ASSERT_OK(open("globex")); // active: its write needs no load
+  // Activates acme; only until the registry answers, not the whole load.
+  auto find = self->request(registry, caf::infinite,
+                            find_tenant{"acme", principal{}});
+  ASSERT_TRUE(first_answer_is(find));
+  caf::expected<tenant_actor> acme_actor{caf::sec::request_timeout};
+  find.receive([&](tenant_actor& a) { acme_actor = std::move(a); },
+               [&](caf::error& err) { acme_actor = std::move(err); });
+  ASSERT_OK(acme_actor);
+  // Waits behind acme's load; the write comes after it into the store.
+  auto stats = self->request(*acme_actor, caf::infinite, atom::stats_v);
+  auto write = self->request(store, caf::infinite,
+                             store_session{"globex", session_now()});
+  // The store serves the write between acme's pages: acme has not answered
+  // when the write is acknowledged.
+  EXPECT_TRUE(first_answer_is(write));
+  run();
+  write.receive([](caf::ok_atom) {},
+                [&](caf::error& err) { FAIL() << render(err); });
+  stats.receive(
+    [&](const tenant_stats& st) { EXPECT_EQ(st.sessions, count); },
+    [&](caf::error& err) { FAIL() << render(err); });
+  // Every page arrived: the last session stored is served.
+  ASSERT_OK(chat_direct(*acme_actor, ids.back(), "hello"));
+}
+
+TEST_F(LifecycleTest, ABigExpiryYieldsToOtherTenantsWrites) {
+  auto count = 3 * store_state::delete_batch + 5;
+  auto ids = stored_before_restart("acme", count, 60s);
+  ASSERT_OK(open("globex"));
+  // As a tenant's sweep sends them (these have not expired in storage, so
+  // only this message deletes them).
+  self->send(store, expire_sessions{ids});
+  auto write = self->request(store, caf::infinite,
+                             store_session{"globex", session_now()});
+  ASSERT_TRUE(first_answer_is(write));
+  // Acknowledged once committed, with at most one batch of the deletions.
+  EXPECT_GE(peek().session_count("acme", 0), count - store_state::delete_batch);
+  write.receive([](caf::ok_atom) {},
+                [&](caf::error& err) { FAIL() << render(err); });
+  run();
+  EXPECT_EQ(peek().session_count("acme", 0), 0u);
+}
+
+TEST_F(LifecycleTest, ABigPurgeYieldsToOtherTenantsWrites) {
+  auto count = 3 * store_state::delete_batch + 5;
+  stored_before_restart("acme", count, 1ms);
+  ASSERT_OK(open("globex"));
+  // The store's next sweep finds them expired past the grace.
+  sched.advance_time(store_state::purge_grace + store_state::max_sweep_interval);
+  auto write = self->request(store, caf::infinite,
+                             store_session{"globex", session_now()});
+  ASSERT_TRUE(first_answer_is(write));
+  EXPECT_GE(peek().session_count("acme", 0), count - store_state::delete_batch);
+  write.receive([](caf::ok_atom) {},
+                [&](caf::error& err) { FAIL() << render(err); });
+  run();
+  EXPECT_EQ(peek().session_count("acme", 0), 0u);
 }
 
 TEST_F(LifecycleTest, TenantTtlOverridesTheServiceTtl) {

@@ -28,7 +28,8 @@ TEST_F(Database, OpenCreatesDirectoryFileAndSchema) {
   struct stat st {};
   ASSERT_EQ(::stat(dir_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
-  EXPECT_EQ(raw_query(file_, "PRAGMA user_version"), "1");
+  EXPECT_EQ(raw_query(file_, "PRAGMA user_version"),
+            std::to_string(database::schema_version));
   EXPECT_EQ(raw_query(file_, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw_query(file_, "SELECT group_concat(name, ',') FROM (SELECT "
                              "name FROM sqlite_schema WHERE type = 'table' "
@@ -75,10 +76,11 @@ TEST_F(Database, ReopenKeepsEverything) {
   EXPECT_EQ(g->status, tenant_status::suspended);
   EXPECT_EQ(g->created_at, t0 + 1);
   EXPECT_EQ(g->updated_at, t0 + 2);
-  EXPECT_TRUE(same_sessions(db.sessions("acme", t0), {s1, s2}));
+  EXPECT_TRUE(same_sessions(all_sessions(db, "acme", t0), {s1, s2}));
   EXPECT_EQ(db.history_size("acme"), 1u);
   EXPECT_EQ(db.history_size("globex"), 2u);
-  EXPECT_EQ(raw_query(file_, "PRAGMA user_version"), "1");
+  EXPECT_EQ(raw_query(file_, "PRAGMA user_version"),
+            std::to_string(database::schema_version));
 }
 
 TEST_F(Database, MovedDatabaseKeepsItsConnection) {
@@ -135,7 +137,7 @@ TEST_F(Database, RollbackLeavesTheSessionIndexAsTheTable) {
   auto added = make_session(t0, t0 + 60'000);
   ASSERT_TRUE(db.insert_session("acme", added));
   db.delete_session(deleted.id);
-  EXPECT_EQ(db.purge_expired_sessions(t0), 1u);
+  EXPECT_EQ(purge_all(db, t0), 1u);
   db.set_status("globex", tenant_status::archived, t0 + 1);
   EXPECT_EQ(db.session_owner(added.id, t0), "acme");
   EXPECT_EQ(db.session_owner(deleted.id, t0), "");
@@ -150,7 +152,7 @@ TEST_F(Database, RollbackLeavesTheSessionIndexAsTheTable) {
   auto touched = deleted;
   touched.last_used = t0 + 10;
   db.touch_session(touched);
-  EXPECT_TRUE(same_sessions(db.sessions("acme", t0), {kept, touched}));
+  EXPECT_TRUE(same_sessions(all_sessions(db, "acme", t0), {kept, touched}));
   EXPECT_FALSE(db.insert_session("acme", kept));
   // The rolled back session's seq is given out again, to another id.
   auto next = make_session(t0, t0 + 60'000);
@@ -282,12 +284,57 @@ TEST_F(Database, CorruptTablePageFailsOnFirstUse) {
   }
 }
 
+TEST_F(Database, MigratesAVersion1DatabaseKeepingItsSessions) {
+  // As the first release left it: its schema, a tenant and two sessions.
+  fs::create_directories(dir_);
+  std::ofstream{file_}; // an empty file is an empty database
+  raw_exec(file_, R"sql(
+    CREATE TABLE tenants (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+      status TEXT NOT NULL
+        CHECK (status IN ('active', 'suspended', 'archived')),
+      config TEXT NOT NULL, created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL, chats INTEGER NOT NULL DEFAULT 0,
+      rate_limited INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE tenant_history (seq INTEGER PRIMARY KEY,
+      tenant TEXT NOT NULL REFERENCES tenants (id), at INTEGER NOT NULL,
+      action TEXT NOT NULL, status TEXT NOT NULL, config TEXT NOT NULL);
+    CREATE INDEX tenant_history_by_tenant ON tenant_history (tenant);
+    CREATE TABLE sessions (seq INTEGER PRIMARY KEY, id BLOB NOT NULL,
+      tenant TEXT NOT NULL REFERENCES tenants (id),
+      created_at INTEGER NOT NULL, last_used INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL);
+    CREATE INDEX sessions_by_tenant ON sessions (tenant, expires_at);
+    CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+    PRAGMA user_version = 1;
+  )sql");
+  {
+    auto db = sqlite_storage::open(dir_ + "/scratch");
+    ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  }
+  raw_exec(file_, "ATTACH '" + dir_ + "/scratch/" + database::file_name
+                    + "' AS v; INSERT INTO tenants SELECT * FROM v.tenants; "
+                      "INSERT INTO sessions VALUES (1, x'00112233445566778899"
+                      "aabbccddeeff', 'acme', 1, 2, 9000000000000), (2, "
+                      "x'ffeeddccbbaa99887766554433221100', 'acme', 1, 2, 3)");
+  auto db = sqlite_storage::open(dir_);
+  EXPECT_EQ(raw_query(file_, "PRAGMA user_version"),
+            std::to_string(database::schema_version));
+  EXPECT_EQ(raw_query(file_, "SELECT group_concat(name, ',') FROM "
+                             "pragma_index_info('sessions_by_tenant')"),
+            "tenant,seq,expires_at");
+  auto page = db.sessions("acme", t0, 0, 10);
+  ASSERT_EQ(page.sessions.size(), 1u); // the other one expired
+  EXPECT_EQ(page.sessions[0].id.to_string(),
+            "00112233-4455-6677-8899-aabbccddeeff");
+  EXPECT_EQ(db.session_owner(page.sessions[0].id, t0), "acme");
+}
+
 TEST_F(Database, RefusesANewerSchema) {
   create_file();
   raw_exec(file_, "PRAGMA user_version = 99");
   EXPECT_EQ(raw_query(file_, "PRAGMA user_version"), "99");
   expect_open_fails({file_, "schema version 99 is newer",
-                     "supports (1)"});
+                     "supports (" + std::to_string(database::schema_version) + ")"});
   EXPECT_EQ(raw_query(file_, "PRAGMA user_version"), "99");
 }
 

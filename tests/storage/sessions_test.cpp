@@ -36,7 +36,7 @@ TEST_F(Database, InsertSessionRefusals) {
   again.expires_at = t0 + 120'000;
   EXPECT_FALSE(db.insert_session("acme", again));
   EXPECT_FALSE(db.insert_session("initech", again));
-  EXPECT_TRUE(same_sessions(db.sessions("acme", t0), {s}));
+  EXPECT_TRUE(same_sessions(all_sessions(db, "acme", t0), {s}));
   // A suspended tenant keeps sessions, so it may be given them.
   EXPECT_TRUE(db.insert_session("initech", make_session(t0, t0 + 60'000)));
   EXPECT_EQ(raw_query(file_, "SELECT count(*) FROM sessions"), "2");
@@ -62,7 +62,7 @@ TEST_F(Database, QueriesIgnoreExpiredSessions) {
   for (auto& s : {live, expired, at_now})
     ASSERT_TRUE(db.insert_session("acme", s));
 
-  EXPECT_TRUE(same_sessions(db.sessions("acme", t0), {live}));
+  EXPECT_TRUE(same_sessions(all_sessions(db, "acme", t0), {live}));
   EXPECT_EQ(db.session_count("acme", t0), 1u);
   EXPECT_EQ(db.session_owner(live.id, t0), "acme");
   EXPECT_EQ(db.session_owner(expired.id, t0), "");
@@ -71,7 +71,7 @@ TEST_F(Database, QueriesIgnoreExpiredSessions) {
   // Earlier, all three were alive.
   EXPECT_EQ(db.session_count("acme", t0 - 1500), 3u);
   EXPECT_EQ(db.session_owner(expired.id, t0 - 1500), "acme");
-  EXPECT_TRUE(db.sessions("nobody", t0).empty());
+  EXPECT_TRUE(all_sessions(db, "nobody", t0).empty());
 }
 
 TEST_F(Database, TouchAndDeleteSession) {
@@ -82,7 +82,7 @@ TEST_F(Database, TouchAndDeleteSession) {
   s.last_used = t0 + 5000;
   s.expires_at = t0 + 6000;
   db.touch_session(s);
-  EXPECT_TRUE(same_sessions(db.sessions("acme", t0 + 2000), {s}));
+  EXPECT_TRUE(same_sessions(all_sessions(db, "acme", t0 + 2000), {s}));
   db.touch_session(make_session(t0, t0 + 1)); // gone: no-op
   db.delete_session(s.id);
   db.delete_session(s.id); // gone: no-op
@@ -97,12 +97,70 @@ TEST_F(Database, PurgeDeletesOnlyExpiredSessions) {
   ASSERT_TRUE(db.insert_session("acme", live));
   ASSERT_TRUE(db.insert_session("acme", make_session(t0 - 9, t0)));
   ASSERT_TRUE(db.insert_session("globex", make_session(t0 - 9, t0 - 5)));
-  EXPECT_EQ(db.purge_expired_sessions(t0), 2u);
-  EXPECT_EQ(db.purge_expired_sessions(t0), 0u);
+  EXPECT_EQ(purge_all(db, t0), 2u);
+  EXPECT_EQ(purge_all(db, t0), 0u);
   // Purged rows are gone, not merely hidden.
   EXPECT_EQ(db.session_count("acme", 0), 1u);
   EXPECT_EQ(db.session_count("globex", 0), 0u);
   EXPECT_EQ(db.session_owner(live.id, t0), "acme");
+}
+
+TEST_F(Database, PurgeDeletesAtMostItsBatchEarliestFirst) {
+  auto db = sqlite_storage::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  std::vector<stored_session> expired;
+  for (int i = 0; i < 5; ++i) {
+    expired.push_back(make_session(t0 - 100, t0 - 10 + i));
+    ASSERT_TRUE(db.insert_session("acme", expired.back()));
+  }
+  auto live = make_session(t0, t0 + 60'000);
+  ASSERT_TRUE(db.insert_session("acme", live));
+  EXPECT_EQ(db.purge_expired_sessions(t0, 2), 2u);
+  // The two that expired first are gone, the other three wait.
+  EXPECT_EQ(db.session_owner(expired[0].id, 0), "");
+  EXPECT_EQ(db.session_owner(expired[1].id, 0), "");
+  EXPECT_EQ(db.session_owner(expired[2].id, 0), "acme");
+  EXPECT_EQ(db.purge_expired_sessions(t0, 2), 2u);
+  EXPECT_EQ(db.purge_expired_sessions(t0, 2), 1u);
+  EXPECT_EQ(db.purge_expired_sessions(t0, 2), 0u);
+  EXPECT_EQ(db.session_count("acme", 0), 1u);
+}
+
+TEST_F(Database, SessionsAreReadInPagesThatMissNothing) {
+  auto db = sqlite_storage::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  ASSERT_TRUE(db.insert_tenant(globex(), t0));
+  std::vector<stored_session> live;
+  for (int i = 0; i < 7; ++i) {
+    live.push_back(make_session(t0, t0 + 60'000 - i));
+    ASSERT_TRUE(db.insert_session("acme", live.back()));
+    // Another tenant's rows and expired ones in between are skipped.
+    ASSERT_TRUE(db.insert_session("globex", make_session(t0, t0 + 60'000)));
+    ASSERT_TRUE(db.insert_session("acme", make_session(t0 - 9, t0)));
+  }
+  auto first = db.sessions("acme", t0, 0, 3);
+  ASSERT_EQ(first.sessions.size(), 3u);
+  EXPECT_NE(first.next, 0);
+  auto second = db.sessions("acme", t0, first.next, 3);
+  ASSERT_EQ(second.sessions.size(), 3u);
+  // A session added between pages is seen by a later page; one deleted
+  // is not; none is repeated.
+  auto added = make_session(t0, t0 + 60'000);
+  ASSERT_TRUE(db.insert_session("acme", added));
+  db.delete_session(live[6].id);
+  auto third = db.sessions("acme", t0, second.next, 3);
+  ASSERT_EQ(third.sessions.size(), 1u);
+  EXPECT_EQ(third.next, 0);
+  EXPECT_TRUE(third.sessions[0].id == added.id);
+  std::vector<stored_session> read = first.sessions;
+  read.insert(read.end(), second.sessions.begin(), second.sessions.end());
+  EXPECT_TRUE(same_sessions(read, {live.begin(), live.begin() + 6}));
+  // Every page size gives the same sessions.
+  live.pop_back();
+  live.push_back(added);
+  for (std::size_t size : {1u, 2u, 6u, 7u, 100u})
+    EXPECT_TRUE(same_sessions(all_sessions(db, "acme", t0, size), live))
+      << size;
 }
 
 TEST_F(Database, SessionsAreRowsInInsertionOrder) {
@@ -135,7 +193,7 @@ TEST_F(Database, SessionIndexSurvivesReopen) {
     for (auto& s : {kept, deleted, purged})
       ASSERT_TRUE(db.insert_session("acme", s));
     db.delete_session(deleted.id);
-    EXPECT_EQ(db.purge_expired_sessions(t0), 1u);
+    EXPECT_EQ(purge_all(db, t0), 1u);
   }
   auto db = sqlite_storage::open(dir_);
   EXPECT_EQ(db.session_owner(kept.id, t0), "acme");
@@ -146,7 +204,7 @@ TEST_F(Database, SessionIndexSurvivesReopen) {
   touched.last_used = t0 + 10;
   touched.expires_at = t0 + 120'000;
   db.touch_session(touched);
-  EXPECT_TRUE(same_sessions(db.sessions("acme", t0), {touched}));
+  EXPECT_TRUE(same_sessions(all_sessions(db, "acme", t0), {touched}));
   db.delete_session(kept.id);
   EXPECT_EQ(db.session_owner(kept.id, t0), "");
   EXPECT_EQ(raw_query(file_, "SELECT count(*) FROM sessions"), "0");
@@ -180,7 +238,7 @@ TEST_F(Database, PurgeAndArchiveRemoveIdsFromTheIndex) {
   ASSERT_TRUE(db.insert_session("globex", archived));
   ASSERT_TRUE(db.insert_session("acme", other));
 
-  EXPECT_EQ(db.purge_expired_sessions(t0), 1u);
+  EXPECT_EQ(purge_all(db, t0), 1u);
   // Earlier it was alive, but its row is gone.
   EXPECT_EQ(db.session_owner(expired.id, t0 - 20), "");
   db.begin();

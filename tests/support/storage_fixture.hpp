@@ -40,6 +40,37 @@ inline stored_session make_session(int64_t last_used, int64_t expires_at) {
   return {session_id::generate(), last_used, last_used, expires_at};
 }
 
+// Every unexpired session of `tenant`, read page by page as a tenant
+// actor does (pages of `page_size`).
+inline std::vector<stored_session> all_sessions(storage_backend& db,
+                                                std::string_view tenant,
+                                                int64_t now,
+                                                std::size_t page_size = 3) {
+  std::vector<stored_session> all;
+  int64_t after = 0;
+  do {
+    auto page = db.sessions(tenant, now, after, page_size);
+    EXPECT_LE(page.sessions.size(), page_size);
+    all.insert(all.end(), page.sessions.begin(), page.sessions.end());
+    after = page.next;
+  } while (after != 0);
+  return all;
+}
+
+// Purges every session expired at `now`, in batches of `batch` as the
+// store does; returns how many.
+inline uint64_t purge_all(storage_backend& db, int64_t now,
+                          std::size_t batch = 2) {
+  uint64_t total = 0;
+  for (;;) {
+    auto deleted = db.purge_expired_sessions(now, batch);
+    EXPECT_LE(deleted, batch);
+    total += deleted;
+    if (deleted < batch)
+      return total;
+  }
+}
+
 inline bool same_sessions(std::vector<stored_session> xs,
                    std::vector<stored_session> ys) {
   auto by_id = [](const stored_session& x, const stored_session& y) {
