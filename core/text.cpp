@@ -146,10 +146,21 @@ std::string lower(std::string_view s) {
   return map_case(s, ucasemap_utf8ToLower);
 }
 
+bool is_generalized_surrogate(std::string_view s, std::size_t i) {
+  return i + 2 < s.size() && static_cast<unsigned char>(s[i]) == 0xED
+         && static_cast<unsigned char>(s[i + 1]) >= 0xA0;
+}
+
 std::size_t json_escaped_size(std::string_view s) {
   std::size_t n = s.size();
-  for (char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = s[i];
     auto u = static_cast<unsigned char>(c);
+    if (is_generalized_surrogate(s, i)) {
+      n += 3; // 3 bytes as \uDXXX
+      i += 2;
+      continue;
+    }
     if (u >= 0x20 && c != '"' && c != '\\')
       continue;
     bool short_form = c == '"' || c == '\\' || c == '\n' || c == '\r'

@@ -31,7 +31,13 @@ std::string reverse(std::string_view s);
 /// The bytes of `s` inside a JSON string as the service writes it (as
 /// Python's json.dumps with ensure_ascii=False): '"', '\\' and \n \r \t
 /// \b \f take 2, other control characters 6 (\u00XX), the rest 1.
+/// A surrogate in its three-byte generalized UTF-8 form (ED A0..BF xx,
+/// which valid UTF-8 never holds) takes 6 (\uDXXX).
 std::size_t json_escaped_size(std::string_view s);
+
+/// Whether s[i..i+3) is a surrogate in generalized UTF-8 (how a lone
+/// surrogate escape Python accepts is held: http/json/diagnostics.hpp).
+bool is_generalized_surrogate(std::string_view s, std::size_t i);
 
 /// Python's str.upper(): full Unicode case mapping (ß -> SS), no locale.
 std::string upper(std::string_view s);

@@ -1,5 +1,6 @@
 #include "http/json/codec.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -26,10 +27,24 @@ void write_string(std::string& out, std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     auto c = s[i];
     auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && c != '"' && c != '\\')
+    // ED A0..BF xx: a lone surrogate Python accepted in a member nobody
+    // reads, echoed in a 422; JSON (and UTF-8) carry it only escaped.
+    bool surrogate = text::is_generalized_surrogate(s, i);
+    if ((u >= 0x20 && c != '"' && c != '\\') && !surrogate)
       continue;
     out.append(s.data() + run, i - run);
     run = i + 1;
+    if (surrogate) {
+      constexpr const char* hex = "0123456789abcdef";
+      auto code = 0xD000u | (static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 6
+                  | (static_cast<unsigned char>(s[i + 2]) & 0x3Fu);
+      const char escape[] = {'\\', 'u', 'd', hex[(code >> 8) & 15],
+                             hex[(code >> 4) & 15], hex[code & 15]};
+      out.append(escape, sizeof(escape));
+      i += 2;
+      run = i + 1;
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -222,13 +237,39 @@ validation_failure too_many_fields(std::size_t limit) {
   return {json::array{std::move(item)}};
 }
 
-// Parses a body into a JSON object, or reports why it is not one.
+// The body as Python reads it when Boost.JSON refuses it, if Python
+// accepts it and every construct strict JSON lacks (NaN, a lone surrogate)
+// sits outside the members in `used` (empty: refused everywhere); else
+// why not (no message: refused for a reason Python does not have).
+std::variant<json::value, json_syntax_error>
+parse_leniently(std::string_view body, const body_limits& limits,
+                const std::vector<std::string_view>& used) {
+  auto doc = parse_as_python(body, limits.max_depth);
+  if (!doc)
+    return python_json_error(body, limits.max_depth);
+  for (auto& construct : doc->constructs)
+    if (used.empty() || construct.member.empty()
+        || std::find(used.begin(), used.end(), construct.member) != used.end())
+      return construct.where;
+  return std::move(doc->value);
+}
+
+// Parses a body into a JSON object, or reports why it is not one. `used`
+// names the members the request reads (see parse_leniently).
 std::variant<json::object, validation_failure>
 parse_body_object(std::string_view body, std::string_view content_type,
-                  const body_limits& limits) {
+                  const body_limits& limits,
+                  const std::vector<std::string_view>& used = {}) {
   if (body.empty())
     return whole_body_error("missing", "Field required", nullptr);
-  // json.loads skips a UTF-8 byte order mark.
+  // As json.loads on bytes: UTF-16 and UTF-32 are decoded first...
+  auto transcoded = decode_utf16_or_utf32(body);
+  if (transcoded) {
+    if (transcoded->error)
+      return json_invalid(transcoded->error->pos, transcoded->error->msg);
+    body = transcoded->text;
+  }
+  // ...and a UTF-8 byte order mark is skipped.
   constexpr std::string_view bom = "\xEF\xBB\xBF";
   if (body.substr(0, bom.size()) == bom)
     body.remove_prefix(bom.size());
@@ -246,14 +287,20 @@ parse_body_object(std::string_view body, std::string_view content_type,
   auto consumed = parser.write(body.data(), body.size(), ec);
   if (!ec)
     parser.finish(ec);
+  json::value value;
   if (ec) {
-    // Say what Python's json.loads would: its message and code point offset.
-    auto why = python_json_error(body, limits.max_depth);
-    if (why.msg.empty()) // Python accepts it: keep Boost.JSON's reason.
-      why = {code_points_before(body, consumed), ec.message()};
-    return json_invalid(why.pos, why.msg);
+    // Python may accept it (NaN in a member nobody reads); else say what
+    // its json.loads would: its message and code point offset.
+    auto lenient = parse_leniently(body, limits, used);
+    if (auto* why = std::get_if<json_syntax_error>(&lenient)) {
+      if (why->msg.empty()) // Python accepts it: keep Boost.JSON's reason.
+        *why = {code_points_before(body, consumed), ec.message()};
+      return json_invalid(why->pos, why->msg);
+    }
+    value = std::move(std::get<json::value>(lenient));
+  } else {
+    value = parser.release();
   }
-  auto value = parser.release();
   if (count_fields(value, limits.max_fields) > limits.max_fields)
     return too_many_fields(limits.max_fields);
   // FastAPI treats a body that decodes to null as no body at all.
@@ -292,7 +339,10 @@ decoded<T> decode(std::string_view body, std::string_view content_type,
                   const body_limits& limits,
                   const std::pair<std::string_view, std::string T::*> (
                     &fields)[N]) {
-  auto parsed = parse_body_object(body, content_type, limits);
+  std::vector<std::string_view> used;
+  for (auto& field : fields)
+    used.push_back(field.first);
+  auto parsed = parse_body_object(body, content_type, limits, used);
   if (auto* failure = std::get_if<validation_failure>(&parsed))
     return std::move(*failure);
   auto& obj = std::get<json::object>(parsed);

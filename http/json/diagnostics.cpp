@@ -1,8 +1,11 @@
 #include "http/json/diagnostics.hpp"
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 
+#include <boost/json/parse.hpp>
 #include <unicode/utf8.h>
 
 namespace tenantd::http {
@@ -52,16 +55,21 @@ bool is_low_surrogate(char32_t c) { return c >= 0xDC00 && c <= 0xDFFF; }
 // into "Expecting value", we fail with that message directly.
 class scanner {
 public:
-  scanner(std::u32string_view s, std::size_t max_depth)
-    : s_{s}, max_depth_{max_depth} {}
+  // With `out`, also builds the document there as Python reads it.
+  scanner(std::u32string_view s, std::size_t max_depth,
+          python_document* out = nullptr)
+    : s_{s}, max_depth_{max_depth}, out_{out} {}
 
   // json.loads: JSONDecoder.decode and raw_decode.
   json_syntax_error run() {
     std::size_t end = 0;
-    if (scan_value(skip_whitespace(0), end, 0)) {
+    if (scan_value(skip_whitespace(0), end, 0,
+                   out_ != nullptr ? &out_->value : nullptr)) {
       end = skip_whitespace(end);
       if (end != s_.size())
         fail(end, "Extra data");
+      else
+        accepted_ = true;
     }
     if (error_)
       return *error_;
@@ -70,12 +78,23 @@ public:
     return {0, {}};
   }
 
+  // Whether Python accepts the text, and nothing stopped the build (a
+  // number Boost.JSON cannot hold, nesting past max_depth).
+  bool built() const {
+    return accepted_ && !gave_up_;
+  }
+
 private:
   std::u32string_view s_;
   std::size_t max_depth_;
+  python_document* out_;
   std::optional<json_syntax_error> error_;
   // The first construct Python accepts and Boost.JSON does not.
   std::optional<json_syntax_error> not_boost_json_;
+  // The member of the top-level object being scanned, if any.
+  std::optional<std::string> member_;
+  bool gave_up_ = false;
+  bool accepted_ = false;
 
   bool fail(std::size_t pos, const char* msg) {
     error_ = json_syntax_error{pos, msg};
@@ -85,6 +104,8 @@ private:
   void note_not_boost_json(std::size_t pos, const char* msg) {
     if (!not_boost_json_)
       not_boost_json_ = json_syntax_error{pos, msg};
+    if (out_ != nullptr)
+      out_->constructs.push_back({member_.value_or(""), {pos, msg}});
   }
 
   // Python's JSON whitespace is only these four.
@@ -112,42 +133,71 @@ private:
   }
 
   // scan_once_unicode: one value at idx; `depth` containers enclose it.
-  bool scan_value(std::size_t idx, std::size_t& next, std::size_t depth) {
+  // Builds it in `out` unless that is null.
+  bool scan_value(std::size_t idx, std::size_t& next, std::size_t depth,
+                  boost::json::value* out) {
     if (idx >= s_.size())
       return fail(idx, "Expecting value");
     switch (s_[idx]) {
       case '"':
-        return scan_string(idx + 1, next);
+        return scan_string(idx + 1, next,
+                           out != nullptr ? &out->emplace_string() : nullptr);
       case '{':
       case '[':
         if (depth + 1 > python_max_depth)
           return false;
-        if (depth + 1 == max_depth_ + 1)
+        if (depth + 1 == max_depth_ + 1) {
           note_not_boost_json(idx, "Nesting too deep");
-        return s_[idx] == '{' ? scan_object(idx + 1, next, depth + 1)
-                              : scan_array(idx + 1, next, depth + 1);
+          gave_up_ = true;
+        }
+        return s_[idx] == '{' ? scan_object(idx + 1, next, depth + 1, out)
+                              : scan_array(idx + 1, next, depth + 1, out);
       case 'n':
       case 't':
       case 'f':
         for (std::u32string_view word : {U"null", U"true", U"false"})
           if (starts_with(idx, word)) {
             next = idx + word.size();
+            if (out != nullptr && word != U"null")
+              *out = word == U"true";
             return true;
           }
         break;
       case 'N':
       case 'I':
-      case '-':
+      case '-': {
         // Python's parse_constant accepts these; JSON does not.
-        for (std::u32string_view word : {U"NaN", U"Infinity", U"-Infinity"})
+        constexpr double inf = std::numeric_limits<double>::infinity();
+        const std::pair<std::u32string_view, double> constants[] = {
+          {U"NaN", std::numeric_limits<double>::quiet_NaN()},
+          {U"Infinity", inf},
+          {U"-Infinity", -inf}};
+        for (auto& [word, number] : constants)
           if (starts_with(idx, word)) {
             note_not_boost_json(idx, "NaN and Infinity are not valid JSON");
             next = idx + word.size();
+            if (out != nullptr)
+              *out = number;
             return true;
           }
         break;
+      }
     }
-    return match_number(idx, next);
+    if (!match_number(idx, next))
+      return false;
+    if (out != nullptr) {
+      // Boost.JSON reads the digits (int64, uint64 or double, as it does
+      // for the whole body); one it cannot hold ends the build.
+      std::string digits(s_.begin() + static_cast<std::ptrdiff_t>(idx),
+                         s_.begin() + static_cast<std::ptrdiff_t>(next));
+      boost::json::error_code ec;
+      *out = boost::json::parse(digits, ec);
+      if (ec) {
+        gave_up_ = true;
+        return false;
+      }
+    }
+    return true;
   }
 
   // _match_number_unicode: -?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?
@@ -186,16 +236,29 @@ private:
   }
 
   // scanstring_unicode in strict mode; `end` is just past the opening
-  // quote, `next` gets the index just past the closing one.
-  bool scan_string(std::size_t end, std::size_t& next) {
+  // quote, `next` gets the index just past the closing one. Appends the
+  // string's UTF-8 to `out` unless that is null (a lone surrogate as its
+  // three bytes, which no valid UTF-8 holds).
+  template <class String>
+  bool scan_string(std::size_t end, std::size_t& next, String* out) {
     auto n = s_.size();
     auto begin = end - 1;
+    auto append = [out](char32_t c) {
+      if (out == nullptr)
+        return;
+      char bytes[4];
+      int32_t length = 0;
+      U8_APPEND_UNSAFE(bytes, length, c);
+      out->append(std::string_view{bytes, static_cast<std::size_t>(length)});
+    };
     for (;;) {
       // Find the end of the string or the next escape.
       auto i = end;
-      for (; i < n && s_[i] != '"' && s_[i] != '\\'; ++i)
+      for (; i < n && s_[i] != '"' && s_[i] != '\\'; ++i) {
         if (s_[i] <= 0x1f)
           return fail(i, "Invalid control character at");
+        append(s_[i]);
+      }
       if (i >= n)
         return fail(begin, "Unterminated string starting at");
       if (s_[i] == '"') {
@@ -208,9 +271,12 @@ private:
       if (s_[i] != 'u') {
         end = i + 1;
         switch (s_[i]) {
-          case '"': case '\\': case '/':
-          case 'b': case 'f': case 'n': case 'r': case 't':
-            continue;
+          case '"': case '\\': case '/': append(s_[i]); continue;
+          case 'b': append('\b'); continue;
+          case 'f': append('\f'); continue;
+          case 'n': append('\n'); continue;
+          case 'r': append('\r'); continue;
+          case 't': append('\t'); continue;
           default:
             return fail(i - 1, "Invalid \\escape");
         }
@@ -233,29 +299,42 @@ private:
         if (is_low_surrogate(*low)) {
           paired = true;
           end += 6;
+          append(0x10000 + ((*c - 0xD800) << 10) + (*low - 0xDC00));
+          continue;
         }
       }
       if (!paired && (is_high_surrogate(*c) || is_low_surrogate(*c)))
         note_not_boost_json(i - 1, "Unpaired surrogate in \\uXXXX escape");
+      append(*c);
     }
   }
 
   // _parse_object_unicode; idx is just past the '{'.
-  bool scan_object(std::size_t idx, std::size_t& next, std::size_t depth) {
+  bool scan_object(std::size_t idx, std::size_t& next, std::size_t depth,
+                   boost::json::value* out) {
     auto n = s_.size();
+    auto* object = out != nullptr ? &out->emplace_object() : nullptr;
     idx = skip_whitespace(idx);
     if (idx >= n || s_[idx] != '}') {
       for (;;) {
         if (idx >= n || s_[idx] != '"')
           return fail(idx, "Expecting property name enclosed in double quotes");
-        if (!scan_string(idx + 1, idx))
+        std::string key;
+        if (!scan_string(idx + 1, idx, out != nullptr ? &key : nullptr))
           return false;
         idx = skip_whitespace(idx);
         if (idx >= n || s_[idx] != ':')
           return fail(idx, "Expecting ':' delimiter");
         idx = skip_whitespace(idx + 1);
-        if (!scan_value(idx, idx, depth))
+        if (depth == 1)
+          member_ = key;
+        // A repeated key keeps its first place and takes the last value, as
+        // a Python dict does.
+        auto* value = object != nullptr ? &(*object)[key] : nullptr;
+        if (!scan_value(idx, idx, depth, value))
           return false;
+        if (depth == 1)
+          member_.reset();
         idx = skip_whitespace(idx);
         if (idx < n && s_[idx] == '}')
           break;
@@ -271,13 +350,16 @@ private:
   }
 
   // _parse_array_unicode; idx is just past the '['.
-  bool scan_array(std::size_t idx, std::size_t& next, std::size_t depth) {
+  bool scan_array(std::size_t idx, std::size_t& next, std::size_t depth,
+                  boost::json::value* out) {
     auto n = s_.size();
+    auto* array = out != nullptr ? &out->emplace_array() : nullptr;
     idx = skip_whitespace(idx);
     if (idx >= n || s_[idx] != ']') {
       for (;;) {
         // "[1,]" fails here, as a missing value.
-        if (!scan_value(idx, idx, depth))
+        auto* value = array != nullptr ? &array->emplace_back(nullptr) : nullptr;
+        if (!scan_value(idx, idx, depth, value))
           return false;
         idx = skip_whitespace(idx);
         if (idx < n && s_[idx] == ']')
@@ -298,6 +380,79 @@ json_syntax_error python_json_error(std::string_view text,
                                     std::size_t max_depth) {
   auto decoded = decode_utf8(text);
   return scanner{decoded, max_depth}.run();
+}
+
+std::optional<python_document> parse_as_python(std::string_view text,
+                                               std::size_t max_depth) {
+  auto decoded = decode_utf8(text);
+  python_document doc;
+  scanner scan{decoded, max_depth, &doc};
+  scan.run();
+  if (!scan.built())
+    return std::nullopt;
+  return doc;
+}
+
+std::optional<transcoded_body> decode_utf16_or_utf32(std::string_view body) {
+  auto byte = [&](std::size_t i) { return static_cast<uint8_t>(body[i]); };
+  auto starts = [&](std::string_view prefix) {
+    return body.substr(0, prefix.size()) == prefix;
+  };
+  using namespace std::string_view_literals;
+  std::size_t unit = 0; // 2 or 4 bytes
+  bool big_endian = false;
+  std::size_t skip = 0; // the byte order mark
+  if (starts("\x00\x00\xFE\xFF"sv) || starts("\xFF\xFE\x00\x00"sv)) {
+    unit = 4, big_endian = byte(0) == 0, skip = 4;
+  } else if (starts("\xFE\xFF"sv) || starts("\xFF\xFE"sv)) {
+    unit = 2, big_endian = byte(0) == 0xFE, skip = 2;
+  } else if (starts("\xEF\xBB\xBF"sv)) {
+    return std::nullopt;
+  } else if (body.size() >= 4 && byte(0) == 0) {
+    unit = byte(1) != 0 ? 2 : 4, big_endian = true;
+  } else if (body.size() >= 4 && byte(1) == 0) {
+    unit = byte(2) != 0 || byte(3) != 0 ? 2 : 4;
+  } else if (body.size() == 2 && (byte(0) == 0 || byte(1) == 0)) {
+    unit = 2, big_endian = byte(0) == 0;
+  } else {
+    return std::nullopt;
+  }
+  const char* name = unit == 2 ? "Invalid UTF-16 in request body"
+                               : "Invalid UTF-32 in request body";
+  auto read = [&](std::size_t at) {
+    char32_t x = 0;
+    for (std::size_t k = 0; k < unit; ++k)
+      x |= static_cast<char32_t>(byte(at + k))
+           << (8 * (big_endian ? unit - 1 - k : k));
+    return x;
+  };
+  transcoded_body out;
+  out.text.reserve(body.size());
+  std::size_t code_points = 0;
+  for (std::size_t at = skip; at < body.size(); ++code_points) {
+    if (body.size() - at < unit) {
+      out.error = json_syntax_error{code_points, name}; // truncated
+      return out;
+    }
+    auto c = read(at);
+    at += unit;
+    if (unit == 2 && is_high_surrogate(c) && body.size() - at >= 2
+        && is_low_surrogate(read(at))) {
+      c = 0x10000 + ((c - 0xD800) << 10) + (read(at) - 0xDC00);
+      at += 2;
+    }
+    // Python passes a lone surrogate through (surrogatepass); it could not
+    // go on as UTF-8, so it is refused here.
+    if (c > 0x10FFFF || is_high_surrogate(c) || is_low_surrogate(c)) {
+      out.error = json_syntax_error{code_points, name};
+      return out;
+    }
+    char bytes[4];
+    int32_t length = 0;
+    U8_APPEND_UNSAFE(bytes, length, c);
+    out.text.append(bytes, static_cast<std::size_t>(length));
+  }
+  return out;
 }
 
 std::size_t code_points_before(std::string_view text, std::size_t byte_offset) {

@@ -7,8 +7,12 @@
 // same position and message.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <boost/json/value.hpp>
 
 namespace tenantd::http {
 
@@ -41,6 +45,46 @@ struct json_syntax_error {
 /// text for a reason of its own, e.g. an exponent it cannot represent).
 json_syntax_error python_json_error(std::string_view text,
                                     std::size_t max_depth = default_max_json_depth);
+
+/// A construct Python's json.loads accepts and strict JSON does not (NaN,
+/// Infinity, -Infinity, a lone surrogate escape): where it is, with the
+/// message python_json_error gives for it, and the member of the top-level
+/// object that holds it ("" when none does).
+struct python_only_construct {
+  std::string member;
+  json_syntax_error where;
+};
+
+/// A document as Python's json.loads reads it: NaN and the infinities as
+/// doubles, a lone surrogate escape as the surrogate's three bytes (the
+/// generalized UTF-8 that no valid UTF-8 holds), a repeated key in its
+/// first place with its last value. `constructs` lists the constructs
+/// strict JSON lacks, in text order.
+struct python_document {
+  boost::json::value value;
+  std::vector<python_only_construct> constructs;
+};
+
+/// `text` (UTF-8, byte order mark removed) as Python reads it, or nothing
+/// if Python refuses it, it nests deeper than `max_depth`, or it holds a
+/// number Boost.JSON cannot (an exponent past its range). For the bodies
+/// Boost.JSON refuses: the rare path.
+std::optional<python_document>
+parse_as_python(std::string_view text,
+                std::size_t max_depth = default_max_json_depth);
+
+/// json.loads on bytes first decodes them, in the encoding
+/// json.detect_encoding picks: UTF-32 or UTF-16 after their byte order
+/// marks, else by which of the first four bytes are zero (JSON text starts
+/// with ASCII), else UTF-8. For a body it reads as UTF-16 or UTF-32: the
+/// text in UTF-8 (byte order mark dropped), or where it cannot be decoded
+/// (pos in code points decoded before; Python raises UnicodeDecodeError).
+/// Nothing for a body it reads as UTF-8.
+struct transcoded_body {
+  std::string text;
+  std::optional<json_syntax_error> error;
+};
+std::optional<transcoded_body> decode_utf16_or_utf32(std::string_view body);
 
 /// The number of code points in the first `byte_offset` bytes of the UTF-8
 /// `text`: a byte offset as Python would count it.

@@ -170,6 +170,42 @@ TEST_F(HttpValidation, AUtf8ByteOrderMarkIsSkipped) {
   EXPECT_EQ(res.result(), status::ok) << res.body();
 }
 
+// json.loads on bytes reads UTF-16 and UTF-32 too (json.detect_encoding).
+TEST_F(HttpValidation, Utf16AndUtf32BodiesAreDecoded) {
+  auto widen = [](const std::string& ascii, std::size_t unit, bool big) {
+    std::string out;
+    for (char c : ascii)
+      for (std::size_t k = 0; k < unit; ++k)
+        out += (big ? k == unit - 1 : k == 0) ? c : '\0';
+    return out;
+  };
+  for (std::size_t unit : {2u, 4u})
+    for (bool big : {false, true}) {
+      auto res = client.post("/session", widen(session_json("acme"), unit, big));
+      EXPECT_EQ(res.result(), status::ok) << unit << big << res.body();
+    }
+}
+
+// What Python's json accepts beyond JSON (NaN, Infinity, a lone surrogate
+// escape) is accepted in members the request does not read; in one it
+// reads (a surrogate would reach the reply) it stays json_invalid.
+TEST_F(HttpValidation, PythonOnlyConstructsAreAcceptedWhereNothingReadsThem) {
+  auto sid = open_session("acme");
+  auto chat = [&](const std::string& extra, const std::string& message) {
+    return client.post("/chat", R"({"tenant_id":"acme","session_id":")" + sid
+                                  + R"(","message":")" + message + R"(")"
+                                  + extra + "}");
+  };
+  auto ok = chat(R"(,"a":NaN,"b":[Infinity,-Infinity],"c":"\ud800")", "hello");
+  EXPECT_EQ(ok.result(), status::ok) << ok.body();
+  EXPECT_NE(ok.body().find("You said: 'hello'"), std::string::npos)
+    << ok.body();
+  auto lone = chat(R"(,"a":NaN)", R"(\udc00)");
+  EXPECT_EQ(lone.result(), status::unprocessable_entity) << lone.body();
+  EXPECT_EQ(json::parse(lone.body()).at("detail").at(0).at("ctx").at("error"),
+            "Unpaired surrogate in \\uXXXX escape");
+}
+
 
 TEST(HttpBodyLimits, ChatMessageLongerThanTheLimitIs422NamingIt) {
   auto cfg = test_config();

@@ -594,6 +594,99 @@ TEST(DecodeErrors, InvalidJsonReportsPythonsErrorFirst) {
             json_invalid_422(32, "exponent overflow"));
 }
 
+// -- what Python accepts and strict JSON does not -----------------------------
+
+// As json.loads does (and so FastAPI): NaN, Infinity and a lone surrogate
+// are accepted in a member the request does not read.
+TEST(DecodeRequest, PythonOnlyConstructsInUnreadMembersAreAccepted) {
+  EXPECT_EQ(session_outcome(R"({"tenant_id":"acme","x":NaN})"), "OK acme");
+  EXPECT_EQ(session_outcome(
+              R"({"x":[Infinity,{"y":-Infinity}],"tenant_id":"acme"})"),
+            "OK acme");
+  EXPECT_EQ(session_outcome(R"({"note":"\ud800","tenant_id":"acme"})"),
+            "OK acme");
+  EXPECT_EQ(chat_outcome(R"({"tenant_id":"acme","session_id":"s","message":)"
+                         R"("hi","extra":["\udfff",NaN]})"),
+            "OK acme|s|hi");
+  // The rest of the body is read as Python reads it: escapes, pairs, a
+  // repeated key's last value.
+  EXPECT_EQ(session_outcome(R"({"tenant_id":"a\"\\\/\b\f\n\r\t\u00e9)"
+                            R"(\ud83d\ude00","x":NaN})"),
+            "OK a\"\\/\b\f\n\r\t\xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_EQ(session_outcome(R"({"tenant_id":"a","x":NaN,"tenant_id":"b"})"),
+            "OK b");
+}
+
+TEST(DecodeErrors, PythonOnlyConstructsInReadMembersStayInvalid) {
+  // In a member the request reads (a surrogate would reach the reply; NaN
+  // is no string): the documented json_invalid, at the construct.
+  EXPECT_EQ(chat_outcome(R"({"tenant_id":"acme","session_id":"s","x":NaN,)"
+                         R"("message":"\ud800"})"),
+            json_invalid_422(56, "Unpaired surrogate in \\\\uXXXX escape"));
+  EXPECT_EQ(session_outcome(R"({"x":NaN,"tenant_id":[Infinity]})"),
+            json_invalid_422(22, "NaN and Infinity are not valid JSON"));
+  // Outside any member: the body itself.
+  EXPECT_EQ(session_outcome("NaN"),
+            json_invalid_422(0, "NaN and Infinity are not valid JSON"));
+  EXPECT_EQ(session_outcome(R"([1,NaN])"),
+            json_invalid_422(3, "NaN and Infinity are not valid JSON"));
+  // A wrong-typed field is still a 422, echoing the unread NaN as null and
+  // a lone surrogate escaped (JSON has neither raw).
+  EXPECT_EQ(session_outcome(R"({"tenant_id":1,"x":NaN})"),
+            string_type_422("tenant_id", "1"));
+  EXPECT_EQ(session_outcome(R"({"x":NaN,"y":-Infinity,"z":"a\udc00b"})"),
+            R"({"detail":[{"type":"missing","loc":["body","tenant_id"],)"
+            R"("msg":"Field required","input":{"x":null,"y":-1e99999,)"
+            R"("z":"a\udc00b"}}]})");
+  // Python's error after such a construct is still the error.
+  EXPECT_EQ(session_outcome(R"({"x":NaN,"tenant_id":"a",})"),
+            json_invalid_422(25, "Expecting property name enclosed in double quotes"));
+}
+
+// json.loads on bytes decodes UTF-16 and UTF-32 first (json.detect_encoding).
+TEST(DecodeRequest, Utf16AndUtf32BodiesAreDecodedAsJsonLoadsDoes) {
+  std::u32string text = U"{\"tenant_id\": \"acm\u00e9\U0001F600\"}";
+  auto encode = [&](std::size_t unit, bool big, bool bom) {
+    std::string out;
+    auto put = [&](char32_t c) {
+      for (std::size_t k = 0; k < unit; ++k)
+        out += static_cast<char>(c >> (8 * (big ? unit - 1 - k : k)) & 0xFF);
+    };
+    if (bom)
+      put(0xFEFF);
+    for (char32_t c : text) {
+      if (unit == 2 && c > 0xFFFF) {
+        put(0xD800 + ((c - 0x10000) >> 10));
+        put(0xDC00 + ((c - 0x10000) & 0x3FF));
+      } else {
+        put(c);
+      }
+    }
+    return out;
+  };
+  for (std::size_t unit : {2u, 4u})
+    for (bool big : {false, true})
+      for (bool bom : {false, true})
+        EXPECT_EQ(session_outcome(encode(unit, big, bom)),
+                  "OK acm\xc3\xa9\xf0\x9f\x98\x80")
+          << unit << big << bom;
+  // Two bytes, one of them zero: UTF-16.
+  EXPECT_EQ(session_outcome(std::string{"1\0", 2}),
+            R"({"detail":[{"type":"model_attributes_type","loc":["body"],)"
+            R"("msg":"Input should be a valid dictionary or object to )"
+            R"(extract fields from","input":1}]})");
+  // What cannot be decoded: a 422 at the code point where decoding stopped.
+  auto odd = encode(2, false, false);
+  odd.pop_back();
+  EXPECT_EQ(session_outcome(odd),
+            json_invalid_422(21, "Invalid UTF-16 in request body"));
+  auto lone = encode(2, true, true) + std::string{"\xD8\x00", 2};
+  EXPECT_EQ(session_outcome(lone),
+            json_invalid_422(22, "Invalid UTF-16 in request body"));
+  EXPECT_EQ(session_outcome(std::string{"\0\0\0{\0\x11\0\0", 8}),
+            json_invalid_422(1, "Invalid UTF-32 in request body"));
+}
+
 // -- 422: fields ---------------------------------------------------------------
 
 TEST(DecodeErrors, MissingFieldEchoesTheWholeObject) {
