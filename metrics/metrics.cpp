@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 
 #include <prometheus/text_serializer.h>
@@ -13,7 +15,6 @@ namespace tenantd::metrics {
 
 namespace {
 
-using prometheus::Counter;
 using prometheus::Histogram;
 
 // Request latency buckets, in seconds: the service answers in well under a
@@ -66,6 +67,20 @@ double cpu_seconds() {
   return secs(use.ru_utime) + secs(use.ru_stime);
 }
 
+constexpr std::string_view requests_total = "tenantd_http_requests_total";
+constexpr std::string_view tenant_duration
+  = "tenantd_http_tenant_request_duration_seconds";
+constexpr std::string_view tenant_duration_sum
+  = "tenantd_http_tenant_request_duration_seconds_sum";
+constexpr std::string_view tenant_duration_count
+  = "tenantd_http_tenant_request_duration_seconds_count";
+
+// `name{code="...",method="...",route="...",tenant="..."} `, the text of a
+// request sample up to its value (no code label when `code` is 0).
+std::string line_start(std::string_view name, unsigned code,
+                       std::string_view route, std::string_view method,
+                       std::string_view tenant);
+
 } // namespace
 
 /// The series of one tenant label, and its request series made on demand.
@@ -74,21 +89,30 @@ struct metrics::tenant_entry {
   /// Null for "_unknown" and "": nothing but requests is counted there.
   std::unique_ptr<tenant_series> series;
 
-  struct request_counter {
+  // Each keeps its sample lines' text up to the value, made once: a scrape
+  // with thousands of tenants appends two pieces per line, not ten.
+  struct request_count {
     std::string_view route;
     std::string_view method;
     unsigned code;
-    Counter* counter;
+    uint64_t count;
+    std::string line_start;
   };
-  struct request_histogram {
+  struct request_latency {
     std::string_view route;
     std::string_view method;
+    double sum_seconds;
+    uint64_t count;
+    /// The route's histogram (shared by every tenant).
     Histogram* histogram;
+    std::string sum_line_start;
+    std::string count_line_start;
   };
   /// A few per tenant (routes x methods x codes seen): a scan is cheapest.
-  std::mutex mtx;
-  std::vector<request_counter> counters;
-  std::vector<request_histogram> histograms;
+  /// Guarded by mtx, as are their figures.
+  mutable std::mutex mtx;
+  std::vector<request_count> counts;
+  std::vector<request_latency> latencies;
 };
 
 struct metrics::sampled {
@@ -101,38 +125,11 @@ struct metrics::sampled {
 
 metrics::metrics()
   : registry_(std::make_shared<prometheus::Registry>()),
-    requests_(prometheus::BuildCounter()
-                .Name("tenantd_http_requests_total")
-                .Help("HTTP requests answered, by tenant, route template, "
-                      "method and status code")
-                .Register(*registry_)),
     request_duration_(prometheus::BuildHistogram()
                         .Name("tenantd_http_request_duration_seconds")
                         .Help("Time from a parsed request to its answer, by "
-                              "tenant, route template and method")
+                              "route template and method")
                         .Register(*registry_)),
-    chats_(prometheus::BuildCounter()
-             .Name("tenantd_chats_total")
-             .Help("Chats answered, by tenant")
-             .Register(*registry_)),
-    rate_limited_(prometheus::BuildCounter()
-                    .Name("tenantd_chats_rate_limited_total")
-                    .Help("Chats refused by the tenant's rate limit")
-                    .Register(*registry_)),
-    sessions_created_(prometheus::BuildCounter()
-                        .Name("tenantd_sessions_created_total")
-                        .Help("Sessions granted, by tenant")
-                        .Register(*registry_)),
-    sessions_expired_(prometheus::BuildCounter()
-                        .Name("tenantd_sessions_expired_total")
-                        .Help("Sessions ended by their TTL in an active "
-                              "tenant actor, by tenant")
-                        .Register(*registry_)),
-    sessions_active_(prometheus::BuildGauge()
-                       .Name("tenantd_sessions_active")
-                       .Help("Unexpired sessions held by the tenant's actor "
-                             "(as of its passivation, if passivated)")
-                       .Register(*registry_)),
     tenants_(prometheus::BuildGauge()
                .Name("tenantd_tenants")
                .Help("Tenants by status")
@@ -175,13 +172,8 @@ tenant_series& metrics::add_tenant(const std::string& id) {
   std::unique_lock<std::shared_mutex> guard{tenants_mtx_};
   auto it = tenant_entries_.find(id);
   auto& entry = it != tenant_entries_.end() ? *it->second : make_entry(id);
-  if (!entry.series) {
-    prometheus::Labels labels{{"tenant", id}};
-    entry.series.reset(new tenant_series{
-      chats_.Add(labels), rate_limited_.Add(labels),
-      sessions_created_.Add(labels), sessions_expired_.Add(labels),
-      sessions_active_.Add(labels)});
-  }
+  if (!entry.series)
+    entry.series = std::make_unique<tenant_series>();
   return *entry.series;
 }
 
@@ -194,18 +186,9 @@ void metrics::remove_tenant(std::string_view id) {
     return;
   auto& entry = *it->second;
   std::lock_guard<std::mutex> series_guard{entry.mtx};
-  chats_.Remove(&entry.series->chats);
-  rate_limited_.Remove(&entry.series->rate_limited);
-  sessions_created_.Remove(&entry.series->sessions_created);
-  sessions_expired_.Remove(&entry.series->sessions_expired);
-  sessions_active_.Remove(&entry.series->sessions_active);
   entry.series.reset();
-  for (auto& c : entry.counters)
-    requests_.Remove(c.counter);
-  for (auto& h : entry.histograms)
-    request_duration_.Remove(h.histogram);
-  entry.counters.clear();
-  entry.histograms.clear();
+  entry.counts.clear();
+  entry.latencies.clear();
 }
 
 metrics::tenant_entry& metrics::entry_for(std::string_view tenant) {
@@ -230,38 +213,37 @@ void metrics::observe_request(std::string_view tenant, std::string_view route,
     guard = std::unique_lock<std::mutex>{found->mtx};
   }
   auto& entry = *found;
-  Counter* counter = nullptr;
-  Histogram* histogram = nullptr;
-  {
-    for (auto& c : entry.counters)
-      if (c.code == code && same(c.route, route) && same(c.method, method)) {
-        counter = c.counter;
-        break;
-      }
-    for (auto& h : entry.histograms)
-      if (same(h.route, route) && same(h.method, method)) {
-        histogram = h.histogram;
-        break;
-      }
+  auto seconds = std::chrono::duration<double>(latency).count();
+  auto count = std::find_if(entry.counts.begin(), entry.counts.end(),
+                            [&](auto& c) {
+                              return c.code == code && same(c.route, route)
+                                     && same(c.method, method);
+                            });
+  if (count == entry.counts.end())
+    count = entry.counts.insert(
+      entry.counts.end(),
+      {route, method, code, 0,
+       line_start(requests_total, code, route, method, entry.label)});
+  ++count->count;
+  auto timing = std::find_if(entry.latencies.begin(), entry.latencies.end(),
+                             [&](auto& l) {
+                               return same(l.route, route)
+                                      && same(l.method, method);
+                             });
+  if (timing == entry.latencies.end()) {
     // Family::Add returns the existing series for known labels.
-    if (!counter) {
-      counter = &requests_.Add({{"tenant", entry.label},
-                                {"route", std::string{route}},
-                                {"method", std::string{method}},
-                                {"code", std::to_string(code)}});
-      entry.counters.push_back({route, method, code, counter});
-    }
-    if (!histogram) {
-      histogram = &request_duration_.Add({{"tenant", entry.label},
-                                          {"route", std::string{route}},
-                                          {"method", std::string{method}}},
-                                         latency_buckets);
-      entry.histograms.push_back({route, method, histogram});
-    }
-    // Under the entry's lock: remove_tenant may drop them right after.
-    counter->Increment();
-    histogram->Observe(std::chrono::duration<double>(latency).count());
+    auto& histogram = request_duration_.Add(
+      {{"route", std::string{route}}, {"method", std::string{method}}},
+      latency_buckets);
+    timing = entry.latencies.insert(
+      entry.latencies.end(),
+      {route, method, 0.0, 0, &histogram,
+       line_start(tenant_duration_sum, 0, route, method, entry.label),
+       line_start(tenant_duration_count, 0, route, method, entry.label)});
   }
+  timing->sum_seconds += seconds;
+  ++timing->count;
+  timing->histogram->Observe(seconds);
 }
 
 std::string_view metrics::tenant_label(std::string_view tenant) {
@@ -316,7 +298,184 @@ std::string metrics::scrape() const {
         family->metric.push_back(std::move(value));
     }
   }
-  return prometheus::TextSerializer{}.Serialize(families);
+  auto out = prometheus::TextSerializer{}.Serialize(families);
+  // About as long as the last one: one allocation, no copying as it grows.
+  out.reserve(last_scrape_bytes_.load(std::memory_order_relaxed) * 9 / 8);
+  write_tenant_families(out);
+  last_scrape_bytes_.store(out.size(), std::memory_order_relaxed);
+  return out;
+}
+
+namespace {
+
+// A sample value as prometheus-cpp writes one (Prometheus reads any float
+// form): shortest round-trip digits, "+Inf", "-Inf", "NaN".
+void write_value(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+  } else if (std::isinf(v)) {
+    out += v < 0 ? "-Inf" : "+Inf";
+  } else {
+    char buf[32];
+    auto res = std::to_chars(buf, buf + sizeof(buf), v);
+    out.append(buf, static_cast<std::size_t>(res.ptr - buf));
+  }
+}
+
+void write_value(std::string& out, uint64_t v) {
+  char buf[24];
+  auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, static_cast<std::size_t>(res.ptr - buf));
+}
+
+// name="value" with the exposition format's three escapes; `first` says
+// whether a comma goes before it.
+void write_label(std::string& out, std::string_view name,
+                 std::string_view value, bool first = false) {
+  if (!first)
+    out += ',';
+  out += name;
+  out += "=\"";
+  bool plain = std::none_of(value.begin(), value.end(), [](char c) {
+    return c == '\\' || c == '"' || c == '\n';
+  });
+  if (plain) {
+    out += value; // the usual case: ids, routes and methods need none
+    out += '"';
+    return;
+  }
+  for (char c : value) {
+    if (c == '\\' || c == '"')
+      out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  out += '"';
+}
+
+void write_header(std::string& out, std::string_view name,
+                  std::string_view help, std::string_view type) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+} // namespace
+
+namespace {
+
+std::string line_start(std::string_view name, unsigned code,
+                       std::string_view route, std::string_view method,
+                       std::string_view tenant) {
+  // Labels in name order, as prometheus-cpp writes them.
+  std::string out{name};
+  out += '{';
+  if (code != 0) {
+    out += "code=\"";
+    write_value(out, uint64_t{code});
+    out += "\",";
+  }
+  write_label(out, "method", method, true);
+  write_label(out, "route", route);
+  write_label(out, "tenant", tenant);
+  out += "} ";
+  return out;
+}
+
+} // namespace
+
+void metrics::write_tenant_families(std::string& out) const {
+  struct family {
+    std::string_view name;
+    std::string_view help;
+    std::string_view type;
+    const tenant_value tenant_series::*value;
+  };
+  static constexpr family families[] = {
+    {"tenantd_chats_total", "Chats answered, by tenant", "counter",
+     &tenant_series::chats},
+    {"tenantd_chats_rate_limited_total",
+     "Chats refused by the tenant's rate limit", "counter",
+     &tenant_series::rate_limited},
+    {"tenantd_sessions_created_total", "Sessions granted, by tenant",
+     "counter", &tenant_series::sessions_created},
+    {"tenantd_sessions_expired_total",
+     "Sessions ended by their TTL in an active tenant actor, by tenant",
+     "counter", &tenant_series::sessions_expired},
+    {"tenantd_sessions_active",
+     "Unexpired sessions held by the tenant's actor (as of its passivation, "
+     "if passivated)",
+     "gauge", &tenant_series::sessions_active},
+  };
+  // One pass over the entries (each a cache miss or three): request
+  // samples go straight into the text (latencies into their own, copied
+  // after it once), the tenants' figures into rows that the families after
+  // it read in order.
+  struct row {
+    std::string_view label;
+    double values[std::size(families)];
+  };
+  std::vector<row> rows;
+  std::string latencies;
+  write_header(out, requests_total,
+               "HTTP requests answered, by tenant, route template, method "
+               "and status code",
+               "counter");
+  std::shared_lock<std::shared_mutex> guard{tenants_mtx_};
+  rows.reserve(tenant_entries_.size());
+  for (auto& [_, entry] : tenant_entries_) {
+    // The series pointer changes only under the unique lock.
+    if (entry->series) {
+      auto& r = rows.emplace_back();
+      r.label = entry->label;
+      for (std::size_t i = 0; i < std::size(families); ++i)
+        r.values[i] = ((*entry->series).*families[i].value).Value();
+    }
+    std::lock_guard<std::mutex> entry_guard{entry->mtx};
+    for (auto& c : entry->counts) {
+      out += c.line_start;
+      write_value(out, c.count);
+      out += '\n';
+    }
+    for (auto& l : entry->latencies) {
+      latencies += l.sum_line_start;
+      write_value(latencies, l.sum_seconds);
+      latencies += '\n';
+      latencies += l.count_line_start;
+      write_value(latencies, l.count);
+      latencies += '\n';
+    }
+  }
+  // Labels stay valid: entries live as long as this object, and their
+  // labels never change.
+  guard.unlock();
+  write_header(out, tenant_duration,
+               "Time from a parsed request to its answer, by tenant, route "
+               "template and method (sum and count; the buckets are in "
+               "tenantd_http_request_duration_seconds)",
+               "summary");
+  out += latencies;
+  for (std::size_t i = 0; i < std::size(families); ++i) {
+    auto& f = families[i];
+    write_header(out, f.name, f.help, f.type);
+    for (auto& r : rows) {
+      out += f.name;
+      out += "{tenant=\"";
+      out += r.label; // ids need no escape (tenant_config's id rule)
+      out += "\"} ";
+      write_value(out, r.values[i]);
+      out += '\n';
+    }
+  }
 }
 
 } // namespace tenantd::metrics

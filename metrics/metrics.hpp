@@ -12,7 +12,14 @@
 // requests under the tenant "_unknown" (tenant ids never start with '_'),
 // and requests to routes without a tenant under "". Routes are templates
 // ("/tenants/{id}"), never raw paths.
+//
+// A scrape stays cheap with thousands of tenants: the per-tenant series are
+// plain atomics written out by this class itself (prometheus-cpp's
+// collection copies every series' labels at each scrape), and the latency
+// histogram has no tenant label (a tenant's latency is its summary's sum
+// and count). docs/benchmarks.md, "Scrape".
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -32,15 +39,35 @@
 
 namespace tenantd::metrics {
 
+/// One figure of a tenant: a counter (Increment) or a gauge (Set), any
+/// thread, read by a scrape. The calls are prometheus-cpp's.
+class tenant_value {
+public:
+  void Increment(double by = 1.0) noexcept {
+    auto v = value_.load(std::memory_order_relaxed);
+    while (!value_.compare_exchange_weak(v, v + by, std::memory_order_relaxed))
+      ;
+  }
+  void Set(double v) noexcept {
+    value_.store(v, std::memory_order_relaxed);
+  }
+  double Value() const noexcept {
+    return value_.load(std::memory_order_relaxed);
+  }
+
+private:
+  std::atomic<double> value_{0};
+};
+
 /// What a tenant actor counts about its own work.
 struct tenant_series {
-  prometheus::Counter& chats;            ///< chats answered
-  prometheus::Counter& rate_limited;     ///< chats refused by the rate limit
-  prometheus::Counter& sessions_created; ///< sessions granted
-  prometheus::Counter& sessions_expired; ///< sessions ended by their TTL
+  tenant_value chats;            ///< chats answered
+  tenant_value rate_limited;     ///< chats refused by the rate limit
+  tenant_value sessions_created; ///< sessions granted
+  tenant_value sessions_expired; ///< sessions ended by their TTL
   /// Unexpired sessions held by the tenant's actor; a passivated tenant
   /// keeps the figure it had when it was passivated.
-  prometheus::Gauge& sessions_active;
+  tenant_value sessions_active;
 };
 
 /// The tenant label of requests that name no tenant the registry knows.
@@ -103,15 +130,12 @@ private:
 
   tenant_entry& entry_for(std::string_view tenant);
   tenant_entry& make_entry(const std::string& label);
+  /// Appends the series with a tenant label, family by family.
+  void write_tenant_families(std::string& out) const;
 
   std::shared_ptr<prometheus::Registry> registry_;
-  prometheus::Family<prometheus::Counter>& requests_;
+  /// By route and method only (see above).
   prometheus::Family<prometheus::Histogram>& request_duration_;
-  prometheus::Family<prometheus::Counter>& chats_;
-  prometheus::Family<prometheus::Counter>& rate_limited_;
-  prometheus::Family<prometheus::Counter>& sessions_created_;
-  prometheus::Family<prometheus::Counter>& sessions_expired_;
-  prometheus::Family<prometheus::Gauge>& sessions_active_;
   prometheus::Family<prometheus::Gauge>& tenants_;
   prometheus::Gauge& tenant_actors_;
 
@@ -122,6 +146,8 @@ private:
   tenant_entry* unknown_ = nullptr;
   tenant_entry* none_ = nullptr;
 
+  /// The size of the last scrape, to reserve the next one's.
+  mutable std::atomic<std::size_t> last_scrape_bytes_{0};
   mutable std::mutex sampled_mtx_;
   std::vector<sampled> sampled_;
   std::chrono::system_clock::time_point started_;

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 
 #include "tests/support/http_fixture.hpp"
 
@@ -70,9 +71,25 @@ TEST(HttpMetrics, CountsRequestsByTenantRouteAndCodeWithBoundedLabels) {
   EXPECT_EQ(sample(text, requests_series("", "/tenants/{id}", "GET", 200)), 1);
   EXPECT_EQ(text.find("nope-"), std::string::npos);
   EXPECT_EQ(text.find("path-123"), std::string::npos);
-  EXPECT_EQ(sample(text, "tenantd_http_request_duration_seconds_count{method="
-                         "\"POST\",route=\"/chat\",tenant=\"acme\"}"),
+  EXPECT_EQ(sample(text, "tenantd_http_tenant_request_duration_seconds_count{"
+                         "method=\"POST\",route=\"/chat\",tenant=\"acme\"}"),
             3);
+  EXPECT_GT(sample(text, "tenantd_http_tenant_request_duration_seconds_sum{"
+                         "method=\"POST\",route=\"/chat\",tenant=\"acme\"}"),
+            0);
+  // The buckets are by route: every tenant's chats, 403 included.
+  EXPECT_EQ(sample(text, "tenantd_http_request_duration_seconds_count{method="
+                         "\"POST\",route=\"/chat\"}"),
+            sample(text, requests_series("acme", "/chat", "POST", 200))
+              + sample(text, requests_series("globex", "/chat", "POST", 403)));
+  std::istringstream lines{text};
+  std::size_t buckets = 0;
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("tenantd_http_request_duration_seconds_bucket{", 0) == 0) {
+      ++buckets;
+      EXPECT_EQ(line.find("tenant="), std::string::npos) << line;
+    }
+  EXPECT_GT(buckets, 0u);
   EXPECT_EQ(sample(text, "tenantd_chats_total{tenant=\"acme\"}"), 3);
   EXPECT_EQ(sample(text, "tenantd_sessions_created_total{tenant=\"acme\"}"), 1);
   EXPECT_EQ(sample(text, "tenantd_sessions_active{tenant=\"acme\"}"), 1);
