@@ -145,8 +145,12 @@ using tenant_actor = caf::typed_actor<
   caf::replies_to<atom::passivate>::with<caf::ok_atom>,
   // Internal: sends session uses and counters to the store (periodic).
   caf::reacts_to<atom::touch>,
-  // Internal: drops expired sessions from memory and store (periodic).
+  // Internal: starts a round that drops expired sessions from memory and
+  // store (periodic).
   caf::reacts_to<atom::sweep>,
+  // Internal: the next step of a sweep round, or of freeing the sessions
+  // once passivated (a bounded step per turn; sent to itself).
+  caf::reacts_to<atom::cleanup>,
   // Internal: reports to the registry once idle for TENANT_IDLE (periodic).
   caf::reacts_to<atom::idle>>;
 

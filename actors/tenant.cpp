@@ -1,6 +1,7 @@
 #include "actors/tenant.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <caf/all.hpp>
 
@@ -81,22 +82,57 @@ void check_idle(tenant_pointer self) {
   }
 }
 
-// Drops expired sessions from memory and from the store.
-void sweep(tenant_pointer self) {
+// Drops expired sessions from memory and from the store, about `budget`
+// sessions from where the round's cursor is; false once the round is done.
+bool sweep_some(tenant_pointer self, std::size_t budget) {
   auto& st = self->state;
   auto now = self->clock().now();
   std::vector<session_id> gone;
-  st.sessions.erase_if([&](const session_id& id, const session_record& s) {
-    if (!st.expired(s, now))
-      return false;
-    gone.push_back(id);
-    return true;
-  });
-  if (gone.empty())
+  bool more = st.sessions.erase_if_step(
+    st.sweep_at, budget, [&](const session_id& id, const session_record& s) {
+      if (!st.expired(s, now))
+        return false;
+      gone.push_back(id);
+      return true;
+    });
+  if (!gone.empty()) {
+    st.series->sessions_expired.Increment(static_cast<double>(gone.size()));
+    st.count_sessions();
+    self->send(st.store, expire_sessions{std::move(gone)});
+  }
+  return more;
+}
+
+// Drops every expired session now.
+void sweep(tenant_pointer self) {
+  auto& st = self->state;
+  auto saved = st.sweep_at;
+  st.sweep_at = {};
+  sweep_some(self, std::numeric_limits<std::size_t>::max());
+  st.sweep_at = saved;
+}
+
+// One turn of a sweep round: a bounded step, then the mailbox again. The
+// round ends by scheduling the next one while sessions are held.
+void sweep_step(tenant_pointer self) {
+  auto& st = self->state;
+  if (sweep_some(self, tenant_state::sessions_per_turn)) {
+    self->send(self, atom::cleanup_v);
     return;
-  st.series->sessions_expired.Increment(static_cast<double>(gone.size()));
-  st.count_sessions();
-  self->send(st.store, expire_sessions{std::move(gone)});
+  }
+  st.sweeping = false;
+  if (st.sessions.size() > 0)
+    schedule_sweep(self);
+}
+
+// One turn of freeing the sessions of a passivated actor: a bounded step,
+// then the mailbox again (a million sessions take a fifth of a second to
+// free); quits once they are all gone.
+void release_step(tenant_pointer self) {
+  if (self->state.sessions.release_step(tenant_state::sessions_per_turn))
+    self->send(self, atom::cleanup_v);
+  else
+    self->quit();
 }
 
 void touch(tenant_pointer self, const session_id& id, session_record& s,
@@ -381,7 +417,8 @@ tenant(tenant_pointer self, store_actor store,
           [self](caf::ok_atom) {
             for (auto& p : self->state.passivating)
               p.deliver(caf::ok_atom::value);
-            self->quit();
+            self->state.releasing = true;
+            release_step(self);
           },
           [self](caf::error& err) {
             for (auto& p : self->state.passivating)
@@ -395,10 +432,19 @@ tenant(tenant_pointer self, store_actor store,
       send_touches(self);
     },
     [self](atom::sweep) {
-      self->state.sweep_scheduled = false;
-      sweep(self);
-      if (self->state.sessions.size() > 0)
-        schedule_sweep(self);
+      auto& st = self->state;
+      st.sweep_scheduled = false;
+      if (st.sweeping || st.releasing)
+        return; // a round is on its way; it schedules the next
+      st.sweeping = true;
+      st.sweep_at = {};
+      sweep_step(self);
+    },
+    [self](atom::cleanup) {
+      if (self->state.releasing)
+        release_step(self);
+      else if (self->state.sweeping)
+        sweep_step(self);
     },
     [self](atom::idle) {
       check_idle(self);

@@ -47,6 +47,17 @@ struct tenant_state {
   bool serving = true;
   reply_template reply;
   session_table<session_record, 16> sessions;
+  /// Sessions a sweep or a release goes over in one turn: well under a
+  /// millisecond each, so that a tenant with a million sessions never
+  /// holds a shared actor thread for long (CAF runs up to
+  /// max_throughput_per_turn such turns before the next actor).
+  static constexpr std::size_t sessions_per_turn = 4096;
+  /// A sweep round is running, a bounded step per turn; where it is.
+  bool sweeping = false;
+  decltype(sessions)::cursor sweep_at;
+  /// Passivated and stored: the sessions are being freed, a bounded step
+  /// per turn; the actor quits after the last.
+  bool releasing = false;
   chat_window window;
   uint64_t chats = 0;
   uint64_t rate_limited = 0;

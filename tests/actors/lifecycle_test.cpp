@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "actors/store.hpp"
+#include "actors/tenant.hpp"
 #include "tests/support/actor_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -445,6 +446,34 @@ TEST_F(LifecycleTest, IdleTenantIsPassivatedAndReactivatedWithItsState) {
   ASSERT_OK(rec);
   EXPECT_TRUE(rec->stats.active);
   EXPECT_EQ(rec->stats.chats, 2u);
+}
+
+TEST_F(LifecycleTest, APassivatedTenantFreesItsSessionsInSteps) {
+  auto count = 4 * tenant_state::sessions_per_turn;
+  stored_before_restart("acme", count, 60s);
+  auto acme_actor = tenant_of("acme");
+  ASSERT_OK(acme_actor);
+  self->monitor(*acme_actor);
+  auto passivated = self->request(*acme_actor, caf::infinite, atom::passivate_v);
+  ASSERT_TRUE(first_answer_is(passivated));
+  passivated.receive([](caf::ok_atom) {},
+                     [&](caf::error& err) { FAIL() << render(err); });
+  // Answered, stored, not yet gone: the sessions are freed in bounded
+  // steps, one message each (CAF's scheduler lets other actors run after
+  // max_throughput_per_turn of them).
+  std::size_t steps = 0;
+  while (self->mailbox().empty() && sched.try_run_once())
+    ++steps;
+  EXPECT_GE(steps, 3u);
+  bool down = false;
+  self->receive([&](caf::down_msg& msg) {
+    down = msg.source == caf::actor_cast<caf::actor_addr>(*acme_actor);
+  });
+  EXPECT_TRUE(down);
+  // Nothing was lost: the next actor has every session.
+  auto rec = record_of("acme");
+  ASSERT_OK(rec);
+  EXPECT_EQ(rec->stats.sessions, count);
 }
 
 TEST_F(LifecycleTest, PassivationKeepsTheLastUseForTheTtl) {

@@ -99,6 +99,7 @@ tenant_actor::behavior_type fake_tenant(tenant_actor::pointer self,
     [=](atom::passivate) { return caf::ok_atom::value; },
     [=](atom::touch) {},
     [=](atom::sweep) {},
+    [=](atom::cleanup) {},
     [=](atom::idle) {},
   };
 }
