@@ -11,9 +11,12 @@
 # Per vector, a fresh server (127.0.0.1, a free port, its own data dir,
 # bench/tenants-attack.jsonl, the vector's settings below plus SERVER_ENV):
 #
+#   0. for some vectors, before the server starts, the vector's
+#      preparation of the data dir (stored sessions, say);
 #   1. the vector's setup (tenants through the admin API, say);
 #   2. unloaded: the calm tenant alone, wrk -t1 -c CONNECTIONS (16)
-#      -d PHASE (20 s) of POST /chat in one session of tenant `calm`;
+#      -d PHASE (20 s) of POST /chat in one session of tenant `calm` (the
+#      bigtenant vector: POST /session of tenant `calm`, storage writes);
 #   3. loaded: the attacker starts, LEAD (3) s later the same wrk runs
 #      again; the attacker stops at its end; SETTLE (2) s of quiet;
 #      2 and 3 alternate REPEATS (1) times, and the medians of the p99s are
@@ -67,6 +70,30 @@
 #   oversize   OVERSIZE (4) connections announcing Content-Length
 #              BODY_BYTES (10 MiB) and streaming it, PAUSE_MS between.
 #              Expected: 413s.
+#   bigtenant  Tenant `big` with BIG_SESSIONS (1,000,000) sessions stored:
+#              the server is started once (schema, tenants) and stopped,
+#              the sessions written straight into its SQLite file in one
+#              transaction (attack_clients.py seed), the server started
+#              again. BIG_EXPIRING (500,000) of them, the oldest, expired
+#              at a time such that the store's purge (60 s after the
+#              expiry, looked for every SESSION_TTL/4 = 1 s) is due
+#              halfway through the first loaded phase: the setup waits for
+#              that, up to BIG_MARGIN (5 + 8 per million BIG_SESSIONS) s
+#              after the seeding began. The server with TENANT_IDLE=BIG_IDLE
+#              (2), SESSION_TTL=4 (`big` has limits.session_ttl 86400; the
+#              calm tenant's sessions expire) and MAX_SESSIONS_PER_TENANT=
+#              100000000; the calm wrk opens sessions of `calm`. The setup
+#              activates `big` once (its first load). The attacker, from
+#              127.0.0.5, makes `big` load all its sessions again and
+#              again: a POST /session of `big`, a chat in one of its stored
+#              sessions, BIG_IDLE + 1 s of silence (passivated), and again.
+#              Fixed: sessions load 4,096 per store message and are deleted
+#              1,024 per store turn, other tenants' writes in between.
+#              Expected: every request of `big` answered 200 (the first
+#              after a passivation too: none 504), 2 reloads or more, and
+#              by the end none of the expiring sessions left in the
+#              database (read with python3's sqlite3), none of the live
+#              ones lost.
 #
 # Criteria, per vector: no calm request with a non-2xx answer or a socket
 # error (unloaded or loaded); loaded p99 <= MAX_RATIO (3) x unloaded p99;
@@ -83,6 +110,12 @@
 # met (connections, closes, answers by status); the server's connection
 # and refusal counters.
 #
+# Hooks, per vector NAME (defined further down): vector_env NAME (its server
+# settings), vector_calm NAME (what the calm wrk sends: chat or session),
+# prepare_NAME (optional: runs before the server starts, the data dir
+# "$work/data" empty; it may start and stop the server itself),
+# setup_NAME, attack_NAME, expect_NAME.
+#
 # Environment: VECTORS, REQUIRED, REPEATS, PHASE, LEAD, SETTLE, CONNECTIONS,
 # MAX_RATIO, MAX_RSS_GROWTH_MIB, the vectors' knobs above, TENANTD_BIN (the
 # binary, default BUILD_DIR/tenantd), SERVER_ENV (server settings for every
@@ -94,7 +127,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 build=${1:-build}
-vectors=${VECTORS:-"chunked amplify unread sessions sockets metrics slowloris oversize"}
+vectors=${VECTORS:-"chunked amplify unread sessions sockets metrics slowloris oversize bigtenant"}
 required=${REQUIRED:-"chunked amplify unread sessions sockets"}
 repeats=${REPEATS:-1}
 phase=${PHASE:-20}
@@ -120,6 +153,10 @@ slowloris_addresses=${SLOWLORIS_ADDRESSES:-10}
 drip_ms=${DRIP_MS:-1000}
 oversize=${OVERSIZE:-4}
 body_bytes=${BODY_BYTES:-10485760}
+big_sessions=${BIG_SESSIONS:-1000000}
+big_expiring=${BIG_EXPIRING:-500000}
+big_idle=${BIG_IDLE:-2}
+big_margin=${BIG_MARGIN:-$((5 + 8 * big_sessions / 1000000))}
 read -r -a server_env <<<"${SERVER_ENV:-}"
 
 # shellcheck source=bench/lib.sh
@@ -133,11 +170,12 @@ for tool in wrk curl jq python3; do
 done
 for v in $vectors; do
   case $v in
-    chunked | amplify | unread | sessions | sockets | metrics | slowloris | oversize) ;;
+    chunked | amplify | unread | sessions | sockets | metrics | slowloris | oversize | bigtenant) ;;
     *) echo "unknown vector '$v'" >&2; exit 2 ;;
   esac
 done
 ((lead >= 2)) || { echo "LEAD must be at least 2 s" >&2; exit 1; }
+((big_expiring <= big_sessions)) || { echo "BIG_EXPIRING must be at most BIG_SESSIONS" >&2; exit 1; }
 raise_fd_limit
 need=$((sockets + slowloris + connections + 200))
 (($(ulimit -n) >= need)) \
@@ -210,7 +248,7 @@ new_session() { # TENANT
 
 calm() {
   TENANT=calm SESSION=$calm_session \
-    wrk -t1 -c"$connections" -d"${phase}s" --latency -s "$work/calm.lua" "$url/" \
+    wrk -t1 -c"$connections" -d"${phase}s" --latency -s "$calm_lua" "$url/" \
     | grep '^RESULT' || echo "RESULT rps=0 p50_ms=0 p99_ms=0 non2xx=0 errors=1"
 }
 
@@ -259,8 +297,24 @@ attack_value() { # KIND KEY
 
 # One line per kind of attacker, from its ATTACK key=value line.
 describe_attackers() {
-  awk '$1 == "ATTACK" && $2 == "kind=sessions" {
+  awk -v lead="$lead" '$1 == "ATTACK" && $2 == "kind=sessions" {
     $1 = ""; $2 = ""; sub(/^ +/, ""); print "  attacker sessions (wrk): " $0; next
+  }
+  $1 == "ATTACK" && $2 == "kind=reload" {
+    delete v; answers = ""
+    for (i = 2; i <= NF; i++) {
+      split($i, kv, "="); v[kv[1]] = kv[2]
+      if (kv[1] ~ /^(session|chat)_[0-9]+$/) answers = answers " " kv[1] " x" kv[2] ","
+    }
+    if (answers == "") answers = " none,"
+    printf "  attacker reload: %d rounds, %d reloads (first answer after a passivation %.3f s p50, %.3f s max; POST /session %.3f s max, chat %.3f s max); answers:%s %d without one;",
+      v["rounds"], v["reloads"], v["reload_s_p50"], v["reload_s_max"], v["session_s_max"],
+      v["chat_s_max"], answers, v["errors"]
+    printf " expiring sessions stored: %d at the start, %d at the end", v["expiring_first"], v["expiring_last"]
+    if (v["purge_seen_s"] >= 0) printf ", fewer at %+.1f s", v["purge_seen_s"] - lead
+    if (v["purged_by_s"] >= 0) printf ", none at %+.1f s", v["purged_by_s"] - lead
+    if (v["purge_seen_s"] >= 0) printf " of the loaded phase"
+    printf "\n"; next
   }
   $1 == "ATTACK" {
     delete v; answers = ""
@@ -299,6 +353,12 @@ describe_server() {
 
 # --- vectors: settings, setup, attacker, expectation -----------------------
 # vector_env NAME: the server settings of the vector.
+# vector_calm NAME: what the calm wrk sends, `chat` (POST /chat in one
+# session, the default) or `session` (POST /session: storage writes).
+# prepare_NAME (optional): runs before the server starts, the data dir
+# "$work/data" empty; may start_server (with the vector's settings,
+# "${venv[@]}") and stop_server to have the service create its database,
+# and set variables.
 # setup_NAME: runs before the unloaded phase (may set variables).
 # attack_NAME DURATION: the attacker, in the foreground (run in background
 # by the caller), output in $work/attack.out.
@@ -309,7 +369,15 @@ vector_env() {
   case $1 in
     sessions) echo "MAX_SESSIONS_PER_TENANT=$session_cap" ;;
     sockets) echo "MAX_CONNECTIONS=$sockets_max_connections" ;;
+    bigtenant) echo "TENANT_IDLE=$big_idle SESSION_TTL=4 MAX_SESSIONS_PER_TENANT=100000000" ;;
     *) echo "" ;;
+  esac
+}
+
+vector_calm() {
+  case $1 in
+    bigtenant) echo session ;;
+    *) echo chat ;;
   esac
 }
 
@@ -439,11 +507,83 @@ expect_oversize() {
   (($(attack_value oversize status_413) > 0)) || echo "no 413"
 }
 
+# Tenant `big` with big_sessions stored sessions, big_expiring of them
+# purged by the store halfway through the first loaded phase (the purge
+# deletes sessions whose expiry passed 60 s ago, looking every
+# SESSION_TTL/4 = 1 s here). The expiry is fixed before the seeding:
+# big_margin s for the seeding, the start and the setup, which then waits
+# out what is left of it, so that the phases begin on time.
+big_db() { echo "$work/data/tenantd.db"; }
+prepare_bigtenant() {
+  local line
+  start_server ADMIN_TOKEN="$token" "${venv[@]}" "${server_env[@]}"
+  stop_server
+  [[ -f "$(big_db)" ]] || fail "no $(big_db) after a start"
+  big_unloaded_at=$(($(date +%s%3N) + big_margin * 1000))
+  big_purge_at=$((big_unloaded_at + (phase + lead + phase / 2) * 1000))
+  big_expires_at=$((big_purge_at - 60000 - 500))
+  line=$("${attackers[@]}" seed --db "$(big_db)" --tenant big --count "$big_sessions" \
+    --expiring "$big_expiring" --expires-at "$big_expires_at" --ttl 86400 \
+    --ids-out "$work/big.ids") || fail "seeding the sessions of big failed"
+  echo "  prepare: ${line#SEED }; $(du -m "$(big_db)" | cut -f1) MiB of $(basename "$(big_db)")"
+}
+setup_bigtenant() {
+  local code seconds wait_ms
+  read -r code seconds < <(curl -s -o "$work/big.first" -w '%{http_code} %{time_total}\n' \
+    --max-time 60 -X POST "$url/session" -H 'Content-Type: application/json' \
+    -d '{"tenant_id":"big"}' || echo "000 0")
+  big_first=$code
+  echo "  setup: first activation of big (POST /session): $code in $seconds s; GET /tenants/big: $(admin GET /tenants/big '') $(jq -c .stats "$work/admin.out" 2>/dev/null)"
+  wait_ms=$((big_unloaded_at - $(date +%s%3N)))
+  if ((wait_ms > 0)); then
+    echo "  setup: waiting $(awk -v m="$wait_ms" 'BEGIN {printf "%.1f", m / 1000}') s, so that the purge is due halfway through the loaded phase"
+    sleep "$(awk -v m="$wait_ms" 'BEGIN {printf "%.3f", m / 1000}')"
+  else
+    echo "  setup: $(awk -v m="$wait_ms" 'BEGIN {printf "%.1f", -m / 1000}') s late (raise BIG_MARGIN): the purge is due that much before halfway"
+  fi
+  big_late_ms=$((wait_ms < 0 ? -wait_ms : 0))
+}
+attack_bigtenant() {
+  exec "${attackers[@]}" reload --target "127.0.0.1:$port" --source 127.0.0.5 --duration "$1" \
+    --tenant big --ids-out "$work/big.ids" --idle-s $((big_idle + 1)) \
+    --db "$(big_db)" --expires-at "$big_expires_at"
+}
+expect_bigtenant() {
+  local bad expiring live
+  [[ $big_first == 200 ]] || echo "the first activation of big got $big_first, not 200"
+  (($(attack_value reload reloads) >= 2)) || echo "big reloaded $(attack_value reload reloads) times, fewer than 2"
+  (($(attack_value reload session_200) > 0)) || echo "no POST /session of big answered 200"
+  [[ ! -s "$work/big.ids" ]] || (($(attack_value reload chat_200) > 0)) \
+    || echo "no chat in a stored session of big answered 200"
+  bad=$(awk '$2 == "kind=reload" {
+    for (i = 3; i <= NF; i++) {
+      split($i, kv, "=")
+      if ((kv[1] ~ /^(session|chat)_[0-9]+$/ && kv[1] !~ /_200$/) || kv[1] == "errors") n += kv[2]
+    }
+  } END {print n + 0}' "$work/attack.out")
+  ((bad == 0)) || echo "$bad requests of big not answered 200"
+  # Halfway through the loaded phase, give or take a quarter of it.
+  ((big_late_ms <= phase * 250)) \
+    || echo "the purge was due $((big_late_ms / 1000)) s before halfway through the loaded phase (raise BIG_MARGIN)"
+  read -r expiring live < <(python3 - "$(big_db)" "$big_expires_at" <<'EOF' || echo "? ?"
+import sqlite3, sys, time
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=10)
+q = "SELECT count(*) FROM sessions WHERE tenant = 'big' AND expires_at %s ?"
+print(db.execute(q % "<=", (int(sys.argv[2]),)).fetchone()[0],
+      db.execute(q % ">", (int(time.time() * 1000),)).fetchone()[0])
+EOF
+  )
+  echo "${expiring:-?} ${live:-?}" >"$work/bigtenant.counts"
+  [[ $expiring == 0 ]] || echo "${expiring:-?} of the expiring sessions of big still stored"
+  [[ $live =~ ^[0-9]+$ ]] && ((live >= big_sessions - big_expiring)) \
+    || echo "${live:-?} live sessions of big stored, fewer than the $((big_sessions - big_expiring)) written"
+}
+
 # --- the run ---------------------------------------------------------------
 
 echo "machine: $(machine); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "server: $bin ${SERVER_ENV:-}"
-echo "calm: tenant calm, wrk -t1 -c$connections -d${phase}s POST /chat, unloaded then loaded (attacker from LEAD $lead s before to the end)"
+echo "calm: tenant calm, wrk -t1 -c$connections -d${phase}s POST /chat (bigtenant: POST /session), unloaded then loaded (attacker from LEAD $lead s before to the end)"
 echo "criteria: calm errors 0, loaded p99 <= $max_ratio x unloaded, RSS peak - before <= $max_growth_mib MiB, alive and ready"
 echo
 
@@ -479,12 +619,17 @@ summary=() required_failed=()
 for v in $vectors; do
   echo "=== $v ==="
   read -r -a venv <<<"$(vector_env "$v")"
+  case $(vector_calm "$v") in
+    session) calm_lua=$work/sessions.lua ;;
+    *) calm_lua=$work/calm.lua ;;
+  esac
   rm -rf "$work/data"
+  if declare -F "prepare_$v" >/dev/null; then "prepare_$v"; fi
   start_server ADMIN_TOKEN="$token" "${venv[@]}" "${server_env[@]}"
   echo "  server: pid $pid, $url ${venv[*]} ${server_env[*]}"
   calm_session=$(new_session calm)
   fresh=$(rss_kib)
-  amplify_refused="" amplify_accepted=0 amplifier_session=""
+  amplify_refused="" amplify_accepted=0 amplifier_session="" big_first="" big_late_ms=0
   "setup_$v"
 
   problems=() unloaded_runs=() loaded_runs=() errors=0
@@ -522,6 +667,10 @@ for v in $vectors; do
     if [[ $v == sessions ]]; then
       read -r s_ok s_refused <"$work/sessions.counts"
       echo "  sessions of target: $(thousands "$s_ok") created (200), $(thousands "$s_refused") refused (429); cap $session_cap"
+    fi
+    if [[ $v == bigtenant ]]; then
+      read -r b_expiring b_live <"$work/bigtenant.counts"
+      echo "  sessions of big stored after the run: $(thousands "$b_expiring") of the $(thousands "$big_expiring") expiring, $(thousands "$b_live") live ($(thousands $((big_sessions - big_expiring))) written)"
     fi
   else
     problems+=("not alive and ready after the attack")

@@ -43,6 +43,37 @@ Also: `attack_clients.py tenants --count N --archive` creates N tenants
 through the admin API (--token) and archives them, on --threads
 connections; prints `TENANTS created=N archived=N seconds=S`.
 
+`attack_clients.py seed --db FILE --tenant T --count N --expiring M
+--expires-at MS --ttl S --ids-out FILE` writes N sessions of tenant T
+straight into the service's SQLite database (schema 2; the service
+stopped, the tenant stored already), in one transaction: random UUIDv4
+ids, M of them (the oldest, seqs first) expiring at MS (Unix ms; last used
+--ttl before it), the others last used now and expiring --ttl from now.
+Writes --live-ids (100) of the live ids, one a line, to --ids-out; prints
+`SEED sessions=N expiring=M seconds=S`.
+
+`attack_clients.py reload --tenant T --ids-out FILE --idle-s S` keeps
+tenant T reloading its stored sessions: in rounds, a POST /session for T
+(the round's first request, answered once the tenant actor has activated
+and loaded every session), then a POST /chat in one of the stored live ids
+of FILE (in turn), then --idle-s of silence so that the actor is
+passivated before the next round. A round is a reload if the service's
+tenantd_tenant_actors gauge (GET /metrics) rose across its first request
+(another tenant's actor starting or stopping meanwhile blurs it; in a
+steady calm phase, none does). With --db, counts the sessions expiring by
+--expires-at in that database (read-only; any tenant's, T's being the
+only ones meant) after each round, to time their purge. One connection
+per request, bound to --source. Prints
+  ATTACK kind=reload rounds=N reloads=N reload_s_p50=S reload_s_max=S
+         session_s_max=S chat_s_max=S errors=N expiring_first=N
+         expiring_last=N purge_seen_s=S purged_by_s=S session_200=N
+         chat_200=N
+where session_/chat_<code> count the answers by status, errors the
+requests without one (socket error or --request-timeout-s), reload_s the
+first request's time in the rounds that reloaded, and purge_seen_s /
+purged_by_s the time since the attacker started when the expiring count
+was first seen lower / at 0 (-1: never).
+
 "open_max" counts connections from the connect on, refused ones until
 their refusal arrives; "held_at_end" those open at the end that had been
 open for a second or more.
@@ -71,7 +102,7 @@ CHUNK = 64 * 1024
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("mode", nargs="?", default="attack",
-                   choices=["attack", "tenants"])
+                   choices=["attack", "tenants", "seed", "reload"])
     p.add_argument("--target", default="127.0.0.1:8001")
     p.add_argument("--kind", action="append", default=[])
     p.add_argument("--clients", type=int, default=1)
@@ -93,6 +124,15 @@ def parse_args(argv):
     p.add_argument("--prefix", default="churn")
     p.add_argument("--archive", action="store_true")
     p.add_argument("--threads", type=int, default=4)
+    # seed and reload modes
+    p.add_argument("--db", default="")
+    p.add_argument("--expiring", type=int, default=0)
+    p.add_argument("--expires-at", type=int, default=0)
+    p.add_argument("--ttl", type=int, default=86400)
+    p.add_argument("--ids-out", default="")
+    p.add_argument("--live-ids", type=int, default=100)
+    p.add_argument("--idle-s", type=float, default=3)
+    p.add_argument("--request-timeout-s", type=float, default=30)
     return p.parse_args(argv)
 
 
@@ -490,10 +530,197 @@ def admin_tenants(opts):
     return 1 if failures else 0
 
 
+def session_string(raw):
+    """The canonical form of 16 id bytes: 8-4-4-4-12 lowercase hex."""
+    h = raw.hex()
+    return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+
+
+def seed_sessions(opts):
+    """Writes opts.count sessions of opts.tenant into opts.db, the service
+    stopped: one transaction, ids made UUIDv4 (the service takes only
+    those in requests), the first opts.expiring expiring at
+    opts.expires_at."""
+    import sqlite3
+    started = time.monotonic()
+    now = int(time.time() * 1000)
+    ttl_ms = opts.ttl * 1000
+    live_ids = []
+
+    def rows():
+        block = 4096
+        for first in range(0, opts.count, block):
+            raw = os.urandom(16 * min(block, opts.count - first))
+            for j in range(len(raw) // 16):
+                b = bytearray(raw[16 * j:16 * j + 16])
+                b[6] = (b[6] & 0x0F) | 0x40  # version 4
+                b[8] = (b[8] & 0x3F) | 0x80  # variant 10
+                b = bytes(b)
+                if first + j < opts.expiring:
+                    used, expires = opts.expires_at - ttl_ms, opts.expires_at
+                else:
+                    used, expires = now, now + ttl_ms
+                    if len(live_ids) < opts.live_ids:
+                        live_ids.append(session_string(b))
+                yield (b, opts.tenant, used, used, expires)
+
+    db = sqlite3.connect(opts.db, isolation_level=None)
+    try:
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        if version != 2:
+            raise SystemExit("%s: schema version %d, not 2" % (opts.db, version))
+        if db.execute("SELECT 1 FROM tenants WHERE id = ?",
+                      (opts.tenant,)).fetchone() is None:
+            raise SystemExit("%s: no tenant %s" % (opts.db, opts.tenant))
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO sessions (id, tenant, created_at, "
+                       "last_used, expires_at) VALUES (?, ?, ?, ?, ?)", rows())
+        db.execute("COMMIT")
+    finally:
+        db.close()
+    if opts.ids_out:
+        with open(opts.ids_out, "w") as f:
+            f.write("".join(i + "\n" for i in live_ids))
+    print("SEED sessions=%d expiring=%d seconds=%.1f"
+          % (opts.count, min(opts.expiring, opts.count),
+             time.monotonic() - started), flush=True)
+    return 0
+
+
+class SourceConnection(http.client.HTTPConnection):
+    """An HTTP connection bound to a source address."""
+
+    def __init__(self, host, port, source, timeout):
+        super().__init__(host, port, timeout=timeout,
+                         source_address=(source, 0) if source else None)
+
+
+def reload_rounds(opts):
+    """Rounds of a first request that makes opts.tenant activate (load
+    every stored session), a chat in a stored session, then silence."""
+    host, port = opts.target.rsplit(":", 1)
+    port = int(port)
+    source = opts.source.split(",")[0]
+    ids = []
+    if opts.ids_out:
+        with open(opts.ids_out) as f:
+            ids = [line.strip() for line in f if line.strip()]
+    statuses = {}
+    times = {"session": [], "chat": []}
+    reload_s = []
+    errors = [0]
+
+    def ask(route, method, path, body=None):
+        """Status and seconds of one request on its own connection (status
+        0: no answer)."""
+        t0 = time.monotonic()
+        try:
+            c = SourceConnection(host, port, source, opts.request_timeout_s)
+            headers = {"Content-Type": "application/json"} if body else {}
+            c.request(method, path, body=body, headers=headers)
+            r = c.getresponse()
+            data = r.read()
+            c.close()
+            status = r.status
+        except (OSError, http.client.HTTPException):
+            status, data = 0, b""
+        seconds = time.monotonic() - t0
+        if route:
+            if status == 0:
+                errors[0] += 1
+            else:
+                key = "%s_%d" % (route, status)
+                statuses[key] = statuses.get(key, 0) + 1
+            times[route].append(seconds)
+        return status, seconds, data
+
+    def actors():
+        status, _, data = ask(None, "GET", "/metrics")
+        for line in data.decode("latin-1").splitlines():
+            if line.startswith("tenantd_tenant_actors "):
+                return float(line.split()[1])
+        return None
+
+    def expiring_left():
+        if not opts.db:
+            return None
+        import sqlite3
+        try:
+            db = sqlite3.connect("file:%s?mode=ro" % opts.db, uri=True,
+                                 timeout=5)
+            try:
+                # The expiry index alone (a count by tenant would read
+                # every index entry of a big tenant's): sessions of other
+                # tenants expired by then are few and deleted soon.
+                (n,) = db.execute(
+                    "SELECT count(*) FROM sessions WHERE expires_at <= ?",
+                    (opts.expires_at,)).fetchone()
+            finally:
+                db.close()
+            return n
+        except sqlite3.Error:
+            return None
+
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    started = time.monotonic()
+    deadline = started + opts.duration
+    rounds = reloads = 0
+    first = expiring_left()
+    last = first
+    purge_seen = purged_by = -1.0
+    session_body = json.dumps({"tenant_id": opts.tenant}).encode()
+    while not stop and time.monotonic() < deadline:
+        rounds += 1
+        before = actors()
+        status, seconds, _ = ask("session", "POST", "/session", session_body)
+        after = actors()
+        if before is not None and after is not None and after > before:
+            reloads += 1
+            reload_s.append(seconds)
+        if ids:
+            chat = json.dumps({"tenant_id": opts.tenant,
+                               "session_id": ids[(rounds - 1) % len(ids)],
+                               "message": "still here?"}).encode()
+            ask("chat", "POST", "/chat", chat)
+        left = expiring_left()
+        if left is not None:
+            at = time.monotonic() - started
+            if first is not None and left < first and purge_seen < 0:
+                purge_seen = at
+            if left == 0 and purged_by < 0 and first:
+                purged_by = at
+            last = left
+        # Silence until the actor has been passivated.
+        wake = time.monotonic() + opts.idle_s
+        while not stop and time.monotonic() < min(wake, deadline):
+            time.sleep(0.05)
+
+    def q(xs, f):
+        return f(xs) if xs else 0
+    out = ["ATTACK kind=reload", "rounds=%d" % rounds, "reloads=%d" % reloads,
+           "reload_s_p50=%.3f" % q(reload_s, statistics.median),
+           "reload_s_max=%.3f" % q(reload_s, max),
+           "session_s_max=%.3f" % q(times["session"], max),
+           "chat_s_max=%.3f" % q(times["chat"], max),
+           "errors=%d" % errors[0],
+           "expiring_first=%d" % (first if first is not None else -1),
+           "expiring_last=%d" % (last if last is not None else -1),
+           "purge_seen_s=%.1f" % purge_seen, "purged_by_s=%.1f" % purged_by]
+    out += ["%s=%d" % kv for kv in sorted(statuses.items())]
+    print(" ".join(out), flush=True)
+    return 0
+
+
 def main(argv):
     opts = parse_args(argv)
     if opts.mode == "tenants":
         return admin_tenants(opts)
+    if opts.mode == "seed":
+        return seed_sessions(opts)
+    if opts.mode == "reload":
+        return reload_rounds(opts)
     if not opts.kind:
         raise SystemExit("no --kind given")
     loop = Loop(opts)
