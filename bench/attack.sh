@@ -100,7 +100,7 @@
 # RSS peak - before <= MAX_RSS_GROWTH_MIB (64); alive and ready after; the
 # vector's expectation above. Each vector prints PASS or FAIL; the exit
 # status is 1 if any vector in REQUIRED ("chunked amplify unread sessions
-# sockets") fails, the others being measured only.
+# sockets bigtenant") fails, the others being measured only.
 #
 # Also printed per run: the server's CPU share in each phase and the
 # attacker's in the loaded one (wrk runs the calm tenant as fast as it can,
@@ -128,7 +128,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 build=${1:-build}
 vectors=${VECTORS:-"chunked amplify unread sessions sockets metrics slowloris oversize bigtenant"}
-required=${REQUIRED:-"chunked amplify unread sessions sockets"}
+required=${REQUIRED:-"chunked amplify unread sessions sockets bigtenant"}
 repeats=${REPEATS:-1}
 phase=${PHASE:-20}
 lead=${LEAD:-3}
