@@ -315,7 +315,7 @@ store_actor::behavior_type store(store_pointer self,
         db.set_counters(msg.tenant, msg.chats, msg.rate_limited);
       });
     },
-    [self](expire_sessions& msg) {
+    [self](const expire_sessions& msg) {
       auto& expiring = self->state.expiring;
       expiring.insert(expiring.end(), msg.sessions.begin(), msg.sessions.end());
       schedule_cleanup(self);

@@ -29,7 +29,7 @@ void write_string(std::string& out, std::string_view s) {
     auto u = static_cast<unsigned char>(c);
     // ED A0..BF xx: a lone surrogate Python accepted in a member nobody
     // reads, echoed in a 422; JSON (and UTF-8) carry it only escaped.
-    bool surrogate = text::is_generalized_surrogate(s, i);
+    bool surrogate = u == 0xED && text::is_generalized_surrogate(s, i);
     if ((u >= 0x20 && c != '"' && c != '\\') && !surrogate)
       continue;
     out.append(s.data() + run, i - run);
@@ -237,13 +237,22 @@ validation_failure too_many_fields(std::size_t limit) {
   return {json::array{std::move(item)}};
 }
 
+// Names of a request's members (a view of the decoder's field list).
+struct member_names {
+  const std::string_view* first = nullptr;
+  std::size_t count = 0;
+  const std::string_view* begin() const { return first; }
+  const std::string_view* end() const { return first + count; }
+  bool empty() const { return count == 0; }
+};
+
 // The body as Python reads it when Boost.JSON refuses it, if Python
 // accepts it and every construct strict JSON lacks (NaN, a lone surrogate)
 // sits outside the members in `used` (empty: refused everywhere); else
 // why not (no message: refused for a reason Python does not have).
 std::variant<json::value, json_syntax_error>
 parse_leniently(std::string_view body, const body_limits& limits,
-                const std::vector<std::string_view>& used) {
+                member_names used) {
   auto doc = parse_as_python(body, limits.max_depth);
   if (!doc)
     return python_json_error(body, limits.max_depth);
@@ -258,8 +267,7 @@ parse_leniently(std::string_view body, const body_limits& limits,
 // names the members the request reads (see parse_leniently).
 std::variant<json::object, validation_failure>
 parse_body_object(std::string_view body, std::string_view content_type,
-                  const body_limits& limits,
-                  const std::vector<std::string_view>& used = {}) {
+                  const body_limits& limits, member_names used = {}) {
   if (body.empty())
     return whole_body_error("missing", "Field required", nullptr);
   // As json.loads on bytes: UTF-16 and UTF-32 are decoded first...
@@ -339,10 +347,10 @@ decoded<T> decode(std::string_view body, std::string_view content_type,
                   const body_limits& limits,
                   const std::pair<std::string_view, std::string T::*> (
                     &fields)[N]) {
-  std::vector<std::string_view> used;
-  for (auto& field : fields)
-    used.push_back(field.first);
-  auto parsed = parse_body_object(body, content_type, limits, used);
+  std::string_view names[N];
+  for (std::size_t i = 0; i < N; ++i)
+    names[i] = fields[i].first;
+  auto parsed = parse_body_object(body, content_type, limits, {names, N});
   if (auto* failure = std::get_if<validation_failure>(&parsed))
     return std::move(*failure);
   auto& obj = std::get<json::object>(parsed);
