@@ -66,12 +66,13 @@ using tenant_admin_actor = caf::typed_actor<
 /// and acknowledged only after the COMMIT that follows them, so a whole
 /// burst of writes shares one fsync (group commit).
 using store_actor = tenant_admin_actor::extend<
-  // What a tenant actor needs to activate, but its sessions. Fails with
-  // errc::unknown_tenant (archived included) or errc::storage_failed.
+  // What a tenant actor needs to activate, with the first page of its
+  // unexpired sessions. Fails with errc::unknown_tenant (archived
+  // included) or errc::storage_failed.
   caf::replies_to<load_tenant>::with<tenant_snapshot>,
-  // A bounded page of the tenant's unexpired sessions (none for an unknown
-  // tenant); the tenant asks for the next one after it took this one, so
-  // other actors' requests are served between pages. Fails with
+  // The next bounded page of the tenant's unexpired sessions (none for an
+  // unknown tenant); the tenant asks for it after it took the previous
+  // one, so other actors' requests are served between pages. Fails with
   // errc::storage_failed.
   caf::replies_to<load_sessions>::with<session_page>,
   // Stores a new session; answers once committed. Fails with

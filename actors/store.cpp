@@ -282,6 +282,8 @@ store_actor::behavior_type store(store_pointer self,
           tenant_snapshot snap;
           snap.config = std::move(stored->config);
           snap.status = stored->status;
+          snap.sessions = db.sessions(id, now_millis(self), 0,
+                                      store_state::load_page);
           snap.chats = stored->chats;
           snap.rate_limited = stored->rate_limited;
           return snap;

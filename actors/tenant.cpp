@@ -159,6 +159,23 @@ bool activate(tenant_pointer self, tenant_snapshot& snap) {
   return true;
 }
 
+void load_sessions_after(tenant_pointer self, int64_t after);
+
+// Takes a page of the tenant's sessions; asks for the next one, if any.
+void take_page(tenant_pointer self, session_page& page) {
+  auto& st = self->state;
+  for (auto& s : page.sessions)
+    st.sessions.emplace(s.id, session_record{from_unix_millis(s.created_at),
+                                             from_unix_millis(s.last_used)});
+  if (page.next != 0) {
+    load_sessions_after(self, page.next);
+    return;
+  }
+  st.count_sessions();
+  if (st.sessions.size() > 0)
+    schedule_sweep(self);
+}
+
 // Reads the tenant's sessions page by page from `after`, each page awaited
 // (requests keep waiting until the last one is in), each asked for only
 // once the previous one is taken: the store serves other tenants between
@@ -168,22 +185,8 @@ void load_sessions_after(tenant_pointer self, int64_t after) {
   self
     ->request(st.store, st.settings.internal_timeout,
               load_sessions{st.config.id, after})
-    .await(
-      [self](session_page& page) {
-        auto& st = self->state;
-        for (auto& s : page.sessions)
-          st.sessions.emplace(s.id,
-                              session_record{from_unix_millis(s.created_at),
-                                             from_unix_millis(s.last_used)});
-        if (page.next != 0) {
-          load_sessions_after(self, page.next);
-          return;
-        }
-        st.count_sessions();
-        if (st.sessions.size() > 0)
-          schedule_sweep(self);
-      },
-      [self](caf::error& err) { self->quit(std::move(err)); });
+    .await([self](session_page& page) { take_page(self, page); },
+           [self](caf::error& err) { self->quit(std::move(err)); });
 }
 
 // Answers a chat for a session this tenant does not hold: the store knows
@@ -298,7 +301,7 @@ tenant(tenant_pointer self, store_actor store,
       .await(
         [self](tenant_snapshot& snap) {
           if (activate(self, snap))
-            load_sessions_after(self, 0);
+            take_page(self, snap.sessions);
         },
         [self](caf::error& err) { self->quit(std::move(err)); });
   };

@@ -71,15 +71,16 @@ typename Inspector::result_type inspect(Inspector& f, stored_session& x) {
 }
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, tenant_snapshot& x) {
-  return f(caf::meta::type_name("tenant_snapshot"), x.config, x.status,
-           x.chats, x.rate_limited);
-}
-
-template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, session_page& x) {
   return f(caf::meta::type_name("session_page"), x.sessions, x.next);
 }
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tenant_snapshot& x) {
+  return f(caf::meta::type_name("tenant_snapshot"), x.config, x.status,
+           x.sessions, x.chats, x.rate_limited);
+}
+
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, principal& x) {

@@ -78,11 +78,13 @@ struct session_page {
   int64_t next = 0;
 };
 
-/// Everything a tenant actor needs to (re)activate but its sessions, which
-/// it reads page by page (session_page).
+/// Everything a tenant actor needs to (re)activate, with the first page of
+/// its sessions (most tenants have no other; the rest it reads page by
+/// page).
 struct tenant_snapshot {
   tenant_config config;
   tenant_status status = tenant_status::active;
+  session_page sessions;
   uint64_t chats = 0;
   uint64_t rate_limited = 0;
 };
