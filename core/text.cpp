@@ -157,8 +157,7 @@ std::size_t json_escaped_size(std::string_view s) {
     auto c = s[i];
     auto u = static_cast<unsigned char>(c);
     if (is_generalized_surrogate(s, i)) {
-      n += 3; // 3 bytes as \uDXXX
-      i += 2;
+      i += 2; // written as U+FFFD: 3 bytes too
       continue;
     }
     if (u >= 0x20 && c != '"' && c != '\\')

@@ -32,7 +32,7 @@ std::string reverse(std::string_view s);
 /// Python's json.dumps with ensure_ascii=False): '"', '\\' and \n \r \t
 /// \b \f take 2, other control characters 6 (\u00XX), the rest 1.
 /// A surrogate in its three-byte generalized UTF-8 form (ED A0..BF xx,
-/// which valid UTF-8 never holds) takes 6 (\uDXXX).
+/// which valid UTF-8 never holds) takes 3 (written as U+FFFD).
 std::size_t json_escaped_size(std::string_view s);
 
 /// Whether s[i..i+3) is a surrogate in generalized UTF-8 (how a lone

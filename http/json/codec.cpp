@@ -28,19 +28,15 @@ void write_string(std::string& out, std::string_view s) {
     auto c = s[i];
     auto u = static_cast<unsigned char>(c);
     // ED A0..BF xx: a lone surrogate Python accepted in a member nobody
-    // reads, echoed in a 422; JSON (and UTF-8) carry it only escaped.
+    // reads, echoed in a 422. Neither UTF-8 nor strict JSON parsers take
+    // it: it is written as U+FFFD, three bytes as well.
     bool surrogate = u == 0xED && text::is_generalized_surrogate(s, i);
     if ((u >= 0x20 && c != '"' && c != '\\') && !surrogate)
       continue;
     out.append(s.data() + run, i - run);
     run = i + 1;
     if (surrogate) {
-      constexpr const char* hex = "0123456789abcdef";
-      auto code = 0xD000u | (static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 6
-                  | (static_cast<unsigned char>(s[i + 2]) & 0x3Fu);
-      const char escape[] = {'\\', 'u', 'd', hex[(code >> 8) & 15],
-                             hex[(code >> 4) & 15], hex[code & 15]};
-      out.append(escape, sizeof(escape));
+      out += "\xEF\xBF\xBD";
       i += 2;
       run = i + 1;
       continue;
