@@ -83,13 +83,14 @@ void check_idle(tenant_pointer self) {
 }
 
 // Drops expired sessions from memory and from the store, about `budget`
-// sessions from where the round's cursor is; false once the round is done.
-bool sweep_some(tenant_pointer self, std::size_t budget) {
+// sessions from cursor `at`; false once the walk is done.
+bool sweep_some(tenant_pointer self, decltype(tenant_state::sweep_at)& at,
+                std::size_t budget) {
   auto& st = self->state;
   auto now = self->clock().now();
   std::vector<session_id> gone;
   bool more = st.sessions.erase_if_step(
-    st.sweep_at, budget, [&](const session_id& id, const session_record& s) {
+    at, budget, [&](const session_id& id, const session_record& s) {
       if (!st.expired(s, now))
         return false;
       gone.push_back(id);
@@ -105,18 +106,15 @@ bool sweep_some(tenant_pointer self, std::size_t budget) {
 
 // Drops every expired session now.
 void sweep(tenant_pointer self) {
-  auto& st = self->state;
-  auto saved = st.sweep_at;
-  st.sweep_at = {};
-  sweep_some(self, std::numeric_limits<std::size_t>::max());
-  st.sweep_at = saved;
+  decltype(tenant_state::sweep_at) all;
+  sweep_some(self, all, std::numeric_limits<std::size_t>::max());
 }
 
 // One turn of a sweep round: a bounded step, then the mailbox again. The
 // round ends by scheduling the next one while sessions are held.
 void sweep_step(tenant_pointer self) {
   auto& st = self->state;
-  if (sweep_some(self, tenant_state::sessions_per_turn)) {
+  if (sweep_some(self, st.sweep_at, tenant_state::sessions_per_turn)) {
     self->send(self, atom::cleanup_v);
     return;
   }
