@@ -123,12 +123,15 @@ using tenant_actor = caf::typed_actor<
   caf::replies_to<open_session>::with<session_grant>,
   // Answers the message in the session with the tenant's reply behaviour,
   // unless the tenant's chat window is full (chat_result::limited). Checks
-  // in the order tenant, session, rate limit. Fails with
-  // errc::unknown_tenant (archived), errc::tenant_suspended,
-  // errc::unknown_session if the tenant does not hold the session (or it
-  // expired), errc::foreign_session if another tenant holds it,
-  // errc::reply_too_large if the reply would exceed MAX_REPLY_BYTES,
-  // errc::not_serving, or errc::storage_failed.
+  // in the order tenant, session, reply bandwidth, rate limit. The answer
+  // is held back while the tenant's replies go faster than its reply bytes
+  // per second (limits.reply_bytes_per_s, else TENANT_REPLY_BYTES_PER_S),
+  // answers staying in order. Fails with errc::unknown_tenant (archived),
+  // errc::tenant_suspended, errc::unknown_session if the tenant does not
+  // hold the session (or it expired), errc::foreign_session if another
+  // tenant holds it, errc::reply_rate_exceeded if the answer would be held
+  // back longer than a second, errc::reply_too_large if the reply would
+  // exceed MAX_REPLY_BYTES, errc::not_serving, or errc::storage_failed.
   caf::replies_to<chat_request>::with<chat_result>,
   // Returns the tenant's current config.
   caf::replies_to<atom::tenant>::with<tenant_config>,
@@ -153,7 +156,10 @@ using tenant_actor = caf::typed_actor<
   // once passivated (a bounded step per turn; sent to itself).
   caf::reacts_to<atom::cleanup>,
   // Internal: reports to the registry once idle for TENANT_IDLE (periodic).
-  caf::reacts_to<atom::idle>>;
+  caf::reacts_to<atom::idle>,
+  // Internal: sends the answers held back for the reply bandwidth that are
+  // due (sent to itself when the first of them is).
+  caf::reacts_to<atom::pace>>;
 
 /// Owns tenant id -> lifecycle status and (while active) tenant actor: the
 /// directory client requests consult before going straight to a tenant's

@@ -133,6 +133,33 @@ void release_step(tenant_pointer self) {
     self->quit();
 }
 
+// Sends the held-back answers that are due, all of them if `all`; then
+// waits for the next one.
+void send_paced(tenant_pointer self, bool all) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  while (!st.paced.empty() && (all || st.paced.front().due <= now)) {
+    st.paced.front().promise.deliver(std::move(st.paced.front().result));
+    st.paced.pop_front();
+  }
+  if (!st.paced.empty())
+    self->delayed_send(self, st.paced.front().due - now, atom::pace_v);
+}
+
+// Answers `result` at `due`, after every answer held back before it.
+caf::result<chat_result> answer_at(tenant_pointer self,
+                                   caf::actor_clock::time_point due,
+                                   chat_result result) {
+  auto& st = self->state;
+  if (st.paced.empty() && due <= self->clock().now())
+    return result;
+  auto rp = self->make_response_promise<chat_result>();
+  st.paced.push_back({due, rp, std::move(result)});
+  if (st.paced.size() == 1)
+    self->delayed_send(self, due - self->clock().now(), atom::pace_v);
+  return rp;
+}
+
 void touch(tenant_pointer self, const session_id& id, session_record& s,
            caf::actor_clock::time_point now) {
   s.last_used = now;
@@ -214,6 +241,12 @@ caf::timespan tenant_state::session_ttl() const {
   return settings.session_ttl;
 }
 
+uint64_t tenant_state::reply_bytes_per_s() const {
+  if (config.limits.reply_bytes_per_s != 0)
+    return config.limits.reply_bytes_per_s;
+  return settings.replies.bytes_per_s_per_tenant;
+}
+
 std::size_t tenant_state::max_sessions() const {
   if (config.limits.max_sessions != 0)
     return config.limits.max_sessions;
@@ -272,6 +305,11 @@ bool tenant_state::configure(tenant_config cfg) {
     return false;
   reply = std::move(std::get<reply_template>(compiled));
   config = std::move(cfg);
+  // A burst of a second's worth, and never less than the largest reply,
+  // which could otherwise never be sent.
+  if (auto rate = reply_bytes_per_s(); rate != reply_rate.bytes_per_s())
+    reply_rate = reply_budget{
+      rate, std::max<uint64_t>(rate, settings.replies.max_reply_bytes)};
   return true;
 }
 
@@ -365,6 +403,10 @@ tenant(tenant_pointer self, store_actor store,
                                        : not_ours(self, id);
       touch(self, id, *session, now);
       st.counters_changed = true;
+      // Nothing rendered for a chat its answer could not wait for.
+      auto max_wait = st.settings.replies.max_wait;
+      if (st.reply_rate.backlog(now) > max_wait)
+        return make_error(errc::reply_rate_exceeded);
       chat_result result;
       if (!st.admit(now, result.window)) {
         ++st.rate_limited;
@@ -377,16 +419,22 @@ tenant(tenant_pointer self, store_actor store,
       auto max = st.settings.replies.max_reply_bytes;
       auto reply = st.reply.render_within(st.config, text::strip(msg.message),
                                           max);
-      if (!reply || text::json_escaped_size(*reply) > max) {
+      auto bytes = reply ? text::json_escaped_size(*reply) : max + 1;
+      if (bytes > max) {
         log::warning("tenant", "a reply exceeded MAX_REPLY_BYTES",
                      {{"tenant", st.config.id}});
         return make_error(errc::reply_too_large);
       }
+      // A large reply can still wait too long (it counts in the chat
+      // window, as one over MAX_REPLY_BYTES does).
+      auto due = st.reply_rate.reserve(now, bytes, max_wait);
+      if (!due)
+        return make_error(errc::reply_rate_exceeded);
       ++st.chats;
       st.series->chats.Increment();
       result.reply = std::move(*reply);
       result.model = st.config.model;
-      return result;
+      return answer_at(self, *due, std::move(result));
     },
     [self](atom::tenant) { return self->state.config; },
     [self](apply_config& msg) -> caf::result<tenant_stats> {
@@ -406,6 +454,8 @@ tenant(tenant_pointer self, store_actor store,
     [self](atom::passivate) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
       st.serving = false;
+      // Admitted already: the last answers go now rather than be lost.
+      send_paced(self, true);
       auto rp = self->make_response_promise<caf::ok_atom>();
       st.passivating.push_back(rp);
       if (st.passivating.size() > 1)
@@ -447,6 +497,7 @@ tenant(tenant_pointer self, store_actor store,
       else if (self->state.sweeping)
         sweep_step(self);
     },
+    [self](atom::pace) { send_paced(self, false); },
     [self](atom::idle) {
       check_idle(self);
       if (self->state.serving)

@@ -1,11 +1,13 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <vector>
 
 #include <caf/actor_clock.hpp>
 
 #include "actors/interfaces.hpp"
+#include "core/reply_budget.hpp"
 #include "core/reply_template.hpp"
 #include "core/session_table.hpp"
 #include "core/settings.hpp"
@@ -19,6 +21,13 @@ struct session_record {
   caf::actor_clock::time_point last_used;
   /// Used since its last use was sent to the store.
   bool touched = false;
+};
+
+/// An answer held back for the tenant's reply bandwidth until `due`.
+struct paced_answer {
+  caf::actor_clock::time_point due;
+  caf::typed_response_promise<chat_result> promise;
+  chat_result result;
 };
 
 /// A fixed 10-second window counting admitted chats.
@@ -59,6 +68,11 @@ struct tenant_state {
   /// per turn; the actor quits after the last.
   bool releasing = false;
   chat_window window;
+  /// The reply bytes per second in force, and the answers held back for
+  /// it, earliest due first (a reply is due no earlier than the one
+  /// before it). At most a second's worth of bandwidth is held.
+  reply_budget reply_rate;
+  std::deque<paced_answer> paced;
   uint64_t chats = 0;
   uint64_t rate_limited = 0;
   /// Sessions used (and counters changed) since the last touch to the store.
@@ -78,6 +92,10 @@ struct tenant_state {
 
   /// The cap on live sessions in force: the tenant's own or the service's.
   std::size_t max_sessions() const;
+
+  /// The reply bytes per second in force: the tenant's own or the
+  /// service's (0: no limit).
+  uint64_t reply_bytes_per_s() const;
 
   /// Whether `s` has gone unused for the TTL at `now`.
   bool expired(const session_record& s, caf::actor_clock::time_point now) const;

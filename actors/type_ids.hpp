@@ -28,7 +28,7 @@ typename Inspector::result_type inspect(Inspector& f, session_id& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tenant_limits& x) {
   return f(caf::meta::type_name("tenant_limits"), x.chat_per_10s,
-           x.session_ttl, x.max_sessions);
+           x.session_ttl, x.max_sessions, x.reply_bytes_per_s);
 }
 
 template <class Inspector>
@@ -257,5 +257,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(tenantd, caf::first_custom_type_id)
   CAF_ADD_ATOM(tenantd, tenantd::atom, touch, "touch")
   CAF_ADD_ATOM(tenantd, tenantd::atom, idle, "idle")
   CAF_ADD_ATOM(tenantd, tenantd::atom, cleanup, "cleanup")
+  CAF_ADD_ATOM(tenantd, tenantd::atom, pace, "pace")
 
 CAF_END_TYPE_ID_BLOCK(tenantd)

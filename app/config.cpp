@@ -192,6 +192,13 @@ const std::vector<setting>& settings() {
                    "reply could be larger (with a message of "
                    "MAX_MESSAGE_CHARS) is refused with 422",
                    &app_config::max_reply_bytes, 1024, 64u << 20, "131072"),
+    number<size_t>("--tenant-reply-bytes-per-s", "TENANT_REPLY_BYTES_PER_S",
+                   "reply bytes as sent per second for one tenant, unless "
+                   "its limits.reply_bytes_per_s says otherwise; faster "
+                   "replies are held back, and a chat that would wait over "
+                   "a second gets 429 (0 = no limit)",
+                   &app_config::tenant_reply_bytes_per_s, 0, 1u << 30,
+                   "33554432"),
     number<size_t>("--tenant-max-in-flight", "TENANT_MAX_IN_FLIGHT",
                    "requests one tenant may have waiting for its actor "
                    "before more get 503",

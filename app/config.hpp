@@ -80,6 +80,9 @@ struct app_config {
   std::size_t max_message_chars = 4096;
   /// Largest rendered reply, in bytes (core/settings.hpp reply_limits).
   std::size_t max_reply_bytes = 128 * 1024;
+  /// Reply bytes per second per tenant unless it sets
+  /// limits.reply_bytes_per_s; 0 = no limit.
+  std::size_t tenant_reply_bytes_per_s = 32u << 20;
   /// POST /session and /chat per 10 s from one client address; 0 = none.
   std::size_t client_rate_limit = 0;
   /// Asks in flight per tenant before its requests get 503 at once.

@@ -1,5 +1,6 @@
 #include "app/service.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -145,6 +146,10 @@ lifecycle_settings lifecycle(const app_config& config) {
   s.max_sessions_per_tenant = config.max_sessions_per_tenant;
   s.replies.max_reply_bytes = config.max_reply_bytes;
   s.replies.max_message_chars = config.max_message_chars;
+  s.replies.bytes_per_s_per_tenant = config.tenant_reply_bytes_per_s;
+  // A paced chat must be answered well before its ask times out (504).
+  s.replies.max_wait = std::min<timespan>(std::chrono::seconds{1},
+                                          config.ask_timeout / 2);
   return s;
 }
 

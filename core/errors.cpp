@@ -17,6 +17,7 @@ std::string to_string(errc x) {
     case errc::not_serving: return "not_serving";
     case errc::reply_too_large: return "reply_too_large";
     case errc::too_many_sessions: return "too_many_sessions";
+    case errc::reply_rate_exceeded: return "reply_rate_exceeded";
   }
   return "unknown_error";
 }

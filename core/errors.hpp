@@ -39,6 +39,10 @@ enum class errc : uint8_t {
   /// The tenant holds as many live sessions as it may (limits.max_sessions,
   /// else MAX_SESSIONS_PER_TENANT); nothing was created.
   too_many_sessions,
+  /// The tenant's replies are more than a second (the longest pacing wait)
+  /// ahead of its bytes per second (limits.reply_bytes_per_s, else
+  /// TENANT_REPLY_BYTES_PER_S); nothing was sent.
+  reply_rate_exceeded,
 };
 
 /// The code's name, e.g. "unknown_tenant".

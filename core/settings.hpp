@@ -21,6 +21,14 @@ struct reply_limits {
   /// Longest /chat message in code points (MAX_MESSAGE_CHARS), which a
   /// reply's worst case is computed from.
   std::size_t max_message_chars = 4096;
+  /// Reply bytes as sent per second per tenant, unless it sets
+  /// limits.reply_bytes_per_s (TENANT_REPLY_BYTES_PER_S); 0 = no limit.
+  /// Faster replies are held back (paced), in order.
+  uint64_t bytes_per_s_per_tenant = 32u << 20;
+  /// Longest a reply is held back for its tenant's bytes per second; a chat
+  /// that would wait longer is refused (errc::reply_rate_exceeded). Below
+  /// ASK_TIMEOUT_MS, so that a paced chat never times out.
+  timespan max_wait = std::chrono::seconds{1};
 };
 
 /// How long idle things live, and how large replies grow: the service-wide

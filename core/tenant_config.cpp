@@ -24,6 +24,7 @@ constexpr std::size_t max_reply = 4000;
 constexpr int64_t max_chat_per_10s = 1'000'000'000;
 constexpr int64_t max_session_ttl = 10 * 365 * 86400; // ten years
 constexpr int64_t max_max_sessions = 100'000'000;
+constexpr int64_t max_reply_bytes_per_s = int64_t{1} << 30;
 
 // Stores the string field `key` into `out`; returns whether it did.
 bool read_string(const json::object& obj, const char* key, std::size_t max_len,
@@ -80,6 +81,9 @@ void read_limits(const json::value& v, tenant_limits& out,
       read_limit(key, val, max_session_ttl, out.session_ttl, errors);
     else if (key == "max_sessions")
       read_limit(key, val, max_max_sessions, out.max_sessions, errors);
+    else if (key == "reply_bytes_per_s")
+      read_limit(key, val, max_reply_bytes_per_s, out.reply_bytes_per_s,
+                 errors);
     else
       errors.push_back({"limits." + std::string{key}, "is not a known limit"});
   }
@@ -161,6 +165,8 @@ json::object to_json(const tenant_config& config) {
     limits["session_ttl"] = config.limits.session_ttl;
   if (config.limits.max_sessions != 0)
     limits["max_sessions"] = config.limits.max_sessions;
+  if (config.limits.reply_bytes_per_s != 0)
+    limits["reply_bytes_per_s"] = config.limits.reply_bytes_per_s;
   if (!limits.empty())
     obj["limits"] = std::move(limits);
   obj["reply"] = config.reply;

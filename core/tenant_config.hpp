@@ -27,6 +27,9 @@ struct tenant_limits {
   /// Live sessions the tenant may hold at once (POST /session gets 429
   /// beyond); 0 = the service's MAX_SESSIONS_PER_TENANT.
   uint32_t max_sessions = 0;
+  /// Reply bytes (as sent) per second for the whole tenant, faster replies
+  /// being held back; 0 = the service's TENANT_REPLY_BYTES_PER_S.
+  uint32_t reply_bytes_per_s = 0;
 };
 
 struct tenant_config {

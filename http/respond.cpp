@@ -51,6 +51,13 @@ response error_to_response(const request_facts& facts, const caf::error& err) {
   if (is(err, errc::too_many_sessions))
     return detail_response(facts, status::too_many_requests,
                            "Too many sessions for this tenant");
+  if (is(err, errc::reply_rate_exceeded)) {
+    // The backlog it is over is the longest pacing wait, a second.
+    auto res = detail_response(facts, status::too_many_requests,
+                               "Reply bandwidth exceeded for this tenant");
+    res.set(beast_http::field::retry_after, "1");
+    return res;
+  }
   if (is(err, errc::reply_too_large))
     return detail_response(facts, status::internal_server_error,
                            "Reply exceeds MAX_REPLY_BYTES");

@@ -1,4 +1,5 @@
-// A tenant actor's rate limit, in virtual time, and the clock actors read.
+// A tenant actor's rate limit and reply bandwidth, in virtual time, and the
+// clock actors read.
 
 #include <chrono>
 #include <set>
@@ -183,6 +184,144 @@ TEST_F(RateLimitTest, ForeignSessionDoesNotConsumeQuota) {
     EXPECT_ERRC(chat("a", b_sid, "ping"), errc::foreign_session);
   for (uint32_t i = 0; i < 3; ++i)
     expect_admitted(must_chat("a", a_sid), 3, 2 - i, 10);
+}
+
+// -- tenant reply bandwidth, in virtual time -----------------------------------
+
+// Every tenant gets 1,000 reply bytes per second (bursts of MAX_REPLY_BYTES,
+// 1,024) but "fast", which sets its own 1,000,000. Replies of 500 bytes (the
+// actors do not check a message's length; HTTP does).
+class ReplyBandwidthTest : public actor_fixture {
+protected:
+  void SetUp() override {
+    settings.replies.max_reply_bytes = 1024;
+    settings.replies.max_message_chars = 100; // so that patches fit it
+    settings.replies.bytes_per_s_per_tenant = 1000;
+    auto fast = make_tenant("fast", "Fast", "wf", "mf", 0, "{message}");
+    fast.limits.reply_bytes_per_s = 1'000'000;
+    start_registry(
+      {make_tenant("paced", "Paced", "wp", "mp", 0, "{message}"), fast});
+  }
+
+  const std::string message = std::string(500, 'x');
+
+  /// Asks for a chat without waiting for its answer.
+  auto request_chat(const std::string& tenant, const std::string& sid) {
+    auto actor = tenant_of(tenant);
+    EXPECT_TRUE(actor);
+    return self->request(*actor, caf::infinite,
+                         chat_message(tenant, sid, message));
+  }
+
+  /// Chats in `sid` and expects the reply at once.
+  void expect_chat(const std::string& tenant, const std::string& sid) {
+    auto r = chat(tenant, sid, message);
+    ASSERT_TRUE(r) << render(r.error());
+    EXPECT_EQ(r->reply, message);
+  }
+
+  /// Uses up paced's burst in `sid` (two replies at once), then asks for
+  /// a third, which is held back for 476 ms.
+  auto chat_past_the_burst(const std::string& sid) {
+    for (int i = 0; i < 2; ++i)
+      expect_chat("paced", sid);
+    auto held = request_chat("paced", sid);
+    run();
+    EXPECT_TRUE(self->mailbox().empty());
+    return held;
+  }
+
+  /// Expects `handle`'s answer to be the reply.
+  template <class Handle>
+  void expect_reply(Handle& handle) {
+    handle.receive([&](chat_result& r) { EXPECT_EQ(r.reply, message); },
+                   [&](caf::error& err) { ADD_FAILURE() << render(err); });
+  }
+};
+
+TEST_F(ReplyBandwidthTest, RepliesPastTheBurstAreHeldBackAtTheRateInOrder) {
+  auto sid = session_for("paced");
+  for (int i = 0; i < 2; ++i) // 1,000 of the 1,024-byte burst
+    expect_chat("paced", sid);
+  // 500 bytes at 1,000 B/s: due 0.476 s and 0.976 s from now.
+  auto third = request_chat("paced", sid);
+  auto fourth = request_chat("paced", sid);
+  run();
+  EXPECT_TRUE(self->mailbox().empty());
+  advance(475ms);
+  EXPECT_TRUE(self->mailbox().empty());
+  advance(1ms);
+  ASSERT_FALSE(self->mailbox().empty());
+  expect_reply(third);
+  advance(499ms);
+  EXPECT_TRUE(self->mailbox().empty());
+  advance(1ms);
+  ASSERT_FALSE(self->mailbox().empty());
+  expect_reply(fourth);
+}
+
+TEST_F(ReplyBandwidthTest, AChatThatWouldWaitOverASecondIsRefusedAtOnce) {
+  auto sid = session_for("paced");
+  for (int i = 0; i < 2; ++i)
+    expect_chat("paced", sid);
+  auto third = request_chat("paced", sid);
+  auto fourth = request_chat("paced", sid); // due 0.976 s from now
+  run();
+  // The fifth would be due 1.476 s from now: refused, and not charged.
+  EXPECT_ERRC(chat("paced", sid, message), errc::reply_rate_exceeded);
+  EXPECT_ERRC(chat("paced", sid, message), errc::reply_rate_exceeded);
+  advance(1s);
+  expect_reply(third);
+  expect_reply(fourth);
+  // Due 0.476 s from now; had the refused ones been charged, 1.476 s.
+  auto fifth = request_chat("paced", sid);
+  run();
+  EXPECT_TRUE(self->mailbox().empty());
+  advance(476ms);
+  expect_reply(fifth);
+  auto actor = tenant_of("paced");
+  ASSERT_OK(actor);
+  auto stats = ask<tenant_stats>(*actor, atom::stats_v);
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->chats, 5u);
+}
+
+TEST_F(ReplyBandwidthTest, ATenantsOwnLimitWinsAndOthersAreNotHeldBack) {
+  auto paced = session_for("paced");
+  auto fast = session_for("fast");
+  auto held = chat_past_the_burst(paced);
+  // 100 replies of 500 bytes: 50 KB, within fast's burst of 1 MB.
+  for (int i = 0; i < 100; ++i)
+    expect_chat("fast", fast);
+  advance(476ms);
+  expect_reply(held);
+}
+
+TEST_F(ReplyBandwidthTest, APatchSetsTheLimitFromTheNextChat) {
+  auto sid = session_for("paced");
+  for (int i = 0; i < 2; ++i)
+    expect_chat("paced", sid);
+  auto raised = update("paced", R"({"limits":{"reply_bytes_per_s":100000}})");
+  ASSERT_OK(raised);
+  for (int i = 0; i < 100; ++i)
+    expect_chat("paced", sid);
+  auto dropped = update("paced", R"({"limits":{"reply_bytes_per_s":null}})");
+  ASSERT_OK(dropped);
+  auto held = chat_past_the_burst(sid);
+  advance(476ms);
+  expect_reply(held);
+}
+
+TEST_F(ReplyBandwidthTest, PassivationSendsTheAnswersHeldBack) {
+  auto sid = session_for("paced");
+  auto actor = tenant_of("paced");
+  ASSERT_OK(actor);
+  auto held = chat_past_the_burst(sid);
+  auto stop = self->request(*actor, caf::infinite, atom::passivate_v);
+  run();
+  expect_reply(held);
+  stop.receive([](caf::ok_atom) {},
+               [&](caf::error& err) { ADD_FAILURE() << render(err); });
 }
 
 // -- the clock the actors read ------------------------------------------------

@@ -361,6 +361,7 @@ TEST(ParseConfig, TheNewLimitsHaveTheirDefaultsAndSettings) {
   EXPECT_EQ(cfg.max_unsent_bytes, 256u << 20);
   EXPECT_EQ(cfg.max_reply_bytes, 128u * 1024);
   EXPECT_EQ(cfg.max_sessions_per_tenant, 100000u);
+  EXPECT_EQ(cfg.tenant_reply_bytes_per_s, 32u << 20);
   EXPECT_EQ(cfg.tenant_history_limit, 100u);
   EXPECT_EQ(cfg.linger_timeout, std::chrono::seconds{5});
   EXPECT_EQ(cfg.linger_bytes, 8u << 20);
@@ -369,6 +370,7 @@ TEST(ParseConfig, TheNewLimitsHaveTheirDefaultsAndSettings) {
                          {"MAX_UNSENT_BYTES", "65536"},
                          {"MAX_REPLY_BYTES", "2048"},
                          {"MAX_SESSIONS_PER_TENANT", "7"},
+                         {"TENANT_REPLY_BYTES_PER_S", "0"},
                          {"TENANT_HISTORY_LIMIT", "0"},
                          {"LINGER_TIMEOUT_S", "2"},
                          {"LINGER_BYTES", "0"}},
@@ -378,6 +380,7 @@ TEST(ParseConfig, TheNewLimitsHaveTheirDefaultsAndSettings) {
   EXPECT_EQ(set.max_unsent_bytes, 65536u);
   EXPECT_EQ(set.max_reply_bytes, 2048u);
   EXPECT_EQ(set.max_sessions_per_tenant, 7u);
+  EXPECT_EQ(set.tenant_reply_bytes_per_s, 0u);
   EXPECT_EQ(set.tenant_history_limit, 0u);
   EXPECT_EQ(set.linger_timeout, std::chrono::seconds{2});
   EXPECT_EQ(set.linger_bytes, 0u);
@@ -385,6 +388,7 @@ TEST(ParseConfig, TheNewLimitsHaveTheirDefaultsAndSettings) {
        {std::pair{"MAX_UNSENT_BYTES_PER_CONNECTION", "1023"},
         std::pair{"MAX_REPLY_BYTES", "1023"},
         std::pair{"MAX_SESSIONS_PER_TENANT", "0"},
+        std::pair{"TENANT_REPLY_BYTES_PER_S", "1073741825"},
         std::pair{"MAX_UNSENT_BYTES", "100"}})
     EXPECT_NE(config_error({{{name, bad}}, {}}), "") << name;
 }

@@ -160,6 +160,21 @@ TEST(ParseTenantConfig, MaxSessionsIsALimitOf1To100Million) {
   }
 }
 
+TEST(ParseTenantConfig, ReplyBytesPerSIsALimitOf1To1GiB) {
+  auto obj = minimal();
+  obj["limits"] = json::object{{"reply_bytes_per_s", 1}};
+  EXPECT_EQ(parse_ok(obj).limits.reply_bytes_per_s, 1u);
+  obj["limits"] = json::object{{"reply_bytes_per_s", 1 << 30}};
+  auto cfg = parse_ok(obj);
+  EXPECT_EQ(cfg.limits.reply_bytes_per_s, 1u << 30);
+  EXPECT_EQ(to_json(cfg).at("limits").at("reply_bytes_per_s"), 1 << 30);
+  for (auto bad : {int64_t{0}, (int64_t{1} << 30) + 1}) {
+    obj["limits"] = json::object{{"reply_bytes_per_s", bad}};
+    ASSERT_EQ(parse_errors(obj).size(), 1u) << bad;
+    EXPECT_EQ(parse_errors(obj)[0].field, "limits.reply_bytes_per_s");
+  }
+}
+
 // -- parse_tenant_config: refused configs ------------------------------------
 
 TEST(ParseTenantConfigErrors, NotAnObject) {

@@ -101,6 +101,7 @@ tenant_actor::behavior_type fake_tenant(tenant_actor::pointer self,
     [=](atom::sweep) {},
     [=](atom::cleanup) {},
     [=](atom::idle) {},
+    [=](atom::pace) {},
   };
 }
 

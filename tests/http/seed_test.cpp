@@ -222,6 +222,48 @@ TEST(HttpChatReplyLimit, AReplyOverMaxReplyBytesIsNotSent) {
                                       "mock-1"));
 }
 
+// The attack run's amplifying tenant took 490 MB/s of answers from the
+// threads every tenant shares.
+TEST(HttpChatReplyBandwidth, PastItsBytesPerSecondATenantGets429) {
+  auto config = test_config();
+  config.max_reply_bytes = 1024;
+  config.tenant_reply_bytes_per_s = 1024; // a burst of 1,024 B, then 1 KiB/s
+  auto own = globex(100);
+  own.limits.reply_bytes_per_s = 1 << 20; // a tenant's own limit wins
+  running_service server{{acme(), own}, config};
+  http_client client{server.port()};
+  auto acme_sid = test::open_session(client, "acme");
+  auto globex_sid = test::open_session(client, "globex");
+  // acme's reply holds the message twice: 400 characters make 865 bytes.
+  // Of four chats pipelined at once, the first is answered at once, the
+  // second held back for 0.67 s, and the others would wait over a second.
+  auto message = std::string(400, 'm');
+  auto chat = wire_bytes(make_request(boost::beast::http::verb::post, "/chat",
+                                      chat_json("acme", acme_sid, message)));
+  auto sent = std::chrono::steady_clock::now();
+  client.write(chat + chat + chat + chat);
+  auto want = chat_response("acme", acme_sid,
+                            json_quote(seed_reply("acme", message)), "mock-1");
+  for (int i = 0; i < 2; ++i) {
+    auto res = client.read_response();
+    ASSERT_EQ(res.result(), status::ok) << "chat " << i + 1;
+    EXPECT_EQ(res.body(), want);
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - sent,
+            std::chrono::milliseconds{600});
+  for (int i = 2; i < 4; ++i) {
+    auto res = client.read_response();
+    expect_detail(res, status::too_many_requests,
+                  "Reply bandwidth exceeded for this tenant");
+    EXPECT_EQ(header(res, "Retry-After"), "1");
+  }
+  // Another tenant is answered as ever.
+  for (int i = 0; i < 20; ++i)
+    ASSERT_EQ(client.post("/chat", chat_json("globex", globex_sid, message))
+                .result(),
+              status::ok);
+}
+
 TEST_F(HttpChat, StripsTheMessageLikePython) {
   auto sid = open_session("acme");
   auto res = chat("acme", sid, " \t\n padded\tmiddle \r\n");

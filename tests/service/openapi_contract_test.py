@@ -940,6 +940,34 @@ def drive_reply_limit(c, s):
     sid = (res.json() or {}).get("session_id", "")
     c.check(CHAT, "a reply over MAX_REPLY_BYTES",
             s.request("POST", "/chat", chat_body("acme", sid, "m" * 600)), 500)
+    return sid
+
+
+def drive_reply_bandwidth(c, s, sid):
+    """TENANT_REPLY_BYTES_PER_S=1024 (and MAX_REPLY_BYTES=1024): of four
+    chats at once whose replies are 865 bytes, one is answered at once, one
+    held back for 0.67 s, and two would wait over a second."""
+    answers = [None] * 4
+
+    def chat(i):
+        answers[i] = s.request("POST", "/chat", chat_body("acme", sid,
+                                                          "m" * 400))
+    threads = [threading.Thread(target=chat, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    answers.sort(key=lambda a: a.status)
+    for i, answer in enumerate(answers):
+        c.check(CHAT, f"chat {i + 1} of 4 at once past "
+                f"TENANT_REPLY_BYTES_PER_S", answer, 200 if i < 2 else 429)
+
+
+def drive_client_limit(c, s, sid):
+    """CLIENT_RATE_LIMIT: the address has made as many requests as it may
+    in this window."""
+    c.check(CHAT, "a chat past CLIENT_RATE_LIMIT",
+            s.request("POST", "/chat", chat_body("acme", sid)), 429)
 
 
 def main():
@@ -989,11 +1017,15 @@ def main():
                          MAX_CONNECTIONS=1)
         servers.append(limited)
         drive_connection_limit(c, limited)
+        # Nine requests from one address: the ninth is over the limit.
         small = Server("small", binary, tenants, work, MAX_REPLY_BYTES=1024,
-                       MAX_SESSIONS_PER_TENANT=1)
+                       MAX_SESSIONS_PER_TENANT=1,
+                       TENANT_REPLY_BYTES_PER_S=1024, CLIENT_RATE_LIMIT=8)
         servers.append(small)
-        drive_reply_limit(c, small)
+        small_sid = drive_reply_limit(c, small)
+        drive_reply_bandwidth(c, small, small_sid)
         drive_session_cap(c, small)
+        drive_client_limit(c, small, small_sid)
         finish_storage_faults(c, faults)
         c.check_coverage()
     finally:
