@@ -52,7 +52,8 @@ using tenant_admin_actor = caf::typed_actor<
   // reply's worst case must fit MAX_REPLY_BYTES), errc::permission_denied
   // or errc::storage_failed.
   caf::replies_to<update_tenant>::with<tenant_record>,
-  // Sets the tenant's status; archiving also deletes its sessions. Fails
+  // Sets the tenant's status; archiving also ends its sessions (no one's
+  // from then on; the store deletes them a batch per turn). Fails
   // with errc::unknown_tenant, errc::tenant_archived for any change of an
   // archived tenant but archiving it again, errc::permission_denied or
   // errc::storage_failed.

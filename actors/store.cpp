@@ -106,8 +106,8 @@ void schedule_cleanup(store_pointer self) {
 }
 
 // One bounded batch of deletions: sessions the tenants expired first, then
-// those the periodic purge finds expired in storage. Schedules the next
-// batch while work remains.
+// those of archived tenants, then those the periodic purge finds expired in
+// storage. Schedules the next batch while work remains.
 void clean_up(store_pointer self) {
   auto& st = self->state;
   write(self, [&](storage_backend& db) {
@@ -119,13 +119,21 @@ void clean_up(store_pointer self) {
         st.expiring.pop_front();
         db.delete_session(id);
       }
+    } else if (!st.archiving.empty()) {
+      // Dropped after a short batch, or a failed one: the next start
+      // finds what is left.
+      auto tenant = st.archiving.front();
+      st.archiving.pop_front();
+      if (db.delete_archived_sessions(tenant, store_state::delete_batch)
+          == store_state::delete_batch)
+        st.archiving.push_front(tenant);
     } else if (st.purging) {
       auto deleted = db.purge_expired_sessions(st.purge_before,
                                                store_state::delete_batch);
       st.purging = deleted == store_state::delete_batch;
     }
   });
-  if (!st.expiring.empty() || st.purging)
+  if (!st.expiring.empty() || !st.archiving.empty() || st.purging)
     schedule_cleanup(self);
 }
 
@@ -221,6 +229,15 @@ store_actor::behavior_type store(store_pointer self,
   self->state.db = std::move(db);
   self->state.settings = settings;
   self->delayed_send(self, store_sweep_interval(settings), atom::sweep_v);
+  // An archive whose sessions were not all deleted when the service stopped.
+  try {
+    for (auto& id : self->state.db->archived_with_sessions())
+      self->state.archiving.push_back(id);
+  } catch (const storage_error& e) {
+    log::error("store", e.what());
+  }
+  if (!self->state.archiving.empty())
+    schedule_cleanup(self);
   return {
     [self](const create_tenant& msg) -> caf::result<tenant_record> {
       auto& cfg = msg.config;
@@ -262,8 +279,15 @@ store_actor::behavior_type store(store_pointer self,
           if (current->status == tenant_status::archived
               && to != tenant_status::archived)
             return make_error(errc::tenant_archived);
-          if (current->status != to)
+          if (current->status != to) {
             db.set_status(id, to, now);
+            // Its sessions go a batch per turn: a million in one statement
+            // would hold every other tenant's writes for seconds.
+            if (to == tenant_status::archived) {
+              self->state.archiving.push_back(id);
+              schedule_cleanup(self);
+            }
+          }
           return record_of(db, id, now);
         });
     },

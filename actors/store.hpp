@@ -43,6 +43,10 @@ struct store_state {
   /// Sessions the tenants expired, not yet deleted: a cleanup turn
   /// deletes delete_batch of them, then the mailbox is served again.
   std::deque<session_id> expiring;
+  /// Archived tenants whose sessions are not all deleted yet (archived
+  /// now, or before a restart): a cleanup turn deletes delete_batch of the
+  /// first one's.
+  std::deque<std::string> archiving;
   /// The periodic purge may have more expired sessions to delete (its last
   /// batch was full), up to this time (Unix ms).
   bool purging = false;

@@ -82,7 +82,9 @@ public:
                              int64_t default_ttl) = 0;
 
   /// Sets an existing tenant's status, updated_at and a history entry named
-  /// after the status. Archiving deletes the tenant's sessions.
+  /// after the status. An archived tenant's sessions are nobody's at once
+  /// (session_owner, session_count), and deleted by
+  /// delete_archived_sessions.
   virtual void set_status(std::string_view id, tenant_status status,
                           int64_t now) = 0;
 
@@ -123,6 +125,14 @@ public:
   /// Deletes up to `limit` sessions that expired at or before `now`, the
   /// earliest first; returns how many.
   virtual uint64_t purge_expired_sessions(int64_t now, std::size_t limit) = 0;
+
+  /// Deletes up to `limit` sessions of tenant `tenant_id` if it is archived
+  /// (none otherwise); returns how many.
+  virtual uint64_t delete_archived_sessions(std::string_view tenant_id,
+                                            std::size_t limit) = 0;
+
+  /// The archived tenants whose sessions are not all deleted yet.
+  virtual std::vector<std::string> archived_with_sessions() = 0;
 };
 
 /// Adds each config whose id `storage` has never seen (as a tenant created

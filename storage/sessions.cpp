@@ -15,17 +15,27 @@ sessions_table::sessions_table(database& db)
     touch_{db.prepare("UPDATE sessions SET last_used = ?, expires_at = ? "
                       "WHERE seq = ? AND id = ?")},
     remove_{db.prepare("DELETE FROM sessions WHERE seq = ? AND id = ?")},
-    remove_tenant_{db.prepare("DELETE FROM sessions WHERE tenant = ? "
-                              "RETURNING id")},
+    // Only while the tenant is archived (the archive may not have
+    // committed), in batches: the store deletes them a batch per turn.
+    remove_archived_{db.prepare(
+      "DELETE FROM sessions WHERE seq IN (SELECT seq FROM sessions WHERE "
+      "tenant = ?1 AND EXISTS (SELECT 1 FROM tenants WHERE id = ?1 AND "
+      "status = 'archived') ORDER BY seq LIMIT ?2) RETURNING id")},
+    archived_with_sessions_{db.prepare(
+      "SELECT id FROM tenants WHERE status = 'archived' AND EXISTS (SELECT 1 "
+      "FROM sessions WHERE tenant = tenants.id) ORDER BY seq")},
     retime_{db.prepare("UPDATE sessions SET expires_at = last_used + ? "
                        "WHERE tenant = ?")},
     page_{db.prepare("SELECT seq, id, created_at, last_used, expires_at FROM "
                      "sessions WHERE tenant = ? AND seq > ? AND expires_at > ? "
                      "ORDER BY seq LIMIT ?")},
-    count_{db.prepare("SELECT count(*) FROM sessions WHERE tenant = ? AND "
-                      "expires_at > ?")},
-    owner_{db.prepare("SELECT tenant FROM sessions WHERE seq = ? AND id = ? "
-                      "AND expires_at > ?")},
+    // An archived tenant's sessions, not yet deleted, are nobody's.
+    count_{db.prepare("SELECT count(*) FROM sessions WHERE tenant = ?1 AND "
+                      "expires_at > ?2 AND NOT EXISTS (SELECT 1 FROM tenants "
+                      "WHERE id = ?1 AND status = 'archived')")},
+    owner_{db.prepare("SELECT s.tenant FROM sessions s JOIN tenants t ON "
+                      "t.id = s.tenant WHERE s.seq = ? AND s.id = ? AND "
+                      "s.expires_at > ? AND t.status != 'archived'")},
     purge_{db.prepare("DELETE FROM sessions WHERE seq IN (SELECT seq FROM "
                       "sessions WHERE expires_at <= ? ORDER BY expires_at "
                       "LIMIT ?) RETURNING id")} {
@@ -74,15 +84,25 @@ void sessions_table::remove(const session_id& id) {
   changed();
 }
 
-void sessions_table::remove_tenant(std::string_view tenant_id) {
+uint64_t sessions_table::remove_archived(std::string_view tenant_id,
+                                         std::size_t limit) {
   std::vector<session_id> deleted;
   {
-    query q{db_, remove_tenant_};
-    q.bind(tenant_id);
+    query q{db_, remove_archived_};
+    q.bind(tenant_id).bind(static_cast<int64_t>(limit));
     while (q.next())
       deleted.push_back(q.id(0));
   }
   forget(deleted);
+  return deleted.size();
+}
+
+std::vector<std::string> sessions_table::archived_with_sessions() {
+  std::vector<std::string> ids;
+  query q{db_, archived_with_sessions_};
+  while (q.next())
+    ids.push_back(q.text(0));
+  return ids;
 }
 
 void sessions_table::retime(std::string_view tenant_id, int64_t ttl_ms) {

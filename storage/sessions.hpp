@@ -35,8 +35,12 @@ public:
   void touch(const stored_session& s);
   void remove(const session_id& id);
 
-  /// Deletes every session of `tenant_id`.
-  void remove_tenant(std::string_view tenant_id);
+  /// Deletes up to `limit` sessions of `tenant_id` if it is archived;
+  /// returns how many.
+  uint64_t remove_archived(std::string_view tenant_id, std::size_t limit);
+
+  /// The archived tenants that still have sessions.
+  std::vector<std::string> archived_with_sessions();
 
   /// Sets the expiry of every session of `tenant_id` to its last use plus
   /// `ttl_ms`.
@@ -75,7 +79,8 @@ private:
   statement_ptr all_ids_;
   statement_ptr touch_;
   statement_ptr remove_;
-  statement_ptr remove_tenant_;
+  statement_ptr remove_archived_;
+  statement_ptr archived_with_sessions_;
   statement_ptr retime_;
   statement_ptr page_;
   statement_ptr count_;

@@ -107,11 +107,7 @@ void sqlite_storage::update_tenant(const tenant_config& config, int64_t now,
 
 void sqlite_storage::set_status(std::string_view id, tenant_status status,
                                 int64_t now) {
-  write_scope scope{p_->db};
   p_->tenants.set_status(id, status, now);
-  if (status == tenant_status::archived)
-    p_->sessions.remove_tenant(id);
-  scope.done();
 }
 
 void sqlite_storage::set_counters(std::string_view id, uint64_t chats,
@@ -155,6 +151,15 @@ std::string sqlite_storage::session_owner(const session_id& id, int64_t now) {
 uint64_t sqlite_storage::purge_expired_sessions(int64_t now,
                                                 std::size_t limit) {
   return p_->sessions.purge_expired(now, limit);
+}
+
+uint64_t sqlite_storage::delete_archived_sessions(std::string_view tenant_id,
+                                                  std::size_t limit) {
+  return p_->sessions.remove_archived(tenant_id, limit);
+}
+
+std::vector<std::string> sqlite_storage::archived_with_sessions() {
+  return p_->sessions.archived_with_sessions();
 }
 
 } // namespace tenantd

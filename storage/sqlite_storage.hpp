@@ -54,6 +54,9 @@ public:
   uint64_t session_count(std::string_view tenant_id, int64_t now) override;
   std::string session_owner(const session_id& id, int64_t now) override;
   uint64_t purge_expired_sessions(int64_t now, std::size_t limit) override;
+  uint64_t delete_archived_sessions(std::string_view tenant_id,
+                                    std::size_t limit) override;
+  std::vector<std::string> archived_with_sessions() override;
 
 private:
   struct parts;

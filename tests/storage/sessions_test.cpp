@@ -243,6 +243,7 @@ TEST_F(Database, PurgeAndArchiveRemoveIdsFromTheIndex) {
   EXPECT_EQ(db.session_owner(expired.id, t0 - 20), "");
   db.begin();
   db.set_status("globex", tenant_status::archived, t0 + 1);
+  EXPECT_EQ(db.delete_archived_sessions("globex", 10), 1u);
   db.commit();
   EXPECT_EQ(db.session_owner(archived.id, t0), "");
   EXPECT_EQ(db.session_owner(other.id, t0), "acme");
@@ -253,6 +254,37 @@ TEST_F(Database, PurgeAndArchiveRemoveIdsFromTheIndex) {
   EXPECT_EQ(db.session_owner(expired.id, t0 - 20), "acme");
   EXPECT_EQ(db.session_owner(archived.id, t0), "acme");
   EXPECT_EQ(raw_query(file_, "SELECT count(*) FROM sessions"), "3");
+}
+
+TEST_F(Database, AnArchivedTenantsSessionsAreNobodysAndDeletedInBatches) {
+  auto db = sqlite_storage::open(dir_);
+  ASSERT_TRUE(db.insert_tenant(acme(), t0));
+  ASSERT_TRUE(db.insert_tenant(globex(), t0));
+  std::vector<stored_session> globex_sessions;
+  for (int i = 0; i < 5; ++i) {
+    globex_sessions.push_back(make_session(t0, t0 + 60'000));
+    ASSERT_TRUE(db.insert_session("globex", globex_sessions.back()));
+  }
+  auto kept = make_session(t0, t0 + 60'000);
+  ASSERT_TRUE(db.insert_session("acme", kept));
+  // Not archived: nothing to delete.
+  EXPECT_EQ(db.delete_archived_sessions("globex", 10), 0u);
+  EXPECT_TRUE(db.archived_with_sessions().empty());
+
+  db.set_status("globex", tenant_status::archived, t0 + 1);
+  // At once nobody's, though still stored.
+  EXPECT_EQ(db.session_owner(globex_sessions[0].id, t0), "");
+  EXPECT_EQ(db.session_count("globex", t0), 0u);
+  EXPECT_EQ(raw_query(file_, "SELECT count(*) FROM sessions"), "6");
+  EXPECT_EQ(db.archived_with_sessions(), std::vector<std::string>{"globex"});
+  EXPECT_EQ(db.delete_archived_sessions("globex", 2), 2u);
+  EXPECT_EQ(db.delete_archived_sessions("globex", 2), 2u);
+  EXPECT_EQ(db.delete_archived_sessions("globex", 2), 1u);
+  EXPECT_EQ(db.delete_archived_sessions("globex", 2), 0u);
+  EXPECT_TRUE(db.archived_with_sessions().empty());
+  EXPECT_EQ(raw_query(file_, "SELECT count(*) FROM sessions"), "1");
+  EXPECT_EQ(db.session_owner(kept.id, t0), "acme");
+  EXPECT_EQ(db.session_count("acme", t0), 1u);
 }
 
 } // namespace
