@@ -264,6 +264,26 @@ TEST(HttpChatReplyBandwidth, PastItsBytesPerSecondATenantGets429) {
               status::ok);
 }
 
+TEST(HttpChatReplyBandwidth, AnAnswerIsHeldBackAtMostHalfTheAskTimeout) {
+  // ASK_TIMEOUT_MS 1000: held back at most 0.5 s (not a second), so that a
+  // held answer never times out. The second of two chats at once, due
+  // 0.67 s later, is refused.
+  auto config = test_config();
+  config.max_reply_bytes = 1024;
+  config.tenant_reply_bytes_per_s = 1024;
+  config.ask_timeout = std::chrono::milliseconds{1000};
+  running_service server{{acme()}, config};
+  http_client client{server.port()};
+  auto sid = test::open_session(client, "acme");
+  auto chat = wire_bytes(make_request(boost::beast::http::verb::post, "/chat",
+                                      chat_json("acme", sid,
+                                                std::string(400, 'm'))));
+  client.write(chat + chat);
+  EXPECT_EQ(client.read_response().result(), status::ok);
+  expect_detail(client.read_response(), status::too_many_requests,
+                "Reply bandwidth exceeded for this tenant");
+}
+
 TEST_F(HttpChat, StripsTheMessageLikePython) {
   auto sid = open_session("acme");
   auto res = chat("acme", sid, " \t\n padded\tmiddle \r\n");
