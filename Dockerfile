@@ -11,21 +11,25 @@
 #   docker build -t tenantd .
 #   docker run --rm -p 8001:8000 tenantd          # or: docker-compose up --build
 #
-# Configuration is by environment (all but ADMIN_TOKEN also flags, which
-# win; `tenantd --help` lists each with its values and default): PORT, HOST,
-# ADMIN_LISTEN,
-# TENANTS_FILE, DATA_DIR, ADMIN_TOKEN, SESSION_TTL, TENANT_IDLE, IO_THREADS,
-# ACTOR_THREADS, ASK_TIMEOUT_MS, INTERNAL_TIMEOUT_MS, BODY_LIMIT,
+# Configuration is by environment (all but ADMIN_TOKEN also flags, which win;
+# `tenantd --help` lists each with its values and default): PORT, HOST,
+# ADMIN_LISTEN, TENANTS_FILE, DATA_DIR, ADMIN_TOKEN, SESSION_TTL, TENANT_IDLE,
+# IO_THREADS, ACTOR_THREADS, ASK_TIMEOUT_MS, INTERNAL_TIMEOUT_MS, BODY_LIMIT,
 # HEADER_LIMIT, IDLE_TIMEOUT_S, HEADER_TIMEOUT_S, BODY_TIMEOUT_S,
 # WRITE_TIMEOUT_S, LINGER_TIMEOUT_S, LINGER_BYTES, MAX_CONNECTIONS,
 # MAX_CONNECTIONS_PER_ADDRESS, MAX_UNSENT_BYTES_PER_CONNECTION,
 # MAX_UNSENT_BYTES, JSON_MAX_DEPTH, JSON_MAX_FIELDS, MAX_MESSAGE_CHARS,
 # MAX_REPLY_BYTES, MAX_SESSIONS_PER_TENANT, TENANT_REPLY_BYTES_PER_S,
-# TENANT_HISTORY_LIMIT, CLIENT_RATE_LIMIT, TENANT_MAX_IN_FLIGHT, LOG_REQUESTS,
-# LOG_FORMAT, LOG_LEVEL.
-# State (the SQLite database and a generated admin token) lives in the
-# volume /data, locked by the running service (one container per volume);
-# without ADMIN_TOKEN, read the token from /data/admin-token.
+# TENANT_HISTORY_LIMIT, CLIENT_RATE_LIMIT, PASSWORD_THREADS, PASSWORD_QUEUE,
+# PASSWORD_QUEUE_PER_TENANT, PASSWORD_MEMORY_KIB, PASSWORD_ITERATIONS,
+# LOGIN_FREE_FAILURES, LOGIN_MAX_DELAY, AUDIT_RETENTION_DAYS,
+# ACCESS_TOKEN_TTL, TOKEN_ISSUER, TOKEN_AUDIENCE, TOKEN_CACHE_ENTRIES,
+# TENANT_MAX_IN_FLIGHT, LOG_REQUESTS, LOG_FORMAT, LOG_LEVEL.
+# State (the SQLite database, a generated admin token, the key secret API
+# keys are hashed under and the token signing keys) lives in the volume
+# /data, locked by the running service (one container per volume); without
+# ADMIN_TOKEN, read the token from /data/admin-token. Back up the whole
+# volume: without /data/key-secret no API key opens anything.
 
 ARG DEBIAN_IMAGE=debian:bookworm-slim
 
@@ -43,6 +47,7 @@ RUN apt-get update \
         libicu-dev \
         libmimalloc-dev \
         libsqlite3-dev \
+        libssl-dev libsodium-dev pkg-config \
         prometheus-cpp-dev \
  && rm -rf /var/lib/apt/lists/*
 
@@ -87,6 +92,7 @@ RUN apt-get update \
         libmimalloc2.0 \
         libprometheus-cpp-core1.0 \
         libsqlite3-0 \
+        libssl3 libsodium23 \
  && rm -rf /var/lib/apt/lists/*
 
 # Unprivileged system user; /app stays owned by root so the service cannot

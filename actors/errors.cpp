@@ -1,5 +1,7 @@
 #include "actors/errors.hpp"
 
+#include <algorithm>
+
 #include <caf/make_message.hpp>
 #include <caf/message.hpp>
 #include <caf/sec.hpp>
@@ -21,6 +23,17 @@ std::vector<config_error> config_errors_of(const caf::error& e) {
   if (!ctx.match_elements<std::vector<config_error>>())
     return {};
   return ctx.get_as<std::vector<config_error>>(0);
+}
+
+caf::error make_login_throttled(uint32_t seconds) {
+  return caf::error{static_cast<uint8_t>(errc::login_throttled), errc_category,
+                    caf::make_message(seconds)};
+}
+
+uint32_t login_wait_of(const caf::error& e) {
+  if (!is(e, errc::login_throttled) || !e.context().match_elements<uint32_t>())
+    return 1;
+  return std::max<uint32_t>(e.context().get_as<uint32_t>(0), 1);
 }
 
 caf::error refusal_for(tenant_status status) {

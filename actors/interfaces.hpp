@@ -80,10 +80,32 @@ using store_actor = tenant_admin_actor::extend<
   // errc::unknown_tenant if the tenant is archived or unknown, or
   // errc::storage_failed.
   caf::replies_to<store_session>::with<caf::ok_atom>,
+  // Inserts (fresh) or replaces a tenant's user; answers once committed.
+  // Fails with errc::duplicate_email if a fresh user's email (or id) is
+  // taken, or the tenant is unknown or archived; errc::storage_failed.
+  caf::replies_to<store_user>::with<caf::ok_atom>,
+  // Deletes a tenant's user; answers once committed. Fails with
+  // errc::storage_failed.
+  caf::replies_to<remove_user>::with<caf::ok_atom>,
+  // Inserts a tenant's API key; answers once committed. Fails with
+  // errc::unknown_tenant (unknown or archived, or the digest is taken) or
+  // errc::storage_failed.
+  caf::replies_to<store_api_key>::with<caf::ok_atom>,
+  // Deletes (revokes) a tenant's API key; answers once committed. Fails
+  // with errc::storage_failed.
+  caf::replies_to<remove_api_key>::with<caf::ok_atom>,
+  // Appends an event without a change of its own (a login, a refused
+  // token) to its chain. Not acknowledged: committed with the next group.
+  caf::reacts_to<record_audit>,
+  // A page of audit events, newest first. Fails with errc::storage_failed.
+  caf::replies_to<query_audit>::with<audit_page>,
+  // Recomputes a tenant's audit chain. Fails with errc::storage_failed.
+  caf::replies_to<check_audit_chain>::with<audit_verdict>,
   // Names the tenant holding the unexpired session, or "" for none. Fails
   // with errc::storage_failed.
   caf::replies_to<find_session_owner>::with<std::string>,
-  // Records a tenant's session uses and counters. Not acknowledged:
+  // Records a tenant's session uses, API key uses and counters. Not
+  // acknowledged:
   // committed with the next group.
   caf::reacts_to<record_uses>,
   // Deletes expired sessions, a bounded batch per turn (atom::cleanup).
@@ -107,7 +129,13 @@ using store_actor = tenant_admin_actor::extend<
 using tenant_supervisor_actor = caf::typed_actor<
   // The tenant had no request for TENANT_IDLE; the registry passivates it
   // if the sender still serves the tenant. Not acknowledged.
-  caf::reacts_to<tenant_idle>>;
+  caf::reacts_to<tenant_idle>,
+  // A tenant's admin reading or changing its settings: the tenant actor
+  // checked the principal (and that the patch touches name, welcome, model
+  // and reply only), and the registry takes it from the actor serving the
+  // tenant only. As tenant_admin_actor's.
+  caf::replies_to<read_tenant>::with<tenant_record>,
+  caf::replies_to<update_tenant>::with<tenant_record>>;
 
 /// One tenant while it is active: alone owns its config, its sessions, its
 /// reply behaviour, its rate-limit window and its counters. Loads itself
@@ -116,15 +144,17 @@ using tenant_supervisor_actor = caf::typed_actor<
 /// nothing, for a request naming another tenant or arriving once its
 /// passivation began; the asker then asks the registry again.
 using tenant_actor = caf::typed_actor<
-  // Issues a new session id, stores the session and answers with the grant
-  // the client sees once it is committed. Fails with errc::unknown_tenant
+  // Issues a new session id bound to the principal asking (see below for
+  // how a principal is resolved), stores the session and answers with the
+  // grant the client sees once it is committed. Fails with errc::unknown_tenant
   // (archived), errc::tenant_suspended, errc::too_many_sessions (at
   // limits.max_sessions, else MAX_SESSIONS_PER_TENANT), errc::not_serving
   // or errc::storage_failed.
   caf::replies_to<open_session>::with<session_grant>,
   // Answers the message in the session with the tenant's reply behaviour,
   // unless the tenant's chat window is full (chat_result::limited). Checks
-  // in the order tenant, session, reply bandwidth, rate limit. The answer
+  // in the order tenant, principal, session, reply bandwidth, rate limit;
+  // errc::foreign_principal if another principal opened the session. The answer
   // is held back while the tenant's replies go faster than its reply bytes
   // per second (limits.reply_bytes_per_s, else TENANT_REPLY_BYTES_PER_S),
   // answers staying in order. Fails with errc::unknown_tenant (archived),
@@ -134,6 +164,59 @@ using tenant_actor = caf::typed_actor<
   // back longer than a second, errc::reply_too_large if the reply would
   // exceed MAX_REPLY_BYTES, errc::not_serving, or errc::storage_failed.
   caf::replies_to<chat_request>::with<chat_result>,
+  // Every request below names the tenant and the principal asking. The
+  // principal is resolved in this tenant alone: errc::foreign_credential
+  // for another tenant's credential, errc::invalid_credential for a key
+  // unknown, revoked or expired or a user deleted or disabled,
+  // errc::authentication_required for no credential where one is needed,
+  // errc::insufficient_role for a role that may not (docs/access.md). Each
+  // may also fail with errc::not_serving, errc::unknown_tenant (archived)
+  // or errc::storage_failed.
+  //
+  // Creates a user (the password hashed on the password pool). Fails with
+  // errc::duplicate_email or errc::hashing_busy.
+  caf::replies_to<create_user>::with<user_record>,
+  // A page of the tenant's users.
+  caf::replies_to<list_users>::with<user_page>,
+  // One user (a member may read itself). Fails with errc::unknown_user.
+  caf::replies_to<read_user>::with<user_record>,
+  // Changes a user's role, password or disabled; a user disabled, or with
+  // a new password, keeps no access token. Fails with errc::unknown_user
+  // or errc::hashing_busy.
+  caf::replies_to<update_user>::with<user_record>,
+  // Deletes a user: its access tokens open nothing from then on. Fails
+  // with errc::unknown_user.
+  caf::replies_to<delete_user>::with<caf::ok_atom>,
+  // Stores a new API key (made by http/, which alone sees its secret).
+  caf::replies_to<create_api_key>::with<api_key_record>,
+  // A page of the tenant's API keys (metadata only).
+  caf::replies_to<list_api_keys>::with<api_key_page>,
+  // Revokes a key: its next request gets errc::invalid_credential. Fails
+  // with errc::unknown_api_key.
+  caf::replies_to<revoke_api_key>::with<caf::ok_atom>,
+  // The password grant: the user the email and password open (the check on
+  // the password pool; an unknown email costs the same). Fails with
+  // errc::login_failed (unknown email, wrong password, disabled user, and
+  // never which), errc::login_throttled (after 5 failures in a row for the
+  // email, known or not: waits that double from 1 s; a success resets),
+  // errc::hashing_busy.
+  caf::replies_to<login_request>::with<principal>,
+  // The principal `who` is now in this tenant, with its current role (the
+  // client-credentials grant: an API key as presented becomes its id).
+  caf::replies_to<authenticate>::with<principal>,
+  // A page of the tenant's audit trail (its admins, the platform admin).
+  caf::replies_to<read_audit>::with<audit_page>,
+  // Recomputes the tenant's audit chain (its admins, the platform admin).
+  caf::replies_to<verify_audit>::with<audit_verdict>,
+  // Its settings for its admins (GET /tenants/{id}): the record as the
+  // registry has it. Fails as read_tenant does.
+  caf::replies_to<read_settings>::with<tenant_record>,
+  // A merge patch of its settings by its admins (PATCH /tenants/{id}):
+  // name, welcome, model and reply only (else errc::insufficient_role),
+  // applied through the registry. Fails as update_tenant does.
+  caf::replies_to<change_settings>::with<tenant_record>,
+  // Internal: a password job is done (from the password pool).
+  caf::reacts_to<password_done>,
   // Returns the tenant's current config.
   caf::replies_to<atom::tenant>::with<tenant_config>,
   // Takes the new config (already stored) and answers with the live
@@ -167,11 +250,18 @@ using tenant_actor = caf::typed_actor<
 /// actor. Applies admin changes: the store first, then the tenant's actor,
 /// then the answer; so once a change is acknowledged, every later request
 /// sees it.
-using registry_actor = tenant_admin_actor::extend_with<tenant_supervisor_actor>
-  ::extend<
+using registry_actor = tenant_admin_actor::extend<
+  caf::reacts_to<tenant_idle>,
   // Lists the ids of the tenants that accept sessions (active), in creation
   // order: what it publishes in its active_tenants_view.
   caf::replies_to<list_active_tenants>::with<std::vector<std::string>>,
+  // Sends an audit event to the store (from http/: refused tokens, key
+  // rotations). Not acknowledged.
+  caf::reacts_to<record_audit>,
+  // A page of the audit events of every chain (GET /audit). Fails with
+  // errc::permission_denied unless the platform admin asks, or
+  // errc::storage_failed.
+  caf::replies_to<read_audit>::with<audit_page>,
   // Lists tenants of any status. Fails with errc::permission_denied.
   caf::replies_to<list_tenants>::with<tenant_page>,
   // Returns the actor serving the tenant, activating it if passivated (a

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/audit.hpp"
+#include "core/identity.hpp"
 #include "core/principal.hpp"
 #include "core/records.hpp"
 #include "core/session_id.hpp"
@@ -81,6 +83,129 @@ struct chat_request {
   principal who;
 };
 
+// Users and API keys: the tenant actor holds them, checks who may see and
+// change them, and has the store keep them.
+
+struct create_user {
+  std::string tenant;
+  std::string email;
+  /// Hashed on the password pool; never stored or sent on as is.
+  std::string password;
+  tenant_role role = tenant_role::member;
+  principal who;
+};
+
+struct list_users {
+  std::string tenant;
+  uint64_t offset = 0;
+  uint64_t limit = 0;
+  principal who;
+};
+
+struct read_user {
+  std::string tenant;
+  std::string user;
+  principal who;
+};
+
+/// Changes what is set: the role, the password (if not empty), disabled.
+struct update_user {
+  std::string tenant;
+  std::string user;
+  bool set_role = false;
+  tenant_role role = tenant_role::member;
+  std::string password;
+  bool set_disabled = false;
+  bool disabled = false;
+  principal who;
+};
+
+struct delete_user {
+  std::string tenant;
+  std::string user;
+  principal who;
+};
+
+/// A new key, made by http/ (which shows its secret once): only its
+/// display prefix and keyed digest reach the actor.
+struct create_api_key {
+  std::string tenant;
+  std::string name;
+  tenant_role role = tenant_role::member;
+  int64_t expires_at = 0;
+  std::string prefix;
+  std::string digest;
+  principal who;
+};
+
+struct list_api_keys {
+  std::string tenant;
+  uint64_t offset = 0;
+  uint64_t limit = 0;
+  principal who;
+};
+
+struct revoke_api_key {
+  std::string tenant;
+  std::string key;
+  principal who;
+};
+
+/// The password grant: a user's email and password.
+struct login_request {
+  std::string tenant;
+  std::string email;
+  std::string password;
+  /// Who sends it (anonymous: the password is the credential).
+  principal who;
+};
+
+/// Resolves `who` (an API key as presented, or an access token's subject)
+/// to the principal it is now, with its current role.
+struct authenticate {
+  std::string tenant;
+  principal who;
+};
+
+/// From the password pool to the tenant actor: a hash or a check is done.
+struct password_done {
+  uint64_t job = 0;
+  /// A new hash (for a new password, or a rehash at the current cost).
+  std::string hash;
+  /// The password matched (checks only).
+  bool matched = false;
+  /// It waited on the pool longer than anyone waits for its answer, and
+  /// was dropped unrun.
+  bool expired = false;
+};
+
+/// A tenant's settings, for its own admins.
+struct read_settings {
+  std::string tenant;
+  principal who;
+};
+
+/// A merge patch (JSON text) of a tenant's settings by its own admins.
+struct change_settings {
+  std::string tenant;
+  std::string patch;
+  principal who;
+};
+
+/// A page of a tenant's audit trail (GET /tenants/{id}/audit), or of every
+/// chain (GET /audit: `filter.tenant` unset, to the registry).
+struct read_audit {
+  std::string tenant;
+  audit_filter filter;
+  principal who;
+};
+
+/// Recomputes a tenant's audit chain (GET /tenants/{id}/audit/verify).
+struct verify_audit {
+  std::string tenant;
+  principal who;
+};
+
 /// From the registry: the tenant's config changed (already stored).
 struct apply_config {
   tenant_config config;
@@ -116,6 +241,55 @@ struct store_session {
   stored_session session;
 };
 
+// Each identity write carries its audit event (action empty: none),
+// appended in the same group commit as the change it records.
+
+/// A user to insert (fresh) or replace.
+struct store_user {
+  std::string tenant;
+  stored_user user;
+  bool fresh = false;
+  audit_event audit;
+};
+
+struct remove_user {
+  std::string tenant;
+  std::string user;
+  audit_event audit;
+};
+
+struct store_api_key {
+  std::string tenant;
+  stored_api_key key;
+  audit_event audit;
+};
+
+struct remove_api_key {
+  std::string tenant;
+  std::string key;
+  audit_event audit;
+};
+
+/// An event with no change of its own to go with (a login, a refused
+/// token, a cross-tenant attempt). Not acknowledged.
+struct record_audit {
+  audit_event event;
+};
+
+struct query_audit {
+  audit_filter filter;
+};
+
+struct check_audit_chain {
+  std::string tenant;
+};
+
+/// When an API key was last used.
+struct key_use {
+  std::string key;
+  int64_t at = 0;
+};
+
 struct find_session_owner {
   session_id session;
 };
@@ -126,6 +300,7 @@ struct record_uses {
   std::vector<stored_session> sessions;
   uint64_t chats = 0;
   uint64_t rate_limited = 0;
+  std::vector<key_use> key_uses;
 };
 
 struct expire_sessions {

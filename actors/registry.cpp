@@ -24,7 +24,8 @@ void activate(registry_pointer self, uint32_t index) {
   auto& e = st.tenants[index];
   tenant_supervisor_actor supervisor = self;
   e.actor = self->spawn<caf::monitored>(tenant, st.store, supervisor, e.id,
-                                        st.settings, e.retiring, e.series);
+                                        st.settings, e.retiring, e.series,
+                                        st.services);
   e.started = self->clock().now();
   st.by_actor.emplace(e.actor.address(), index);
   st.metrics->tenant_actors().Set(static_cast<double>(st.by_actor.size()));
@@ -140,6 +141,23 @@ caf::error refuse_unless_admin(const principal& who) {
   return make_error(errc::permission_denied);
 }
 
+// As refuse_unless_admin, but a request about tenant `tenant` sent by the
+// actor serving it passes: a tenant admin's settings request, which that
+// actor checked (read_settings, change_settings).
+caf::error refuse_unless_admin_or_its_actor(registry_pointer self,
+                                            const std::string& tenant,
+                                            const principal& who) {
+  if (who.may_administer_tenants())
+    return {};
+  auto& st = self->state;
+  auto i = st.by_id.find(tenant);
+  auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
+  if (i != st.by_id.end() && st.tenants[i->second].actor
+      && st.tenants[i->second].actor.address() == sender)
+    return {};
+  return make_error(errc::permission_denied);
+}
+
 // What an admin request is to the tenant's actor.
 enum class admin_request_kind {
   // A change: an actor that does not take it within the internal timeout is
@@ -240,8 +258,10 @@ registry_state::~registry_state() {
 registry_actor::behavior_type
 registry(registry_pointer self, store_actor store, lifecycle_settings settings,
          std::vector<tenant_summary> tenants, metrics::metrics* metrics,
-         std::shared_ptr<active_tenants_view> published) {
+         std::shared_ptr<active_tenants_view> published,
+         tenant_services services) {
   self->state.store = std::move(store);
+  self->state.services = std::move(services);
   self->state.settings = settings;
   self->state.metrics = metrics;
   self->state.published = std::move(published);
@@ -252,6 +272,16 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
     [self](caf::down_msg& msg) { on_tenant_down(self, msg); });
   return {
     [self](const list_active_tenants&) { return self->state.active_ids(); },
+    [self](const record_audit& msg) { self->send(self->state.store, msg); },
+    [self](read_audit& msg) -> caf::result<audit_page> {
+      if (auto err = refuse_unless_admin(msg.who))
+        return err;
+      if (msg.tenant.empty())
+        msg.filter.every_chain = true;
+      else
+        msg.filter.tenant = msg.tenant;
+      return self->delegate(self->state.store, query_audit{msg.filter});
+    },
     [self](const list_tenants& msg) -> caf::result<tenant_page> {
       if (auto err = refuse_unless_admin(msg.who))
         return err;
@@ -305,7 +335,8 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
       return rp;
     },
     [self](update_tenant& msg) -> caf::result<tenant_record> {
-      if (auto err = refuse_unless_admin(msg.who))
+      if (auto err = refuse_unless_admin_or_its_actor(self, msg.tenant,
+                                                      msg.who))
         return err;
       auto index = find(self, msg.tenant);
       if (!index)
@@ -352,7 +383,8 @@ registry(registry_pointer self, store_actor store, lifecycle_settings settings,
         });
     },
     [self](read_tenant& msg) -> caf::result<tenant_record> {
-      if (auto err = refuse_unless_admin(msg.who))
+      if (auto err = refuse_unless_admin_or_its_actor(self, msg.tenant,
+                                                      msg.who))
         return err;
       auto index = find(self, msg.tenant);
       if (!index)

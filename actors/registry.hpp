@@ -9,6 +9,7 @@
 #include <caf/actor_clock.hpp>
 
 #include "actors/interfaces.hpp"
+#include "actors/tenant.hpp"
 #include "core/settings.hpp"
 #include "metrics/metrics.hpp"
 
@@ -42,6 +43,8 @@ struct registry_state {
 
   store_actor store;
   lifecycle_settings settings;
+  /// Given to every tenant actor it spawns.
+  tenant_services services;
   metrics::metrics* metrics = nullptr;
   /// Where the active tenants are published (GET / reads it).
   std::shared_ptr<active_tenants_view> published;
@@ -86,6 +89,7 @@ registry_actor::behavior_type
 registry(registry_actor::stateful_pointer<registry_state> self,
          store_actor store, lifecycle_settings settings,
          std::vector<tenant_summary> tenants, metrics::metrics* metrics,
-         std::shared_ptr<active_tenants_view> published);
+         std::shared_ptr<active_tenants_view> published,
+         tenant_services services);
 
 } // namespace tenantd

@@ -3,10 +3,12 @@
 #include <algorithm>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <caf/all.hpp>
 
 #include "core/clock.hpp"
 #include "core/errors.hpp"
+#include "crypto/digest.hpp"
 #include "storage/sqlite_storage.hpp"
 #include "util/log.hpp"
 
@@ -93,6 +95,60 @@ caf::result<T> read(store_pointer self, Body body) {
       return storage_failure(self, e);
     log::error("store", e.what());
     return make_error(errc::storage_failed);
+  }
+}
+
+// Appends `e` after `head` (its chain's last seq and hash), which becomes
+// it.
+void chain_event(storage_backend& db, std::pair<int64_t, std::string>& head,
+                 audit_event e) {
+  e.seq = head.first + 1;
+  e.prev_hash = head.second;
+  e.hash = crypto::to_hex(crypto::sha256(e.prev_hash + audit_hash_input(e)));
+  db.append_audit(e);
+  head = {e.seq, e.hash};
+}
+
+// Appends the event a write carries, if it carries one.
+void append_if_any(store_pointer self, const audit_event& e) {
+  if (!e.action.empty())
+    self->state.append_audit(e);
+}
+
+// Recomputes chain `tenant` from its oldest kept event (older ones go with
+// the retention: the first kept event's link is taken as it is), a page at
+// a time; names the first event whose hash or link does not hold.
+audit_verdict verify_chain(storage_backend& db, const std::string& tenant) {
+  constexpr std::size_t page = 1000;
+  audit_verdict verdict;
+  int64_t after = 0;
+  std::string prev;
+  bool first = true;
+  for (;;) {
+    auto events = db.audit_chain(tenant, after, page);
+    for (auto& e : events) {
+      auto problem = std::string{};
+      if (!first && e.seq != after + 1)
+        problem = "events before it are missing";
+      else if (!first && e.prev_hash != prev)
+        problem = "its link to the event before it does not hold";
+      else if (crypto::to_hex(crypto::sha256(e.prev_hash + audit_hash_input(e)))
+               != e.hash)
+        problem = "its contents do not match its hash";
+      if (!problem.empty()) {
+        verdict.intact = false;
+        verdict.broken_seq = e.seq;
+        verdict.broken_id = e.id;
+        verdict.problem = std::move(problem);
+        return verdict;
+      }
+      ++verdict.checked;
+      first = false;
+      after = e.seq;
+      prev = e.hash;
+    }
+    if (events.size() < page)
+      return verdict;
   }
 }
 
@@ -203,9 +259,17 @@ store_state::~store_state() {
   }
 }
 
+void store_state::append_audit(audit_event e) {
+  auto i = chains.find(e.tenant);
+  if (i == chains.end())
+    i = chains.emplace(e.tenant, db->last_audit(e.tenant)).first;
+  chain_event(*db, i->second, std::move(e));
+}
+
 void store_state::fail(const caf::error& err) {
   last_write_ok = false;
   db->rollback();
+  chains.clear();
   auto done = std::move(waiting);
   waiting.clear();
   for (auto& ack : done)
@@ -218,7 +282,17 @@ opened_storage open_storage(const std::string& data_dir,
   opened_storage result;
   result.db = std::make_unique<sqlite_storage>(
     sqlite_storage::open(data_dir, history_limit));
-  result.added = bootstrap_tenants(*result.db, bootstrap, now);
+  auto& db = *result.db;
+  result.added = bootstrap_tenants(db, bootstrap, now,
+                                   [&](const tenant_config& cfg) {
+    auto e = make_audit_event(cfg.id, principal::platform_admin(),
+                              "tenant.created", "tenant:" + cfg.id, "success",
+                              now);
+    e.source = "tenants file";
+    e.changes = json::serialize(json::object{{"after", to_json(cfg)}});
+    auto head = db.last_audit(cfg.id);
+    chain_event(db, head, std::move(e));
+  });
   result.tenants = result.db->tenants();
   return result;
 }
@@ -246,6 +320,11 @@ store_actor::behavior_type store(store_pointer self,
           auto now = now_millis(self);
           if (!db.insert_tenant(cfg, now, "create"))
             return make_error(errc::duplicate_tenant);
+          auto e = make_audit_event(cfg.id, msg.who, "tenant.created",
+                                    "tenant:" + cfg.id, "success", now);
+          e.changes = json::serialize(
+            json::object{{"after", to_json(cfg)}});
+          self->state.append_audit(std::move(e));
           return record_of(db, cfg.id, now);
         });
     },
@@ -264,6 +343,11 @@ store_actor::behavior_type store(store_pointer self,
             return std::move(cfg.error());
           auto now = now_millis(self);
           db.update_tenant(*cfg, now, self->state.settings.session_ttl.count());
+          auto e = make_audit_event(id, msg.who, "tenant.changed",
+                                    "tenant:" + id, "success", now);
+          e.changes = json::serialize(json::object{
+            {"before", to_json(current->config)}, {"after", to_json(*cfg)}});
+          self->state.append_audit(std::move(e));
           return record_of(db, id, now);
         });
     },
@@ -281,6 +365,15 @@ store_actor::behavior_type store(store_pointer self,
             return make_error(errc::tenant_archived);
           if (current->status != to) {
             db.set_status(id, to, now);
+            static constexpr const char* actions[] = {
+              "tenant.resumed", "tenant.suspended", "tenant.archived"};
+            auto e = make_audit_event(id, msg.who,
+                                      actions[static_cast<int>(to)],
+                                      "tenant:" + id, "success", now);
+            e.changes = json::serialize(
+              json::object{{"before", to_string(current->status)},
+                           {"after", to_string(to)}});
+            self->state.append_audit(std::move(e));
             // Its sessions go a batch per turn: a million in one statement
             // would hold every other tenant's writes for seconds.
             if (to == tenant_status::archived) {
@@ -310,6 +403,8 @@ store_actor::behavior_type store(store_pointer self,
                                       store_state::load_page);
           snap.chats = stored->chats;
           snap.rate_limited = stored->rate_limited;
+          snap.users = db.users(id);
+          snap.keys = db.api_keys(id);
           return snap;
         });
     },
@@ -328,6 +423,57 @@ store_actor::behavior_type store(store_pointer self,
           return caf::ok_atom::value;
         });
     },
+    [self](const store_user& msg) -> caf::result<caf::ok_atom> {
+      return write_and_ack<caf::ok_atom>(
+        self, [&](storage_backend& db) -> caf::expected<caf::ok_atom> {
+          if (!msg.fresh)
+            db.update_user(msg.tenant, msg.user);
+          else if (!db.insert_user(msg.tenant, msg.user))
+            return make_error(errc::duplicate_email);
+          append_if_any(self, msg.audit);
+          return caf::ok_atom::value;
+        });
+    },
+    [self](const remove_user& msg) -> caf::result<caf::ok_atom> {
+      return write_and_ack<caf::ok_atom>(
+        self, [&](storage_backend& db) -> caf::expected<caf::ok_atom> {
+          db.delete_user(msg.tenant, msg.user);
+          append_if_any(self, msg.audit);
+          return caf::ok_atom::value;
+        });
+    },
+    [self](const store_api_key& msg) -> caf::result<caf::ok_atom> {
+      return write_and_ack<caf::ok_atom>(
+        self, [&](storage_backend& db) -> caf::expected<caf::ok_atom> {
+          if (!db.insert_api_key(msg.tenant, msg.key))
+            return make_error(errc::unknown_tenant);
+          append_if_any(self, msg.audit);
+          return caf::ok_atom::value;
+        });
+    },
+    [self](const remove_api_key& msg) -> caf::result<caf::ok_atom> {
+      return write_and_ack<caf::ok_atom>(
+        self, [&](storage_backend& db) -> caf::expected<caf::ok_atom> {
+          db.delete_api_key(msg.tenant, msg.key);
+          append_if_any(self, msg.audit);
+          return caf::ok_atom::value;
+        });
+    },
+    [self](const record_audit& msg) {
+      write(self, [&](storage_backend&) {
+        self->state.append_audit(msg.event);
+      });
+    },
+    [self](const query_audit& msg) -> caf::result<audit_page> {
+      return read<audit_page>(self, [&](storage_backend& db) {
+        return caf::expected<audit_page>{db.audit_events(msg.filter)};
+      });
+    },
+    [self](const check_audit_chain& msg) -> caf::result<audit_verdict> {
+      return read<audit_verdict>(self, [&](storage_backend& db) {
+        return caf::expected<audit_verdict>{verify_chain(db, msg.tenant)};
+      });
+    },
     [self](const find_session_owner& msg) -> caf::result<std::string> {
       return read<std::string>(self, [&](storage_backend& db) {
         return caf::expected<std::string>{
@@ -338,6 +484,8 @@ store_actor::behavior_type store(store_pointer self,
       write(self, [&](storage_backend& db) {
         for (auto& s : msg.sessions)
           db.touch_session(s);
+        for (auto& use : msg.key_uses)
+          db.touch_api_key(msg.tenant, use.key, use.at);
         db.set_counters(msg.tenant, msg.chats, msg.rate_limited);
       });
     },
@@ -370,6 +518,12 @@ store_actor::behavior_type store(store_pointer self,
     },
     [self](atom::sweep) {
       auto& st = self->state;
+      // Audit events past the retention, a bounded batch per sweep: a
+      // backlog (a retention shortened) goes over several sweeps.
+      write(self, [&](storage_backend& db) {
+        db.purge_audit(now_millis(self) - to_millis(st.settings.audit_retention),
+                       store_state::delete_batch);
+      });
       st.purging = true;
       st.purge_before = now_millis(self) - to_millis(store_state::purge_grace);
       schedule_cleanup(self);

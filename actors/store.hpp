@@ -1,6 +1,8 @@
 #pragma once
 
 #include <deque>
+#include <unordered_map>
+#include <utility>
 #include <functional>
 #include <memory>
 #include <string>
@@ -57,6 +59,14 @@ struct store_state {
   /// False from a failed write or COMMIT until a later group commits
   /// (readiness).
   bool last_write_ok = true;
+
+  /// The last seq and hash of each audit chain written (read from storage
+  /// on first use; forgotten when a group fails, whose events are gone).
+  std::unordered_map<std::string, std::pair<int64_t, std::string>> chains;
+
+  /// Appends `e` to its chain (seq, prev_hash and hash set here) in the
+  /// open group. Throws storage_error.
+  void append_audit(audit_event e);
 
   /// Commits the open transaction (if any) and runs `waiting`.
   void commit();

@@ -68,7 +68,7 @@ actor_layer start_actors(caf::actor_system& sys, actor_options options) {
       ids.push_back(t.id);
   active->publish(std::move(ids));
   auto reg = sys.spawn(registry, st, settings, std::move(opened.tenants),
-                       options.metrics, active);
+                       options.metrics, active, options.services);
   return actor_layer{st, reg, active, location, opened.added};
 }
 

@@ -15,6 +15,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/interfaces.hpp"
+#include "actors/tenant.hpp"
 #include "core/settings.hpp"
 
 namespace tenantd::metrics {
@@ -46,6 +47,8 @@ struct actor_options {
   metrics::metrics* metrics = nullptr;
   /// When the bootstrap tenants are created (Unix ms); 0 = now.
   int64_t now = 0;
+  /// The password pool and cost every tenant uses (see tenant_services).
+  tenant_services services;
   /// The store gets a thread of its own (its calls block on disk); false
   /// only under CAF's test coordinator, which runs every actor itself.
   bool detached_store = true;

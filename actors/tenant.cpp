@@ -5,6 +5,10 @@
 
 #include <caf/all.hpp>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
 #include "core/clock.hpp"
 #include "core/text.hpp"
 #include "util/log.hpp"
@@ -19,7 +23,7 @@ stored_session to_stored(const tenant_state& st, const session_id& id,
                          const session_record& s) {
   auto last_used = to_unix_millis(s.last_used);
   return {id, to_unix_millis(s.created), last_used,
-          last_used + to_millis(st.session_ttl())};
+          last_used + to_millis(st.session_ttl()), s.owner};
 }
 
 // Sends the sessions used since the last touch, and the counters, to the
@@ -37,8 +41,11 @@ void send_touches(tenant_pointer self) {
     }
   st.touched.clear();
   st.counters_changed = false;
+  std::vector<key_use> key_uses;
+  for (auto& [key, at] : st.identity.take_key_uses())
+    key_uses.push_back({key, at});
   self->send(st.store, record_uses{st.config.id, std::move(used), st.chats,
-                                   st.rate_limited});
+                                   st.rate_limited, std::move(key_uses)});
 }
 
 void schedule_touch(tenant_pointer self) {
@@ -181,6 +188,7 @@ bool activate(tenant_pointer self, tenant_snapshot& snap) {
   }
   st.chats = snap.chats;
   st.rate_limited = snap.rate_limited;
+  st.identity.load(std::move(snap.users), std::move(snap.keys));
   return true;
 }
 
@@ -191,7 +199,8 @@ void take_page(tenant_pointer self, session_page& page) {
   auto& st = self->state;
   for (auto& s : page.sessions)
     st.sessions.emplace(s.id, session_record{from_unix_millis(s.created_at),
-                                             from_unix_millis(s.last_used)});
+                                             from_unix_millis(s.last_used),
+                                             false, std::move(s.owner)});
   if (page.next != 0) {
     load_sessions_after(self, page.next);
     return;
@@ -230,6 +239,255 @@ caf::result<chat_result> not_ours(tenant_pointer self, const session_id& id) {
       [rp](caf::error&) mutable {
         rp.deliver(make_error(errc::storage_failed));
       });
+  return rp;
+}
+
+// Sends the store an event with no change of its own (not acknowledged).
+void audit(tenant_pointer self, const principal& who, std::string action,
+           std::string target, std::string outcome) {
+  auto& st = self->state;
+  self->send(st.store,
+             record_audit{make_audit_event(
+               st.config.id, who, std::move(action), std::move(target),
+               std::move(outcome), to_unix_millis(self->clock().now()))});
+}
+
+// The event a change by `who` to `target` leaves, with its changes (JSON
+// text, secrets already left out).
+audit_event change_event(tenant_pointer self, const principal& who,
+                         std::string action, std::string target,
+                         std::string changes) {
+  auto e = make_audit_event(self->state.config.id, who, std::move(action),
+                            std::move(target), "success",
+                            to_unix_millis(self->clock().now()));
+  e.changes = std::move(changes);
+  return e;
+}
+
+// `who` as its tenant actor resolved it (`asker`: what acting() answered):
+// an API key presented as is gets its id, and loses its digest.
+principal as_resolved(principal who,
+                      const std::variant<acting_principal, caf::error>& asker) {
+  if (auto* a = std::get_if<acting_principal>(&asker)) {
+    who.subject = a->subject;
+    who.key_digest.clear();
+  }
+  return who;
+}
+
+// What a login attempt's audit event names: the email tried, if it is one
+// (a password typed into the email field must not land in the trail).
+std::string login_target(const std::string& email) {
+  return email_problem(email) ? std::string{"email:(not an email)"}
+                              : "email:" + email;
+}
+
+// Whether a merge patch (JSON text) touches only what a tenant's admins may
+// change: name, welcome, model, reply (not limits, status or auth).
+bool only_settings(const std::string& patch) {
+  boost::json::error_code ec;
+  auto value = boost::json::parse(patch, ec);
+  auto* obj = ec ? nullptr : value.if_object();
+  if (obj == nullptr)
+    return false;
+  for (auto& [key, v] : *obj)
+    if (key != "name" && key != "welcome" && key != "model" && key != "reply")
+      return false;
+  return true;
+}
+
+// Asks the registry `msg` as this tenant's actor (the registry takes a
+// tenant admin's settings requests from it only) and answers with what it
+// says. Not delegated: the registry must see this actor as the sender.
+template <class Message>
+caf::result<tenant_record> via_registry(tenant_pointer self, Message msg) {
+  auto rp = self->make_response_promise<tenant_record>();
+  self
+    ->request(self->state.supervisor, self->state.settings.internal_timeout,
+              std::move(msg))
+    .then([rp](tenant_record& rec) mutable { rp.deliver(std::move(rec)); },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+// What the audit trail shows of a user (never its hash).
+std::string user_fields(const stored_user& u) {
+  return "{\"email\":" + boost::json::serialize(boost::json::value(u.email))
+         + ",\"role\":\"" + std::string{to_string(u.role)}
+         + "\",\"disabled\":" + (u.disabled ? "true" : "false") + "}";
+}
+
+// What `who` is in this tenant if it may do `action`, else the refusal.
+// A credential is resolved before anything else is looked at, so that no
+// other tenant's credential learns anything here.
+std::variant<acting_principal, caf::error>
+acting(tenant_pointer self, const principal& who, tenant_action action) {
+  auto& st = self->state;
+  auto resolved = st.identity.resolve(who, st.config.id,
+                                      to_unix_millis(self->clock().now()));
+  if (auto* code = std::get_if<errc>(&resolved)) {
+    if (*code == errc::foreign_credential)
+      audit(self, who, "access.cross_tenant", "tenant:" + st.config.id,
+            "denied");
+    return make_error(*code);
+  }
+  auto& actor = std::get<acting_principal>(resolved);
+  if (!permits(actor, action, st.config.auth))
+    return make_error(actor.kind == principal_kind::anonymous
+                        ? errc::authentication_required
+                        : errc::insufficient_role);
+  if (actor.kind == principal_kind::api_key) {
+    st.identity.note_key_use(actor.subject,
+                             to_unix_millis(self->clock().now()));
+    schedule_touch(self);
+  }
+  return actor;
+}
+
+// The tenant checks, then `who` resolved for `action`: what a request
+// about `tenant`'s users, keys, settings or audit trail does first.
+std::variant<acting_principal, caf::error>
+admitted(tenant_pointer self, const std::string& tenant, const principal& who,
+         tenant_action action) {
+  if (auto err = self->state.refusal(tenant, self->clock().now()))
+    return err;
+  return acting(self, who, action);
+}
+
+// Runs `work` (a password hash or check: it blocks for tens of
+// milliseconds) on the password pool, in this tenant's share; `then` runs
+// on this actor with the result. False, running nothing, if the pool's
+// queue (or this tenant's share of it) is full.
+bool on_password_pool(tenant_pointer self,
+                      std::function<password_done()> work,
+                      std::function<void(password_done&)> then) {
+  auto& st = self->state;
+  auto job = st.next_job++;
+  tenant_actor me = self;
+  if (!st.services.passwords) {
+    // No pool: inline, for deterministic tests under CAF's test coordinator
+    // (tenant_services).
+    st.jobs.emplace(job, std::move(then));
+    auto done = work();
+    done.job = job;
+    self->send(me, std::move(done));
+    return true;
+  }
+  auto give_up = std::chrono::steady_clock::now() + st.services.password_wait;
+  bool taken = st.services.passwords->submit(
+    st.config.id, [me, job, give_up, work = std::move(work)] {
+      password_done done;
+      if (std::chrono::steady_clock::now() < give_up)
+        done = work();
+      else
+        done.expired = true;
+      done.job = job;
+      caf::anon_send(me, std::move(done));
+    });
+  if (taken)
+    st.jobs.emplace(job, std::move(then));
+  return taken;
+}
+
+// Stores `user` (fresh: a new one) and answers `rp` with its record once
+// committed.
+template <class Promise, class OnStored>
+void store_user_then(tenant_pointer self, stored_user user, bool fresh,
+                     audit_event event, Promise rp, OnStored on_stored) {
+  auto& st = self->state;
+  self
+    ->request(st.store, st.settings.internal_timeout,
+              store_user{st.config.id, user, fresh, std::move(event)})
+    .then(
+      [self, user, rp, on_stored](caf::ok_atom) mutable {
+        self->state.identity.put(user);
+        on_stored(user, rp);
+      },
+      [self, user, rp](caf::error& err) mutable {
+        self->state.pending_emails.erase(user.email_key);
+        rp.deliver(is(err, errc::duplicate_email) ? std::move(err)
+                                                  : make_error(errc::storage_failed));
+      });
+}
+
+// Answers ok once the store's `removal` is committed; if it fails, runs
+// `undo` (what was removed from memory comes back) and answers
+// errc::storage_failed: nothing was changed.
+template <class Handle, class Undo>
+caf::result<caf::ok_atom> undo_on_failure(tenant_pointer self, Handle removal,
+                                          Undo undo) {
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  removal.then([rp](caf::ok_atom) mutable { rp.deliver(caf::ok_atom::value); },
+               [rp, undo](caf::error&) mutable {
+                 undo();
+                 rp.deliver(make_error(errc::storage_failed));
+               });
+  return rp;
+}
+
+// Answers whether `password` opens `user` (null: unknown email, checked
+// against a dummy hash so that it costs the same), rehashing at the
+// current cost when the stored one is weaker. Audited either way; `asker`
+// says where the attempt came from.
+caf::result<principal> check_login(tenant_pointer self,
+                                   const stored_user* user,
+                                   std::string email, std::string password,
+                                   principal asker) {
+  auto& st = self->state;
+  auto cost = st.services.password_cost;
+  // Empty: the dummy hash, made (once per cost) on the pool, not here.
+  std::string hash = user ? user->password_hash : std::string{};
+  bool usable = user != nullptr && !user->disabled;
+  std::string id = user ? user->id : std::string{};
+  auto rp = self->make_response_promise<principal>();
+  bool taken = on_password_pool(
+    self,
+    [hash, password = std::move(password), cost, usable] {
+      password_done done;
+      auto& against = hash.empty() ? crypto::dummy_hash(cost) : hash;
+      done.matched = crypto::verify_password(against, password) && usable;
+      if (done.matched && crypto::needs_rehash(hash, cost))
+        done.hash = crypto::hash_password(password, cost);
+      return done;
+    },
+    [self, rp, id, email = std::move(email),
+     asker = std::move(asker)](password_done& done) mutable {
+      auto& st = self->state;
+      if (done.expired) {
+        rp.deliver(make_error(errc::hashing_busy));
+        return;
+      }
+      auto* u = st.identity.user(id);
+      if (!done.matched || u == nullptr || u->disabled) {
+        st.failed_logins.failed(email_key(email), self->clock().now());
+        audit(self, asker, "login.failed", login_target(email), "failure");
+        rp.deliver(make_error(errc::login_failed));
+        return;
+      }
+      principal who;
+      who.kind = principal_kind::user;
+      who.tenant = st.config.id;
+      who.subject = u->id;
+      who.role = u->role;
+      st.failed_logins.succeeded(email_key(email));
+      auto as_user = who;
+      as_user.request_id = asker.request_id;
+      as_user.source = asker.source;
+      audit(self, as_user, "login.succeeded", "user:" + u->id, "success");
+      if (!done.hash.empty()) {
+        auto rehashed = *u;
+        rehashed.password_hash = std::move(done.hash);
+        // The login stands with the old hash if this fails.
+        self
+          ->request(st.store, st.settings.internal_timeout,
+                    store_user{st.config.id, rehashed, false, {}})
+          .then([](caf::ok_atom) {}, [](caf::error&) {});
+        st.identity.put(std::move(rehashed));
+      }
+      rp.deliver(std::move(who));
+    });
+  if (!taken)
+    rp.deliver(make_error(errc::hashing_busy));
   return rp;
 }
 
@@ -317,8 +575,11 @@ tenant_actor::behavior_type
 tenant(tenant_pointer self, store_actor store,
        tenant_supervisor_actor supervisor, std::string id,
        lifecycle_settings settings, tenant_actor predecessor,
-       metrics::tenant_series* series) {
+       metrics::tenant_series* series, tenant_services services) {
   auto& init = self->state;
+  init.services = std::move(services);
+  init.failed_logins = login_throttle{init.services.login_free_failures,
+                                      init.services.login_max_delay};
   init.store = store;
   init.supervisor = std::move(supervisor);
   init.series = series;
@@ -355,13 +616,18 @@ tenant(tenant_pointer self, store_actor store,
       auto now = self->clock().now();
       if (auto err = st.refusal(msg.tenant, now))
         return err;
+      auto asker = acting(self, msg.who, tenant_action::use_sessions);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
       // Sessions not yet swept count: they are still held.
       if (st.sessions.size() >= st.max_sessions())
         return make_error(errc::too_many_sessions);
       // 122 random bits: the store refuses the practically impossible
       // repeat.
       auto id = session_id::generate();
-      st.sessions.emplace(id, session_record{now, now});
+      st.sessions.emplace(
+        id, session_record{now, now, false,
+                           std::get<acting_principal>(asker).owner_tag()});
       schedule_sweep(self);
       auto rp = self->make_response_promise<session_grant>();
       self
@@ -389,6 +655,9 @@ tenant(tenant_pointer self, store_actor store,
       auto now = self->clock().now();
       if (auto err = st.refusal(msg.tenant, now))
         return err;
+      auto asker = acting(self, msg.who, tenant_action::use_sessions);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
       auto id = msg.session;
       auto* session = st.sessions.find(id);
       if (session != nullptr && st.expired(*session, now)) {
@@ -401,6 +670,9 @@ tenant(tenant_pointer self, store_actor store,
       if (session == nullptr)
         return id == session_id::nil() ? make_error(errc::unknown_session)
                                        : not_ours(self, id);
+      if (!session->owner.empty()
+          && session->owner != std::get<acting_principal>(asker).owner_tag())
+        return make_error(errc::foreign_principal);
       touch(self, id, *session, now);
       st.counters_changed = true;
       // Nothing rendered for a chat its answer could not wait for.
@@ -435,6 +707,286 @@ tenant(tenant_pointer self, store_actor store,
       result.reply = std::move(*reply);
       result.model = st.config.model;
       return answer_at(self, *due, std::move(result));
+    },
+    [self](create_user& msg) -> caf::result<user_record> {
+      auto& st = self->state;
+      auto asker = admitted(self, msg.tenant, msg.who, tenant_action::manage_users);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
+      auto key = email_key(msg.email);
+      if (st.identity.user_by_email(msg.email) != nullptr
+          || st.pending_emails.count(key) != 0)
+        return make_error(errc::duplicate_email);
+      auto now = to_unix_millis(self->clock().now());
+      stored_user user;
+      user.id = make_identity_id("usr_");
+      user.email = std::move(msg.email);
+      user.email_key = key;
+      user.role = msg.role;
+      user.created_at = now;
+      user.updated_at = now;
+      auto rp = self->make_response_promise<user_record>();
+      auto cost = st.services.password_cost;
+      bool taken = on_password_pool(
+        self,
+        [password = std::move(msg.password), cost] {
+          password_done done;
+          done.hash = crypto::hash_password(password, cost);
+          return done;
+        },
+        [self, rp, user,
+         who = as_resolved(msg.who, asker)](password_done& done) mutable {
+          if (done.expired) {
+            self->state.pending_emails.erase(user.email_key);
+            rp.deliver(make_error(errc::hashing_busy));
+            return;
+          }
+          user.password_hash = std::move(done.hash);
+          auto event = change_event(self, who, "user.created",
+                                    "user:" + user.id,
+                                    "{\"after\":" + user_fields(user) + "}");
+          store_user_then(self, std::move(user), true, std::move(event), rp,
+                          [self](const stored_user& u, auto& rp) {
+                            self->state.pending_emails.erase(u.email_key);
+                            rp.deliver(to_record(u));
+                          });
+        });
+      // The promise is made: the refusal goes through it.
+      if (!taken)
+        rp.deliver(make_error(errc::hashing_busy));
+      else
+        st.pending_emails.insert(key);
+      return rp;
+    },
+    [self](const list_users& msg) -> caf::result<user_page> {
+      auto& st = self->state;
+      auto asker = admitted(self, msg.tenant, msg.who, tenant_action::manage_users);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
+      return st.identity.users(msg.offset, msg.limit);
+    },
+    [self](const read_user& msg) -> caf::result<user_record> {
+      auto& st = self->state;
+      if (auto err = st.refusal(msg.tenant, self->clock().now()))
+        return err;
+      // A member may read itself.
+      auto asker = acting(self, msg.who, tenant_action::use_sessions);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
+      auto& me = std::get<acting_principal>(asker);
+      bool self_read = me.kind == principal_kind::user && me.subject == msg.user;
+      if (!self_read && !permits(me, tenant_action::manage_users, st.config.auth))
+        return make_error(errc::insufficient_role);
+      auto* u = st.identity.user(msg.user);
+      if (u == nullptr)
+        return make_error(errc::unknown_user);
+      return to_record(*u);
+    },
+    [self](update_user& msg) -> caf::result<user_record> {
+      auto& st = self->state;
+      auto asker = admitted(self, msg.tenant, msg.who, tenant_action::manage_users);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
+      auto* found = st.identity.user(msg.user);
+      if (found == nullptr)
+        return make_error(errc::unknown_user);
+      auto user = *found;
+      auto before = user_fields(user);
+      if (msg.set_role)
+        user.role = msg.role;
+      if (msg.set_disabled)
+        user.disabled = msg.disabled;
+      user.updated_at = to_unix_millis(self->clock().now());
+      auto rp = self->make_response_promise<user_record>();
+      auto answer = [](const stored_user& u, auto& rp) {
+        rp.deliver(to_record(u));
+      };
+      // The password itself never: only that it changed.
+      auto event = change_event(
+        self, as_resolved(msg.who, asker), "user.changed", "user:" + user.id,
+        "{\"before\":" + before + ",\"after\":" + user_fields(user)
+          + (msg.password.empty() ? "" : ",\"password\":\"changed\"") + "}");
+      if (msg.password.empty()) {
+        store_user_then(self, std::move(user), false, std::move(event), rp,
+                        answer);
+        return rp;
+      }
+      auto cost = st.services.password_cost;
+      bool taken = on_password_pool(
+        self,
+        [password = std::move(msg.password), cost] {
+          password_done done;
+          done.hash = crypto::hash_password(password, cost);
+          return done;
+        },
+        [self, rp, user, answer, event](password_done& done) mutable {
+          if (done.expired) {
+            rp.deliver(make_error(errc::hashing_busy));
+            return;
+          }
+          user.password_hash = std::move(done.hash);
+          store_user_then(self, std::move(user), false, std::move(event), rp,
+                          answer);
+        });
+      if (!taken)
+        rp.deliver(make_error(errc::hashing_busy));
+      return rp;
+    },
+    [self](const delete_user& msg) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      auto asker = admitted(self, msg.tenant, msg.who, tenant_action::manage_users);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
+      auto* gone = st.identity.user(msg.user);
+      if (gone == nullptr)
+        return make_error(errc::unknown_user);
+      auto event = change_event(self, as_resolved(msg.who, asker), "user.deleted",
+                                "user:" + msg.user,
+                                "{\"before\":" + user_fields(*gone) + "}");
+      // Gone from memory at once: its tokens open nothing from now on, even
+      // before the delete is committed; back if the delete fails.
+      auto kept = *gone;
+      st.identity.erase_user(msg.user);
+      return undo_on_failure(
+        self,
+        self->request(st.store, st.settings.internal_timeout,
+                      remove_user{st.config.id, msg.user, std::move(event)}),
+        [self, kept] { self->state.identity.put(kept); });
+    },
+    [self](const create_api_key& msg) -> caf::result<api_key_record> {
+      auto& st = self->state;
+      auto asker = admitted(self, msg.tenant, msg.who, tenant_action::manage_keys);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
+      stored_api_key key;
+      key.id = make_identity_id("key_");
+      key.name = msg.name;
+      key.role = msg.role;
+      key.prefix = msg.prefix;
+      key.digest = msg.digest;
+      key.created_at = to_unix_millis(self->clock().now());
+      key.expires_at = msg.expires_at;
+      auto rp = self->make_response_promise<api_key_record>();
+      auto event = change_event(
+        self, as_resolved(msg.who, asker), "key.created", "key:" + key.id,
+        "{\"after\":{\"name\":" + boost::json::serialize(boost::json::value(key.name))
+          + ",\"role\":\"" + std::string{to_string(key.role)}
+          + "\",\"prefix\":\"" + key.prefix + "\",\"expires_at\":"
+          + std::to_string(key.expires_at) + "}}");
+      self
+        ->request(st.store, st.settings.internal_timeout,
+                  store_api_key{st.config.id, key, std::move(event)})
+        .then(
+          [self, rp, key](caf::ok_atom) mutable {
+            self->state.identity.put(key);
+            rp.deliver(to_record(key));
+          },
+          [rp](caf::error& err) mutable {
+            rp.deliver(is(err, errc::unknown_tenant)
+                         ? std::move(err)
+                         : make_error(errc::storage_failed));
+          });
+      return rp;
+    },
+    [self](const list_api_keys& msg) -> caf::result<api_key_page> {
+      auto& st = self->state;
+      auto asker = admitted(self, msg.tenant, msg.who, tenant_action::manage_keys);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
+      return st.identity.keys(msg.offset, msg.limit);
+    },
+    [self](const revoke_api_key& msg) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      auto asker = admitted(self, msg.tenant, msg.who, tenant_action::manage_keys);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
+      auto* revoked = st.identity.key(msg.key);
+      if (revoked == nullptr)
+        return make_error(errc::unknown_api_key);
+      auto kept = *revoked;
+      auto event = change_event(self, as_resolved(msg.who, asker), "key.revoked",
+                                "key:" + msg.key,
+                                "");
+      // Refused from this message on, before the delete is committed; back
+      // if the delete fails.
+      st.identity.erase_key(msg.key);
+      return undo_on_failure(
+        self,
+        self->request(st.store, st.settings.internal_timeout,
+                      remove_api_key{st.config.id, msg.key, std::move(event)}),
+        [self, kept] { self->state.identity.put(kept); });
+    },
+    [self](login_request& msg) -> caf::result<principal> {
+      auto& st = self->state;
+      if (auto err = st.refusal(msg.tenant, self->clock().now()))
+        return err;
+      if (auto wait = st.failed_logins.wait(email_key(msg.email),
+                                            self->clock().now())) {
+        audit(self, msg.who, "login.throttled", login_target(msg.email),
+              "denied");
+        return make_login_throttled(wait);
+      }
+      auto* user = st.identity.user_by_email(msg.email);
+      return check_login(self, user, std::move(msg.email),
+                         std::move(msg.password), std::move(msg.who));
+    },
+    [self](const authenticate& msg) -> caf::result<principal> {
+      auto& st = self->state;
+      auto asker = admitted(self, msg.tenant, msg.who, tenant_action::use_sessions);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
+      auto& me = std::get<acting_principal>(asker);
+      if (!msg.who.of_a_tenant())
+        return make_error(errc::invalid_credential);
+      principal who;
+      who.kind = me.kind;
+      who.tenant = st.config.id;
+      who.subject = me.subject;
+      who.role = me.role;
+      return who;
+    },
+    [self](const read_settings& msg) -> caf::result<tenant_record> {
+      auto& st = self->state;
+      auto asker = admitted(self, msg.tenant, msg.who, tenant_action::read_settings);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
+      return via_registry(self, read_tenant{st.config.id,
+                                            as_resolved(msg.who, asker)});
+    },
+    [self](const change_settings& msg) -> caf::result<tenant_record> {
+      auto& st = self->state;
+      auto asker = admitted(self, msg.tenant, msg.who, tenant_action::change_settings);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
+      if (!only_settings(msg.patch))
+        return make_error(errc::insufficient_role);
+      return via_registry(self, update_tenant{st.config.id, msg.patch,
+                                              as_resolved(msg.who, asker)});
+    },
+    [self](read_audit& msg) -> caf::result<audit_page> {
+      auto& st = self->state;
+      auto asker = admitted(self, msg.tenant, msg.who, tenant_action::read_audit);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
+      msg.filter.tenant = st.config.id;
+      msg.filter.every_chain = false;
+      return self->delegate(st.store, query_audit{std::move(msg.filter)});
+    },
+    [self](const verify_audit& msg) -> caf::result<audit_verdict> {
+      auto& st = self->state;
+      auto asker = admitted(self, msg.tenant, msg.who, tenant_action::read_audit);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
+      return self->delegate(st.store, check_audit_chain{st.config.id});
+    },
+    [self](password_done& msg) {
+      auto& jobs = self->state.jobs;
+      auto i = jobs.find(msg.job);
+      if (i == jobs.end())
+        return;
+      auto then = std::move(i->second);
+      jobs.erase(i);
+      then(msg);
     },
     [self](atom::tenant) { return self->state.config; },
     [self](apply_config& msg) -> caf::result<tenant_stats> {

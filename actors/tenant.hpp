@@ -1,7 +1,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/actor_clock.hpp>
@@ -9,11 +14,32 @@
 #include "actors/interfaces.hpp"
 #include "core/reply_budget.hpp"
 #include "core/reply_template.hpp"
+#include "core/login_throttle.hpp"
 #include "core/session_table.hpp"
 #include "core/settings.hpp"
+#include "core/tenant_identity.hpp"
+#include "crypto/password.hpp"
 #include "metrics/metrics.hpp"
+#include "util/fair_pool.hpp"
 
 namespace tenantd {
+
+/// What every tenant actor shares besides the store.
+struct tenant_services {
+  /// Runs password hashes and checks (Argon2id, tens of milliseconds and
+  /// ~19 MiB each) off the actor threads, a fair share per tenant; full,
+  /// it refuses (errc::hashing_busy). Null: the jobs run inline on the
+  /// actor, only for tests under CAF's test coordinator, whose scheduler
+  /// takes no message from another thread.
+  std::shared_ptr<fair_pool> passwords;
+  crypto::password_cost password_cost;
+  /// A job still waiting on the pool after this is dropped unrun: its
+  /// asker has given up (ASK_TIMEOUT_MS).
+  caf::timespan password_wait = std::chrono::seconds{2};
+  /// Failed logins of an account before each next waits; the longest wait.
+  uint32_t login_free_failures = 5;
+  std::chrono::seconds login_max_delay{900};
+};
 
 /// What a tenant keeps per session.
 struct session_record {
@@ -21,6 +47,9 @@ struct session_record {
   caf::actor_clock::time_point last_used;
   /// Used since its last use was sent to the store.
   bool touched = false;
+  /// Whose it is (acting_principal::owner_tag); empty: anyone's who knows
+  /// the id.
+  std::string owner;
 };
 
 /// An answer held back for the tenant's reply bandwidth until `due`.
@@ -56,6 +85,18 @@ struct tenant_state {
   bool serving = true;
   reply_template reply;
   session_table<session_record, 16> sessions;
+  /// The tenant's users and API keys.
+  tenant_identity identity;
+  tenant_services services;
+  /// Password jobs on the pool, by number, with what to do with the
+  /// result (back on this actor).
+  uint64_t next_job = 1;
+  std::unordered_map<uint64_t, std::function<void(password_done&)>> jobs;
+  /// Emails of users being created (hashing), taken already.
+  std::unordered_set<std::string> pending_emails;
+  /// Failed logins by case-folded email (known or not, so that throttling
+  /// tells nothing of which emails exist).
+  login_throttle failed_logins;
   /// Sessions a sweep or a release goes over in one turn: well under a
   /// millisecond each, so that a tenant with a million sessions never
   /// holds a shared actor thread for long (CAF runs up to
@@ -132,6 +173,6 @@ tenant_actor::behavior_type
 tenant(tenant_actor::stateful_pointer<tenant_state> self, store_actor store,
        tenant_supervisor_actor supervisor, std::string id,
        lifecycle_settings settings, tenant_actor predecessor,
-       metrics::tenant_series* series);
+       metrics::tenant_series* series, tenant_services services);
 
 } // namespace tenantd

@@ -13,6 +13,7 @@
 #include <caf/type_id.hpp>
 
 #include "actors/messages.hpp"
+#include "core/identity.hpp"
 #include "core/principal.hpp"
 #include "core/records.hpp"
 #include "core/session_id.hpp"
@@ -34,7 +35,7 @@ typename Inspector::result_type inspect(Inspector& f, tenant_limits& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tenant_config& x) {
   return f(caf::meta::type_name("tenant_config"), x.id, x.name, x.welcome,
-           x.model, x.limits, x.reply);
+           x.model, x.limits, x.reply, x.auth);
 }
 
 template <class Inspector>
@@ -67,7 +68,7 @@ typename Inspector::result_type inspect(Inspector& f, tenant_page& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stored_session& x) {
   return f(caf::meta::type_name("stored_session"), x.id, x.created_at,
-           x.last_used, x.expires_at);
+           x.last_used, x.expires_at, x.owner);
 }
 
 template <class Inspector>
@@ -78,13 +79,179 @@ typename Inspector::result_type inspect(Inspector& f, session_page& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tenant_snapshot& x) {
   return f(caf::meta::type_name("tenant_snapshot"), x.config, x.status,
-           x.sessions, x.chats, x.rate_limited);
+           x.sessions, x.chats, x.rate_limited, x.users, x.keys);
 }
 
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, read_settings& x) {
+  return f(caf::meta::type_name("read_settings"), x.tenant, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, change_settings& x) {
+  return f(caf::meta::type_name("change_settings"), x.tenant, x.patch, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, audit_event& x) {
+  return f(caf::meta::type_name("audit_event"), x.seq, x.id, x.at, x.tenant, x.actor_kind, x.actor_id, x.actor_tenant, x.action, x.target, x.outcome, x.request_id, x.source, x.changes, x.prev_hash, x.hash);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, audit_filter& x) {
+  return f(caf::meta::type_name("audit_filter"), x.tenant, x.every_chain, x.from, x.to, x.action, x.actor, x.before, x.limit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, audit_page& x) {
+  return f(caf::meta::type_name("audit_page"), x.events, x.next);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, audit_verdict& x) {
+  return f(caf::meta::type_name("audit_verdict"), x.checked, x.intact, x.broken_seq, x.broken_id, x.problem);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, read_audit& x) {
+  return f(caf::meta::type_name("read_audit"), x.tenant, x.filter, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, verify_audit& x) {
+  return f(caf::meta::type_name("verify_audit"), x.tenant, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, record_audit& x) {
+  return f(caf::meta::type_name("record_audit"), x.event);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, query_audit& x) {
+  return f(caf::meta::type_name("query_audit"), x.filter);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, check_audit_chain& x) {
+  return f(caf::meta::type_name("check_audit_chain"), x.tenant);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stored_user& x) {
+  return f(caf::meta::type_name("stored_user"), x.id, x.email, x.email_key, x.password_hash, x.role, x.disabled, x.created_at, x.updated_at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_record& x) {
+  return f(caf::meta::type_name("user_record"), x.id, x.email, x.role, x.disabled, x.created_at, x.updated_at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stored_api_key& x) {
+  return f(caf::meta::type_name("stored_api_key"), x.id, x.name, x.role, x.prefix, x.digest, x.created_at, x.expires_at, x.last_used_at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, api_key_record& x) {
+  return f(caf::meta::type_name("api_key_record"), x.id, x.name, x.role, x.prefix, x.created_at, x.expires_at, x.last_used_at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_page& x) {
+  return f(caf::meta::type_name("user_page"), x.users, x.total);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, api_key_page& x) {
+  return f(caf::meta::type_name("api_key_page"), x.keys, x.total);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, create_user& x) {
+  return f(caf::meta::type_name("create_user"), x.tenant, x.email, x.password, x.role, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_users& x) {
+  return f(caf::meta::type_name("list_users"), x.tenant, x.offset, x.limit, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, read_user& x) {
+  return f(caf::meta::type_name("read_user"), x.tenant, x.user, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, update_user& x) {
+  return f(caf::meta::type_name("update_user"), x.tenant, x.user, x.set_role, x.role, x.password, x.set_disabled, x.disabled, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delete_user& x) {
+  return f(caf::meta::type_name("delete_user"), x.tenant, x.user, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, create_api_key& x) {
+  return f(caf::meta::type_name("create_api_key"), x.tenant, x.name, x.role, x.expires_at, x.prefix, x.digest, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_api_keys& x) {
+  return f(caf::meta::type_name("list_api_keys"), x.tenant, x.offset, x.limit, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, revoke_api_key& x) {
+  return f(caf::meta::type_name("revoke_api_key"), x.tenant, x.key, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, login_request& x) {
+  return f(caf::meta::type_name("login_request"), x.tenant, x.email, x.password, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, authenticate& x) {
+  return f(caf::meta::type_name("authenticate"), x.tenant, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, password_done& x) {
+  return f(caf::meta::type_name("password_done"), x.job, x.hash, x.matched, x.expired);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, store_user& x) {
+  return f(caf::meta::type_name("store_user"), x.tenant, x.user, x.fresh, x.audit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remove_user& x) {
+  return f(caf::meta::type_name("remove_user"), x.tenant, x.user, x.audit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, store_api_key& x) {
+  return f(caf::meta::type_name("store_api_key"), x.tenant, x.key, x.audit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remove_api_key& x) {
+  return f(caf::meta::type_name("remove_api_key"), x.tenant, x.key, x.audit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, key_use& x) {
+  return f(caf::meta::type_name("key_use"), x.key, x.at);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, principal& x) {
-  return f(caf::meta::type_name("principal"), x.kind);
+  return f(caf::meta::type_name("principal"), x.kind, x.tenant, x.subject,
+           x.key_digest, x.role, x.token_id, x.request_id, x.source);
 }
 
 template <class Inspector>
@@ -172,7 +339,7 @@ typename Inspector::result_type inspect(Inspector& f, find_session_owner& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, record_uses& x) {
   return f(caf::meta::type_name("record_uses"), x.tenant, x.sessions, x.chats,
-           x.rate_limited);
+           x.rate_limited, x.key_uses);
 }
 
 template <class Inspector>
@@ -242,6 +409,47 @@ CAF_BEGIN_TYPE_ID_BLOCK(tenantd, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_status))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_summary))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::update_tenant))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::stored_user))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::user_record))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::stored_api_key))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::api_key_record))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::user_page))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::api_key_page))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::create_user))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::list_users))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::read_user))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::update_user))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::delete_user))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::create_api_key))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::list_api_keys))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::revoke_api_key))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::login_request))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::authenticate))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::password_done))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::store_user))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::remove_user))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::store_api_key))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::remove_api_key))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::key_use))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::tenant_role))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::auth_mode))
+  CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::stored_user>))
+  CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::stored_api_key>))
+  CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::user_record>))
+  CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::api_key_record>))
+  CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::key_use>))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::audit_event))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::read_settings))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::change_settings))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::audit_filter))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::audit_page))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::audit_verdict))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::read_audit))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::verify_audit))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::record_audit))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::query_audit))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::check_audit_chain))
+  CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::audit_event>))
   CAF_ADD_TYPE_ID(tenantd, (std::vector<std::string>))
   CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::config_error>))
   CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::session_id>))

@@ -208,6 +208,59 @@ const std::vector<setting>& settings() {
                    "make per 10 s, 429 beyond (0 = no limit; behind a proxy "
                    "every client has the proxy's address)",
                    &app_config::client_rate_limit, 0, 1'000'000'000, "0"),
+    number<size_t>("--login-free-failures", "LOGIN_FREE_FAILURES",
+                   "failed logins in a row, per account and per client "
+                   "address, before each next one waits (1 s, doubling)",
+                   &app_config::login_free_failures, 1, 1'000'000, "5"),
+    duration("--login-max-delay", "LOGIN_MAX_DELAY",
+             "longest wait, in seconds, after failed logins",
+             &app_config::login_max_delay, 86400),
+    number<size_t>("--audit-retention-days", "AUDIT_RETENTION_DAYS",
+                   "days an audit event is kept before it is deleted",
+                   &app_config::audit_retention_days, 1, 36500, "365"),
+    duration("--access-token-ttl", "ACCESS_TOKEN_TTL",
+             "seconds an access token from POST /auth/token is valid",
+             &app_config::access_token_ttl, 86400),
+    {"--token-issuer", "TOKEN_ISSUER",
+     "the issuer (\"iss\") of access tokens and of the OpenID "
+     "configuration: the service's public URL",
+     "an http(s) URL without a trailing slash", "http://localhost:PORT",
+     [](app_config& c, std::string_view v) {
+       bool url = v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0;
+       if (!url || v.back() == '/' || v.size() > 512)
+         return false;
+       c.token_issuer = std::string{v};
+       return true;
+     }},
+    text("--token-audience", "TOKEN_AUDIENCE",
+         "the audience (\"aud\") of access tokens; others are refused",
+         &app_config::token_audience),
+    number<size_t>("--token-cache-entries", "TOKEN_CACHE_ENTRIES",
+                   "verified access tokens kept so that a request costs a "
+                   "lookup, not a signature check (about 1 KiB each; 0 = "
+                   "none)",
+                   &app_config::token_cache_entries, 0, 10'000'000, "20000"),
+    number<size_t>("--password-threads", "PASSWORD_THREADS",
+                   "threads hashing and checking passwords (Argon2id), "
+                   "which is also the most hashes running at once",
+                   &app_config::password_threads, 1, 64, "2"),
+    number<size_t>("--password-queue", "PASSWORD_QUEUE",
+                   "password hashes and checks waiting in all before more "
+                   "get 503 with Retry-After (one waiting past "
+                   "ASK_TIMEOUT_MS is dropped unrun)",
+                   &app_config::password_queue, 1, 1u << 16, "1024"),
+    number<size_t>("--password-queue-per-tenant", "PASSWORD_QUEUE_PER_TENANT",
+                   "password hashes and checks of one tenant waiting before "
+                   "its next get 503 (its share of the queue)",
+                   &app_config::password_queue_per_tenant, 1, 1u << 16,
+                   "256"),
+    number<size_t>("--password-memory-kib", "PASSWORD_MEMORY_KIB",
+                   "Argon2id memory per hash in KiB (OWASP: 19456)",
+                   &app_config::password_memory_kib, 19 * 1024, 1u << 22,
+                   "19456"),
+    number<size_t>("--password-iterations", "PASSWORD_ITERATIONS",
+                   "Argon2id passes over the memory (OWASP: 2)",
+                   &app_config::password_iterations, 2, 64, "2"),
     choice("--log-requests", "LOG_REQUESTS",
            "which requests get a log line (errors: status >= 500)",
            &app_config::log_requests, {"none", "errors", "all"}),

@@ -85,6 +85,27 @@ struct app_config {
   std::size_t tenant_reply_bytes_per_s = 32u << 20;
   /// POST /session and /chat per 10 s from one client address; 0 = none.
   std::size_t client_rate_limit = 0;
+  /// Threads hashing and checking passwords (Argon2id): also the most
+  /// hashes at once, each ~PASSWORD_MEMORY_KIB of memory.
+  std::size_t password_threads = 2;
+  /// Password jobs waiting in all, and per tenant, before more get 503.
+  std::size_t password_queue = 1024;
+  std::size_t password_queue_per_tenant = 256;
+  /// Failed logins in a row (per account, per address) before each next
+  /// one waits, and the longest wait.
+  std::size_t login_free_failures = 5;
+  std::chrono::seconds login_max_delay{900};
+  /// Audit events older than this many days are deleted.
+  std::size_t audit_retention_days = 365;
+  /// Access tokens: lifetime, issuer ("iss"; empty: http://localhost:PORT),
+  /// audience ("aud"), verified tokens cached.
+  std::chrono::seconds access_token_ttl{900};
+  std::string token_issuer;
+  std::string token_audience = "tenantd";
+  std::size_t token_cache_entries = 20'000;
+  /// Argon2id's cost (OWASP: m = 19 MiB, t = 2).
+  std::size_t password_memory_kib = 19 * 1024;
+  std::size_t password_iterations = 2;
   /// Asks in flight per tenant before its requests get 503 at once.
   std::size_t tenant_max_in_flight = 256;
   /// Which requests are logged: "none", "errors" (status 500 and above)

@@ -24,6 +24,11 @@
 #include "http/api/api.hpp"
 #include "http/bridge.hpp"
 #include "http/router.hpp"
+#include "http/tokens.hpp"
+#include "crypto/keyring.hpp"
+#include "crypto/password.hpp"
+#include "core/clock.hpp"
+#include "util/fair_pool.hpp"
 #include "http/net/server.hpp"
 #include "metrics/metrics.hpp"
 #include "util/log.hpp"
@@ -57,9 +62,17 @@ http::server_options server_options(const app_config& config) {
 }
 
 http::router_options router_options(const app_config& config,
-                                    const std::string& admin_token) {
+                                    const std::string& admin_token,
+                                    const std::string& key_secret,
+                                    std::shared_ptr<http::token_authority> tokens,
+                                    std::shared_ptr<fair_pool> background) {
   http::router_options opts;
   opts.admin_token = admin_token;
+  opts.key_secret = key_secret;
+  opts.tokens = std::move(tokens);
+  opts.background = std::move(background);
+  opts.login_free_failures = static_cast<uint32_t>(config.login_free_failures);
+  opts.login_max_delay = config.login_max_delay;
   opts.limits.max_depth = config.json_max_depth;
   opts.limits.max_fields = config.json_max_fields;
   opts.limits.max_message_chars = config.max_message_chars;
@@ -147,6 +160,7 @@ lifecycle_settings lifecycle(const app_config& config) {
   s.replies.max_reply_bytes = config.max_reply_bytes;
   s.replies.max_message_chars = config.max_message_chars;
   s.replies.bytes_per_s_per_tenant = config.tenant_reply_bytes_per_s;
+  s.audit_retention = std::chrono::hours{24 * config.audit_retention_days};
   // A paced chat must be answered well before its ask times out (504).
   s.replies.max_wait = std::min<timespan>(std::chrono::seconds{1},
                                           config.ask_timeout / 2);
@@ -194,10 +208,36 @@ private:
   int fd_ = -1;
 };
 
+// Added to the nice value of the password threads.
+constexpr int password_nice = 10;
+
+// The access token authority over the signing keys in
+// DATA_DIR/signing-keys (created with a first key on the first start).
+std::shared_ptr<http::token_authority> open_tokens(const app_config& config) {
+  http::token_settings settings;
+  settings.issuer = config.token_issuer.empty()
+                      ? "http://localhost:" + std::to_string(config.port)
+                      : config.token_issuer;
+  settings.audience = config.token_audience;
+  settings.lifetime = config.access_token_ttl;
+  settings.cache_entries = config.token_cache_entries;
+  return std::make_shared<http::token_authority>(
+    crypto::keyring::open(config.data_dir + "/signing-keys", unix_millis()),
+    std::move(settings));
+}
+
 actor_options actor_layer_options(const app_config& config,
                                   std::vector<tenant_config> bootstrap,
-                                  metrics::metrics& metrics) {
+                                  metrics::metrics& metrics,
+                                  std::shared_ptr<fair_pool> passwords) {
   actor_options opts;
+  opts.services.passwords = std::move(passwords);
+  opts.services.password_cost = {config.password_iterations,
+                                 config.password_memory_kib * 1024};
+  opts.services.password_wait = config.ask_timeout;
+  opts.services.login_free_failures =
+    static_cast<uint32_t>(config.login_free_failures);
+  opts.services.login_max_delay = config.login_max_delay;
   opts.data_dir = config.data_dir;
   opts.bootstrap = std::move(bootstrap);
   opts.lifecycle = lifecycle(config);
@@ -209,12 +249,20 @@ actor_options actor_layer_options(const app_config& config,
 struct service::impl {
   impl(const app_config& config, std::vector<tenant_config> bootstrap)
     : lock(config.data_dir),
+      // Niced: under load, hashing waits for the I/O and actor threads,
+      // not the other way round (benchmarks.md, "Identity and access").
+      passwords(std::make_shared<fair_pool>(
+        config.password_threads, config.password_queue,
+        std::min(config.password_queue_per_tenant, config.password_queue),
+        password_nice)),
       system(prepare(actor_config, config)),
-      core(start(system, config, std::move(bootstrap), metrics)),
+      core(start(system, config, std::move(bootstrap), metrics, passwords)),
       token(resolve_admin_token(config.admin_token, config.data_dir)),
+      key_secret(resolve_key_secret(config.data_dir)),
+      tokens(open_tokens(config)),
       io(config.io_threads),
       asks(system, core.registry(), config.ask_timeout, io.all()),
-      routes(asks, core.active(), router_options(config, token.value), metrics,
+      routes(asks, core.active(), router_options(config, token.value, key_secret, tokens, passwords), metrics,
              config.admin_listen ? http::api::public_routes()
                                  : http::api::all_routes()),
       server(io.first(),
@@ -226,9 +274,13 @@ struct service::impl {
              [this] { return io.next(); }),
       signals(io.first()),
       drain_timer(io.first()) {
+    // The dummy hash an unknown email is checked against, made now: made by
+    // the first such login, it would cost that login two hashes.
+    crypto::dummy_hash({config.password_iterations,
+                        config.password_memory_kib * 1024});
     if (config.admin_listen) {
       admin_routes.emplace(asks, core.active(),
-                           router_options(config, token.value), metrics,
+                           router_options(config, token.value, key_secret, tokens, passwords), metrics,
                            http::api::admin_routes());
       auto opts = server_options(config);
       opts.host = config.admin_host;
@@ -257,10 +309,12 @@ struct service::impl {
 
   static actor_layer start(caf::actor_system& sys, const app_config& config,
                            std::vector<tenant_config> bootstrap,
-                           metrics::metrics& metrics) {
+                           metrics::metrics& metrics,
+                           std::shared_ptr<fair_pool> passwords) {
     auto boot = bootstrap.size();
     auto layer = start_actors(
-      sys, actor_layer_options(config, std::move(bootstrap), metrics));
+      sys, actor_layer_options(config, std::move(bootstrap), metrics,
+                               std::move(passwords)));
     log::info("store", "opened " + layer.location() + "; "
                          + std::to_string(layer.added()) + " of "
                          + std::to_string(boot)
@@ -388,12 +442,16 @@ struct service::impl {
   data_dir_lock lock;
   /// Before the actor system: actors count into it until they are gone.
   metrics::metrics metrics;
+  /// Before the actor system, whose tenant actors submit to it.
+  std::shared_ptr<fair_pool> passwords;
   caf::actor_system_config actor_config;
   caf::actor_system system;
   /// Opens the storage first: a bad data directory stops start-up before
   /// anything listens.
   actor_layer core;
   admin_token token;
+  std::string key_secret;
+  std::shared_ptr<http::token_authority> tokens;
   /// Before the bridge: its lanes' timers belong to these io_contexts.
   io_pool io;
   http::bridge asks;

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
     db.begin();
     auto now = unix_millis();
     for (std::size_t i = 0; i < group; ++i)
-      db.insert_session("acme", {session_id::generate(), now, now, now + 86400000});
+      db.insert_session("acme", {session_id::generate(), now, now, now + 86400000, ""});
     auto t0 = clock_type::now();
     db.commit();
     commit_us.push_back(

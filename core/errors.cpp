@@ -18,6 +18,17 @@ std::string to_string(errc x) {
     case errc::reply_too_large: return "reply_too_large";
     case errc::too_many_sessions: return "too_many_sessions";
     case errc::reply_rate_exceeded: return "reply_rate_exceeded";
+    case errc::authentication_required: return "authentication_required";
+    case errc::invalid_credential: return "invalid_credential";
+    case errc::foreign_credential: return "foreign_credential";
+    case errc::insufficient_role: return "insufficient_role";
+    case errc::foreign_principal: return "foreign_principal";
+    case errc::unknown_user: return "unknown_user";
+    case errc::unknown_api_key: return "unknown_api_key";
+    case errc::duplicate_email: return "duplicate_email";
+    case errc::login_failed: return "login_failed";
+    case errc::hashing_busy: return "hashing_busy";
+    case errc::login_throttled: return "login_throttled";
   }
   return "unknown_error";
 }

@@ -43,6 +43,30 @@ enum class errc : uint8_t {
   /// ahead of its bytes per second (limits.reply_bytes_per_s, else
   /// TENANT_REPLY_BYTES_PER_S); nothing was sent.
   reply_rate_exceeded,
+  /// The tenant requires credentials and none were sent.
+  authentication_required,
+  /// The credential opens nothing (any more): an unknown, revoked or
+  /// expired key, a deleted or disabled user.
+  invalid_credential,
+  /// The credential is another tenant's.
+  foreign_credential,
+  /// The credential's role may not do this.
+  insufficient_role,
+  /// The session was opened by another principal.
+  foreign_principal,
+  /// No such user in the tenant.
+  unknown_user,
+  /// No such API key in the tenant.
+  unknown_api_key,
+  /// A user with that email (case-insensitively) exists in the tenant.
+  duplicate_email,
+  /// Wrong email or password (never which).
+  login_failed,
+  /// The password pool's queue is full; nothing was done.
+  hashing_busy,
+  /// Too many failed logins in a row for the account or the address; the
+  /// error carries the seconds to wait (login_wait_of).
+  login_throttled,
 };
 
 /// The code's name, e.g. "unknown_tenant".

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/identity.hpp"
 #include "core/session_id.hpp"
 #include "core/tenant_config.hpp"
 
@@ -67,6 +68,9 @@ struct stored_session {
   /// last_used plus the tenant's session TTL: the store drops the session
   /// at this time even while its tenant is passivated.
   int64_t expires_at = 0;
+  /// The principal that opened it ("user:<id>", "key:<id>"), or empty:
+  /// opened without credentials, anyone's who knows the id.
+  std::string owner;
 };
 
 /// Part of a tenant's unexpired sessions, read in bounded pages so that a
@@ -87,6 +91,8 @@ struct tenant_snapshot {
   session_page sessions;
   uint64_t chats = 0;
   uint64_t rate_limited = 0;
+  std::vector<stored_user> users;
+  std::vector<stored_api_key> keys;
 };
 
 } // namespace tenantd

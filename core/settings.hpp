@@ -47,6 +47,8 @@ struct lifecycle_settings {
   /// (MAX_SESSIONS_PER_TENANT).
   std::size_t max_sessions_per_tenant = 100'000;
   reply_limits replies;
+  /// Audit events older than this are deleted (AUDIT_RETENTION_DAYS).
+  std::chrono::hours audit_retention{365 * 24};
 };
 
 /// How often to look for things idle or expired for `period`: a quarter of

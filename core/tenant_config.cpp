@@ -91,6 +91,10 @@ void read_limits(const json::value& v, tenant_limits& out,
 
 } // namespace
 
+std::string_view to_string(auth_mode x) {
+  return x == auth_mode::required ? "required" : "open";
+}
+
 bool is_valid_tenant_id(std::string_view id) {
   if (id.empty() || id.size() > 63 || id.front() == '-')
     return false;
@@ -121,12 +125,22 @@ parse_tenant_config(const json::value& v) {
   read_string(obj, "reply", max_reply, false, cfg.reply, errors);
   if (auto it = obj.find("limits"); it != obj.end())
     read_limits(it->value(), cfg.limits, errors);
+  if (auto it = obj.find("auth"); it != obj.end()) {
+    auto* mode = it->value().if_string();
+    if (mode != nullptr && *mode == "open")
+      cfg.auth = auth_mode::open;
+    else if (mode != nullptr && *mode == "required")
+      cfg.auth = auth_mode::required;
+    else
+      errors.push_back({"auth", "must be \"open\" or \"required\""});
+  }
   if (auto compiled = reply_template::compile(cfg.reply);
       auto* problem = std::get_if<std::string>(&compiled))
     errors.push_back({"reply", *problem});
   for (auto& [key, val] : obj) {
-    static constexpr std::string_view known[] = {"id",    "name",   "welcome",
-                                                 "model", "limits", "reply"};
+    static constexpr std::string_view known[] = {"id",     "name",  "welcome",
+                                                 "model",  "limits", "reply",
+                                                 "auth"};
     if (std::find(std::begin(known), std::end(known), key) == std::end(known))
       errors.push_back({std::string{key}, "is not a known field"});
   }
@@ -170,6 +184,7 @@ json::object to_json(const tenant_config& config) {
   if (!limits.empty())
     obj["limits"] = std::move(limits);
   obj["reply"] = config.reply;
+  obj["auth"] = to_string(config.auth);
   return obj;
 }
 

@@ -32,6 +32,18 @@ struct tenant_limits {
   uint32_t reply_bytes_per_s = 0;
 };
 
+/// Who may open sessions and chat in a tenant.
+enum class auth_mode : uint8_t {
+  /// Anyone who knows the tenant id (the seed's behaviour); a credential
+  /// sent must still be one of this tenant's.
+  open,
+  /// Only the tenant's users and API keys (and the platform admin).
+  required,
+};
+
+/// "open" or "required".
+std::string_view to_string(auth_mode x);
+
 struct tenant_config {
   std::string id;
   std::string name;
@@ -40,6 +52,7 @@ struct tenant_config {
   tenant_limits limits;
   /// Reply template source; see reply_template.hpp.
   std::string reply = default_reply;
+  auth_mode auth = auth_mode::open;
 
   static constexpr const char* default_reply = "{welcome} You said: '{message}'.";
 };

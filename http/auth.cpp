@@ -4,7 +4,13 @@
 
 #include <boost/beast/core/string.hpp>
 
+#include "core/api_key.hpp"
+#include "core/clock.hpp"
+#include "core/identity.hpp"
+#include "crypto/digest.hpp"
+#include "http/bridge.hpp"
 #include "http/respond.hpp"
+#include "http/tokens.hpp"
 
 namespace tenantd::http {
 
@@ -26,46 +32,82 @@ std::optional<std::string_view> bearer_token(std::string_view header) {
   return token;
 }
 
-} // namespace
-
-bool same_secret(std::string_view given, std::string_view secret) {
-  bool same_length = given.size() == secret.size();
-  // On a length mismatch the secret is compared with itself: the same work,
-  // and the answer is false all the same.
-  auto probe = same_length ? given : secret;
-  unsigned char diff = same_length ? 0 : 1;
-  for (std::size_t i = 0; i < secret.size(); ++i)
-    diff |= static_cast<unsigned char>(probe[i] ^ secret[i]);
-  return diff == 0;
+identity made(principal who, credential_check check) {
+  identity id;
+  id.who = std::move(who);
+  id.check = check;
+  return id;
 }
 
-identity resolve_identity(const request& req, std::string_view admin_token) {
+response unauthorized(const request_facts& facts, std::string_view detail,
+                      std::string_view challenge) {
+  auto res = detail_response(facts, beast_http::status::unauthorized, detail);
+  res.set(beast_http::field::www_authenticate, challenge);
+  return res;
+}
+
+} // namespace
+
+identity resolve_identity(const request& req, const router_options& options) {
   auto it = req.find(beast_http::field::authorization);
   if (it == req.end())
-    return {principal::anonymous(), credential_check::absent};
+    return made(principal::anonymous(), credential_check::absent);
   auto token = bearer_token({it->value().data(), it->value().size()});
   if (!token)
-    return {principal::anonymous(), credential_check::malformed};
-  if (!same_secret(*token, admin_token))
-    return {principal::anonymous(), credential_check::invalid};
-  return {principal::platform_admin(), credential_check::valid};
+    return made(principal::anonymous(), credential_check::malformed);
+  if (same_secret(*token, options.admin_token))
+    return made(principal::platform_admin(), credential_check::valid);
+  if (auto key = parse_api_key(*token)) {
+    principal who;
+    who.kind = principal_kind::api_key;
+    who.tenant = std::string{key->tenant};
+    who.key_digest = crypto::to_hex(crypto::hmac_sha256(options.key_secret, *token));
+    return made(std::move(who), credential_check::valid);
+  }
+  auto refused = made(principal::anonymous(), credential_check::invalid);
+  refused.refused = true;
+  refused.why = "malformed";
+  if (options.tokens) {
+    auto now = unix_millis() / 1000;
+    auto verdict = options.tokens->verify(*token, now);
+    if (verdict.who)
+      return made(std::move(*verdict.who), credential_check::valid);
+    refused.why = to_string(verdict.why);
+  }
+  return refused;
+}
+
+void audit_refused_token(lane& asks, const identity& id) {
+  auto e = make_audit_event("", id.who, "token.refused",
+                            "token:" + std::string{id.why}, "denied",
+                            unix_millis());
+  asks.tell_registry(record_audit{std::move(e)});
 }
 
 std::optional<response> refuse_access(const request_facts& facts,
                                       const identity& id, access need) {
-  if (need == access::anyone || id.who.may_administer_tenants())
+  if (id.who.may_administer_tenants())
     return std::nullopt;
-  if (id.check == credential_check::invalid) {
-    auto res = detail_response(facts, beast_http::status::unauthorized,
-                               "Invalid admin token");
-    res.set(beast_http::field::www_authenticate,
-            "Bearer error=\"invalid_token\"");
-    return res;
+  if (need == access::platform_admin) {
+    if (id.check == credential_check::invalid)
+      return unauthorized(facts, "Invalid admin token",
+                          "Bearer error=\"invalid_token\"");
+    if (id.who.of_a_tenant())
+      return detail_response(facts, beast_http::status::forbidden,
+                             "Not permitted");
+    return unauthorized(facts, "Not authenticated", "Bearer");
   }
-  auto res = detail_response(facts, beast_http::status::unauthorized,
-                             "Not authenticated");
-  res.set(beast_http::field::www_authenticate, "Bearer");
-  return res;
+  // A bearer credential sent is checked on every route: a wrong one is
+  // never taken for no credential. Another scheme (Basic, say, from a
+  // probe or a proxy) is not ours: none where none is needed, else "not
+  // authenticated" (RFC 6750 3.1: no error code for a request without
+  // our credential).
+  if (id.check == credential_check::invalid)
+    return unauthorized(facts, "Invalid credential",
+                        "Bearer error=\"invalid_token\"");
+  if (need == access::credential && !id.who.of_a_tenant())
+    return unauthorized(facts, "Not authenticated", "Bearer");
+  return std::nullopt;
 }
 
 } // namespace tenantd::http

@@ -92,6 +92,12 @@ lane::~lane() {
   stop();
 }
 
+lane::poster lane::post_here() const {
+  return [target = target_](std::function<void()> f) {
+    sink_target::post(target, [f = std::move(f)](lane&) { f(); });
+  };
+}
+
 void lane::stop() {
   {
     std::lock_guard<std::mutex> guard{target_->mtx};

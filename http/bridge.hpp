@@ -54,6 +54,7 @@
 #include <caf/message.hpp>
 #include <caf/response_type.hpp>
 #include <caf/sec.hpp>
+#include <caf/send.hpp>
 
 #include "actors/interfaces.hpp"
 
@@ -97,6 +98,12 @@ public:
          caf::make_message(std::move(msg)));
   }
 
+  /// Sends the registry `msg`, which has no answer (an audit event).
+  template <class Message>
+  void tell_registry(Message msg) {
+    caf::anon_send(registry_, std::move(msg));
+  }
+
   /// Asks the actor serving tenant `msg.tenant` `msg`, straight if the lane
   /// knows its handle, else after asking the registry for it; a stale
   /// handle is asked for again (see above). `done` as for ask_registry.
@@ -109,6 +116,12 @@ public:
     route(key, std::move(tenant), who, caf::make_message(std::move(msg)),
           decoder<Result>(std::move(done)));
   }
+
+  /// Runs what it is given on this lane's thread; callable from any thread,
+  /// also once the lane has stopped (then nothing runs). How blocking work
+  /// done elsewhere hands its result back.
+  using poster = std::function<void(std::function<void()>)>;
+  poster post_here() const;
 
   /// Tenant handles known (for tests).
   std::size_t known_tenants() const {

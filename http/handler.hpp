@@ -20,15 +20,21 @@
 #include "core/principal.hpp"
 #include "http/client_limiter.hpp"
 #include "http/in_flight_gate.hpp"
+#include "http/login_guard.hpp"
 #include "http/json/codec.hpp"
 
 namespace tenantd::metrics {
 class metrics;
 } // namespace tenantd::metrics
 
+namespace tenantd {
+class fair_pool;
+} // namespace tenantd
+
 namespace tenantd::http {
 
 class lane;
+class token_authority;
 
 using request = boost::beast::http::request<boost::beast::http::string_body>;
 using response = boost::beast::http::response<boost::beast::http::string_body>;
@@ -43,6 +49,17 @@ enum class request_logging { none, errors, all };
 struct router_options {
   /// The bearer token of the platform admin.
   std::string admin_token;
+  /// The secret API keys are stored under (HMAC-SHA-256): a presented key
+  /// is looked up by its digest.
+  std::string key_secret;
+  /// Issues and verifies access tokens (tokens.hpp); null: none accepted.
+  std::shared_ptr<token_authority> tokens;
+  /// Failed logins from one address before each next waits; the longest
+  /// wait.
+  uint32_t login_free_failures = 5;
+  std::chrono::seconds login_max_delay{900};
+  /// Runs blocking work off the I/O threads (a signing key rotation).
+  std::shared_ptr<fair_pool> background;
   body_limits limits;
   /// Asks one tenant may have in flight (/session and /chat); past it, its
   /// requests get 503 at once.
@@ -70,6 +87,7 @@ struct handler_context {
   std::shared_ptr<const active_tenants_view> active;
   in_flight_gate gate;
   client_limiter clients;
+  login_guard logins;
   std::atomic<bool> accepting{false};
 };
 
@@ -90,6 +108,9 @@ public:
 
   void about_tenant(std::string tenant);
 
+  /// Names who asked in the request's log line (kind and id only).
+  void about_principal(const principal& who);
+
   void operator()(response res) const;
 
 private:
@@ -108,8 +129,9 @@ struct call {
   const boost::asio::ip::address& from;
   /// Who is asking (http/auth.hpp), resolved once before the handler runs.
   principal who;
-  /// The path's {id} segment; empty for routes without one.
+  /// The path's {id} and {sub} segments; empty for routes without them.
   std::string_view id;
+  std::string_view sub;
   /// The query string, without its '?'.
   std::string_view query;
 };
@@ -118,8 +140,13 @@ struct call {
 enum class access {
   /// Anyone, with or without credentials.
   anyone,
-  /// The platform admin only: 401 before anything else for anyone else.
+  /// The platform admin only: 401 before anything else for anyone else
+  /// (403 for a tenant's credential).
   platform_admin,
+  /// Any valid credential: the platform admin's or a tenant's (whose
+  /// tenant actor then says what it may do); 401 before anything else
+  /// without one.
+  credential,
 };
 
 /// How a route treats what is not exactly it.
@@ -133,7 +160,8 @@ enum class route_style {
 };
 
 struct route {
-  /// The path; a segment "{id}" stands for any one non-empty segment.
+  /// The path; a segment "{id}" or "{sub}" stands for any one non-empty
+  /// segment.
   std::string_view path;
   boost::beast::http::verb method;
   access who;

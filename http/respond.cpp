@@ -61,6 +61,40 @@ response error_to_response(const request_facts& facts, const caf::error& err) {
   if (is(err, errc::reply_too_large))
     return detail_response(facts, status::internal_server_error,
                            "Reply exceeds MAX_REPLY_BYTES");
+  if (is(err, errc::authentication_required)) {
+    auto res = detail_response(facts, status::unauthorized, "Not authenticated");
+    res.set(beast_http::field::www_authenticate, "Bearer");
+    return res;
+  }
+  if (is(err, errc::invalid_credential)) {
+    auto res = detail_response(facts, status::unauthorized,
+                               "Invalid credential");
+    res.set(beast_http::field::www_authenticate,
+            "Bearer error=\"invalid_token\"");
+    return res;
+  }
+  if (is(err, errc::foreign_credential))
+    return detail_response(facts, status::forbidden,
+                           "Credential does not belong to tenant");
+  if (is(err, errc::insufficient_role))
+    return detail_response(facts, status::forbidden,
+                           "Role does not permit this");
+  if (is(err, errc::foreign_principal))
+    return detail_response(facts, status::forbidden,
+                           "Session does not belong to principal");
+  if (is(err, errc::unknown_user))
+    return detail_response(facts, status::not_found, "Unknown user");
+  if (is(err, errc::unknown_api_key))
+    return detail_response(facts, status::not_found, "Unknown API key");
+  if (is(err, errc::duplicate_email))
+    return detail_response(facts, status::conflict,
+                           "A user with this email exists");
+  if (is(err, errc::hashing_busy)) {
+    auto res = detail_response(facts, status::service_unavailable,
+                               "Too many password checks in progress");
+    res.set(beast_http::field::retry_after, "1");
+    return res;
+  }
   if (is(err, errc::storage_failed))
     return detail_response(facts, status::service_unavailable,
                            "Storage unavailable");

@@ -6,6 +6,7 @@
 
 #include "http/api/api.hpp"
 #include "http/auth.hpp"
+#include "http/form.hpp"
 #include "http/bridge.hpp"
 #include "http/request_id.hpp"
 #include "http/respond.hpp"
@@ -30,6 +31,10 @@ struct reply::state {
   std::string_view route;
   std::string_view method;
   std::string tenant;
+  /// Who asked: a principal_kind name and the user's or key's id (never a
+  /// credential).
+  std::string_view principal_kind = "anonymous";
+  std::string principal_id;
   clock_type::time_point start = clock_type::now();
   bool answered = false;
 
@@ -74,6 +79,8 @@ struct reply::state {
                 {"method", std::string{method}},
                 {"route", std::string{route}},
                 {"tenant", std::move(label)},
+                {"principal", std::string{principal_kind}},
+                {"principal_id", principal_id},
                 {"status", std::to_string(code)},
                 {"duration_us", std::to_string(us.count())}});
   }
@@ -95,6 +102,11 @@ void reply::about_tenant(std::string tenant) {
   state_->tenant = std::move(tenant);
 }
 
+void reply::about_principal(const principal& who) {
+  state_->principal_kind = to_string(who.kind);
+  state_->principal_id = who.subject;
+}
+
 void reply::operator()(response res) const {
   if (state_->answered)
     return; // answered already: a second answer would break the order
@@ -105,25 +117,32 @@ void reply::operator()(response res) const {
 
 namespace {
 
-// Whether `path` fits the route path `pattern`; if so, `id` is the segment
-// standing for its "{id}" (if it has one).
+// Whether `path` fits the route path `pattern`, segment by segment; if so,
+// `id` and `sub` are the segments standing for its "{id}" and "{sub}" (if
+// it has them).
 bool fits(std::string_view pattern, std::string_view path,
-          std::string_view& id) {
-  constexpr std::string_view slot = "{id}";
-  auto at = pattern.find(slot);
-  if (at == std::string_view::npos)
+          std::string_view& id, std::string_view& sub) {
+  if (pattern.find('{') == std::string_view::npos)
     return pattern == path;
-  auto prefix = pattern.substr(0, at);
-  auto suffix = pattern.substr(at + slot.size());
-  if (path.size() <= prefix.size() + suffix.size()
-      || path.substr(0, prefix.size()) != prefix
-      || path.substr(path.size() - suffix.size()) != suffix)
-    return false;
-  auto segment = path.substr(prefix.size(),
-                             path.size() - prefix.size() - suffix.size());
-  if (segment.find('/') != std::string_view::npos)
-    return false;
-  id = segment;
+  while (!pattern.empty() || !path.empty()) {
+    if (pattern.empty() || path.empty() || pattern[0] != '/' || path[0] != '/')
+      return false;
+    pattern.remove_prefix(1);
+    path.remove_prefix(1);
+    auto p_end = std::min(pattern.find('/'), pattern.size());
+    auto s_end = std::min(path.find('/'), path.size());
+    auto want = pattern.substr(0, p_end);
+    auto got = path.substr(0, s_end);
+    if (want == "{id}" || want == "{sub}") {
+      if (got.empty())
+        return false;
+      (want == "{id}" ? id : sub) = got;
+    } else if (want != got) {
+      return false;
+    }
+    pattern.remove_prefix(p_end);
+    path.remove_prefix(s_end);
+  }
   return true;
 }
 
@@ -131,8 +150,9 @@ bool fits(std::string_view pattern, std::string_view path,
 // redirect the other spelling of their path).
 bool is_fastapi_path(const std::vector<route>& table, std::string_view path) {
   std::string_view id;
+  std::string_view sub;
   return std::any_of(table.begin(), table.end(), [&](const route& r) {
-    return r.style == route_style::fastapi && fits(r.path, path, id);
+    return r.style == route_style::fastapi && fits(r.path, path, id, sub);
   });
 }
 
@@ -164,32 +184,6 @@ response redirect_slash(const request_facts& facts, const request& req,
   return res;
 }
 
-// `path` with its %XX escapes decoded, as uvicorn decodes the path it
-// routes on (`POST /%63hat` is `/chat`); an invalid escape stays as it is,
-// as Python's unquote leaves it.
-std::string percent_decoded(std::string_view path) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9')
-      return c - '0';
-    if (c >= 'a' && c <= 'f')
-      return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-      return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(path.size());
-  for (std::size_t i = 0; i < path.size(); ++i) {
-    if (path[i] == '%' && i + 2 < path.size() && hex(path[i + 1]) >= 0
-        && hex(path[i + 2]) >= 0) {
-      out += static_cast<char>(hex(path[i + 1]) * 16 + hex(path[i + 2]));
-      i += 2;
-    } else {
-      out += path[i];
-    }
-  }
-  return out;
-}
 
 // The path and query of `target`: an absolute-form target
 // ("http://host/healthz", RFC 9112 3.2.2) is routed by its path, as
@@ -240,7 +234,8 @@ router::router(bridge& asks, std::shared_ptr<const active_tenants_view> active,
   : asks_(asks),
     ctx_{options, metrics, std::move(active),
          in_flight_gate{options.tenant_max_in_flight},
-         client_limiter{options.client_rate_limit}},
+         client_limiter{options.client_rate_limit},
+         login_guard{options.login_free_failures, options.login_max_delay}},
     table_(std::move(table)) {
 }
 
@@ -261,11 +256,12 @@ void router::operator()(request&& req, std::size_t lane,
   auto query = target.substr(query_start);
   const route* match = nullptr;
   std::string_view id;
+  std::string_view sub;
   // Metrics and logs name the route's template, never the raw path.
   std::string_view route_label = "unmatched";
   std::string allow; // the path's methods, for a 405
   for (auto& r : table_) {
-    if (!fits(r.path, path, id))
+    if (!fits(r.path, path, id, sub))
       continue;
     route_label = r.path;
     if (answers(r, req.method())) {
@@ -274,10 +270,17 @@ void router::operator()(request&& req, std::size_t lane,
     }
     add_allowed(allow, r);
   }
-  reply answer{ctx_, facts, std::move(done), request_id(req["X-Request-Id"]),
-               route_label, beast_http::to_string(req.method())};
+  auto rid = request_id(req["X-Request-Id"]);
+  reply answer{ctx_, facts, std::move(done), rid, route_label,
+               beast_http::to_string(req.method())};
   if (match) {
-    auto who = resolve_identity(req, ctx_.options.admin_token);
+    auto who = resolve_identity(req, ctx_.options);
+    // For the audit trail: which request, from where.
+    who.who.request_id = std::move(rid);
+    who.who.source = from.to_string();
+    answer.about_principal(who.who);
+    if (who.refused)
+      audit_refused_token(asks_.at(lane), who);
     // Before anything else: without the credentials, a client learns
     // nothing (not even whether a tenant exists or a body would be valid).
     if (auto refusal = refuse_access(facts, who, match->who))
@@ -287,7 +290,7 @@ void router::operator()(request&& req, std::size_t lane,
     // answers 500 (reply::state); the I/O thread goes on.
     try {
       match->handle(
-        call{ctx_, asks_.at(lane), facts, req, from, who.who, id, params},
+        call{ctx_, asks_.at(lane), facts, req, from, who.who, id, sub, params},
         std::move(answer));
     } catch (const std::exception& e) {
       log::error("http", std::string{"request handler failed: "} + e.what(),

@@ -17,18 +17,20 @@ run_packages=(
   libboost1.81-dev libboost-json1.81-dev
   libicu-dev
   libsqlite3-dev
+  libssl-dev libsodium-dev
   libmimalloc-dev
   prometheus-cpp-dev
 )
 # The tests: GoogleTest, Google Benchmark (the benchmarks are built with the
 # tests, so they cannot rot), the clients the scripts use (curl, jq, the
-# sqlite3 shell), Python with jsonschema for the OpenAPI contract test,
+# sqlite3 shell), Python with jsonschema for the OpenAPI contract test and
+# PyJWT for the token cross-check (crypto_tests),
 # promtool (prometheus) for the metrics check and docker-compose for the
 # compose file check. g++ brings the sanitizer runtimes that
 # `make test-sanitize` links.
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
-  curl jq sqlite3 python3 python3-jsonschema prometheus docker-compose
+  curl jq sqlite3 python3 python3-jsonschema python3-jwt prometheus docker-compose
 )
 bench_packages=(wrk nginx gnuplot-nox)
 fuzz_packages=(clang libclang-rt-14-dev)

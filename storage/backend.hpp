@@ -12,12 +12,15 @@
 // store then rolls back the group it was part of.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "core/audit.hpp"
 #include "core/records.hpp"
 #include "core/session_id.hpp"
 #include "core/tenant_config.hpp"
@@ -133,13 +136,68 @@ public:
 
   /// The archived tenants whose sessions are not all deleted yet.
   virtual std::vector<std::string> archived_with_sessions() = 0;
+
+  // -- users and API keys -----------------------------------------------------
+
+  /// The tenant's users, in creation order.
+  virtual std::vector<stored_user> users(std::string_view tenant) = 0;
+
+  /// Inserts a user of tenant `tenant`. Returns false, changing nothing, if
+  /// the tenant is unknown or archived, or the id or the email (by
+  /// email_key, per tenant) exists.
+  virtual bool insert_user(std::string_view tenant, const stored_user& u) = 0;
+
+  /// Replaces an existing user's email, hash, role, disabled and
+  /// updated_at (no-op if it is gone).
+  virtual void update_user(std::string_view tenant, const stored_user& u) = 0;
+
+  /// Deletes a user (no-op if it is gone).
+  virtual void delete_user(std::string_view tenant, std::string_view id) = 0;
+
+  /// The tenant's API keys, in creation order.
+  virtual std::vector<stored_api_key> api_keys(std::string_view tenant) = 0;
+
+  /// Inserts a key of tenant `tenant`. Returns false, changing nothing, if
+  /// the tenant is unknown or archived, or the id or digest exists.
+  virtual bool insert_api_key(std::string_view tenant,
+                              const stored_api_key& k) = 0;
+
+  /// Deletes (revokes) a key (no-op if it is gone).
+  virtual void delete_api_key(std::string_view tenant,
+                              std::string_view id) = 0;
+
+  /// Records a key's last use at `at` if later than the one stored.
+  virtual void touch_api_key(std::string_view tenant, std::string_view id,
+                             int64_t at) = 0;
+
+  // -- the audit trail --------------------------------------------------------
+
+  /// Appends an event whose seq, prev_hash and hash are set.
+  virtual void append_audit(const audit_event& e) = 0;
+
+  /// The seq and hash of the last event of chain `tenant` ({0, ""}: none).
+  virtual std::pair<int64_t, std::string>
+  last_audit(std::string_view tenant) = 0;
+
+  /// A page of the events `f` asks for, newest first.
+  virtual audit_page audit_events(const audit_filter& f) = 0;
+
+  /// Up to `limit` events of chain `tenant` after seq `after`, in order.
+  virtual std::vector<audit_event>
+  audit_chain(std::string_view tenant, int64_t after, std::size_t limit) = 0;
+
+  /// Deletes up to `limit` events older than `before` (Unix ms), oldest
+  /// first; returns how many.
+  virtual uint64_t purge_audit(int64_t before, std::size_t limit) = 0;
 };
 
 /// Adds each config whose id `storage` has never seen (as a tenant created
-/// at `now` with history action "bootstrap"), in one group; tenants already
+/// at `now` with history action "bootstrap"), in one group, calling
+/// `added_one` for each in that group (to record it); tenants already
 /// stored keep their stored state. Returns how many were added.
-std::size_t bootstrap_tenants(storage_backend& storage,
-                              const std::vector<tenant_config>& configs,
-                              int64_t now);
+std::size_t bootstrap_tenants(
+  storage_backend& storage, const std::vector<tenant_config>& configs,
+  int64_t now,
+  const std::function<void(const tenant_config&)>& added_one = nullptr);
 
 } // namespace tenantd

@@ -61,6 +61,63 @@ constexpr const char* migrations[] = {
     DROP INDEX sessions_by_tenant;
     CREATE INDEX sessions_by_tenant ON sessions (tenant, seq, expires_at);
   )sql",
+  // 3: identity and access: a tenant's users and API keys (storage/
+  // identity.hpp), and the principal each session belongs to.
+  R"sql(
+    CREATE TABLE users (
+      seq INTEGER PRIMARY KEY,
+      id TEXT NOT NULL UNIQUE,
+      tenant TEXT NOT NULL REFERENCES tenants (id),
+      email TEXT NOT NULL,
+      email_key TEXT NOT NULL,
+      password_hash TEXT NOT NULL,
+      role TEXT NOT NULL CHECK (role IN ('member', 'admin')),
+      disabled INTEGER NOT NULL DEFAULT 0,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      UNIQUE (tenant, email_key)
+    );
+    CREATE TABLE api_keys (
+      seq INTEGER PRIMARY KEY,
+      id TEXT NOT NULL UNIQUE,
+      tenant TEXT NOT NULL REFERENCES tenants (id),
+      name TEXT NOT NULL,
+      role TEXT NOT NULL CHECK (role IN ('member', 'admin')),
+      prefix TEXT NOT NULL,
+      digest TEXT NOT NULL UNIQUE,
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      last_used_at INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX api_keys_by_tenant ON api_keys (tenant);
+    ALTER TABLE sessions ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    -- The audit trail (storage/audit.hpp): append-only, a hash chain per
+    -- tenant ('' for the platform's).
+    CREATE TABLE audit_events (
+      row INTEGER PRIMARY KEY,
+      seq INTEGER NOT NULL,
+      id TEXT NOT NULL UNIQUE,
+      at INTEGER NOT NULL,
+      tenant TEXT NOT NULL,
+      actor_kind TEXT NOT NULL,
+      actor_id TEXT NOT NULL,
+      actor_tenant TEXT NOT NULL,
+      action TEXT NOT NULL,
+      target TEXT NOT NULL,
+      outcome TEXT NOT NULL,
+      request_id TEXT NOT NULL,
+      source TEXT NOT NULL,
+      changes TEXT NOT NULL,
+      prev_hash TEXT NOT NULL,
+      hash TEXT NOT NULL,
+      UNIQUE (tenant, seq)
+    );
+    CREATE INDEX audit_by_time ON audit_events (at);
+    CREATE TRIGGER audit_events_append_only BEFORE UPDATE ON audit_events
+    BEGIN
+      SELECT RAISE(ABORT, 'audit events are append-only');
+    END;
+  )sql",
 };
 
 } // namespace

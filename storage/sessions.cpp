@@ -7,8 +7,8 @@ sessions_table::sessions_table(database& db)
     // One statement checks the tenant, so a refusal changes nothing (the
     // id was checked in memory).
     insert_{db.prepare("INSERT INTO sessions (id, tenant, created_at, "
-                       "last_used, expires_at) SELECT ?, id, ?, ?, ? FROM "
-                       "tenants WHERE id = ? AND status != 'archived'")},
+                       "last_used, expires_at, owner) SELECT ?, id, ?, ?, ?, "
+                       "? FROM tenants WHERE id = ? AND status != 'archived'")},
     all_ids_{db.prepare("SELECT seq, id FROM sessions")},
     // A session is found by its seq from the index; the id is checked too,
     // since seqs of deleted last rows are given out again.
@@ -26,7 +26,8 @@ sessions_table::sessions_table(database& db)
       "FROM sessions WHERE tenant = tenants.id) ORDER BY seq")},
     retime_{db.prepare("UPDATE sessions SET expires_at = last_used + ? "
                        "WHERE tenant = ?")},
-    page_{db.prepare("SELECT seq, id, created_at, last_used, expires_at FROM "
+    page_{db.prepare("SELECT seq, id, created_at, last_used, expires_at, "
+                     "owner FROM "
                      "sessions WHERE tenant = ? AND seq > ? AND expires_at > ? "
                      "ORDER BY seq LIMIT ?")},
     // An archived tenant's sessions, not yet deleted, are nobody's.
@@ -52,6 +53,7 @@ bool sessions_table::insert(std::string_view tenant_id,
                  .bind(s.created_at)
                  .bind(s.last_used)
                  .bind(s.expires_at)
+                 .bind(s.owner)
                  .bind(tenant_id)
                  .run();
   if (added == 0)
@@ -118,7 +120,8 @@ session_page sessions_table::page(std::string_view tenant_id, int64_t now,
   int64_t last = after;
   while (q.next()) {
     last = q.int64(0);
-    result.sessions.push_back({q.id(1), q.int64(2), q.int64(3), q.int64(4)});
+    result.sessions.push_back(
+      {q.id(1), q.int64(2), q.int64(3), q.int64(4), q.text(5)});
   }
   if (result.sessions.size() == limit)
     result.next = last;

@@ -1,6 +1,8 @@
 #include "storage/sqlite_storage.hpp"
 
+#include "storage/audit.hpp"
 #include "storage/database.hpp"
+#include "storage/identity.hpp"
 #include "storage/sessions.hpp"
 #include "storage/tenants.hpp"
 
@@ -22,11 +24,14 @@ int64_t session_ttl_ms(const tenant_config& config, int64_t default_ttl) {
 // destroyed before it.
 struct sqlite_storage::parts {
   parts(const std::string& dir, std::size_t history_limit)
-    : db(dir), tenants(db, history_limit), sessions(db) {
+    : db(dir), tenants(db, history_limit), sessions(db), identity(db),
+      audit(db) {
   }
   database db;
   tenants_table tenants;
   sessions_table sessions;
+  identity_tables identity;
+  audit_table audit;
 };
 
 sqlite_storage sqlite_storage::open(const std::string& dir,
@@ -160,6 +165,68 @@ uint64_t sqlite_storage::delete_archived_sessions(std::string_view tenant_id,
 
 std::vector<std::string> sqlite_storage::archived_with_sessions() {
   return p_->sessions.archived_with_sessions();
+}
+
+std::vector<stored_user> sqlite_storage::users(std::string_view tenant) {
+  return p_->identity.users(tenant);
+}
+
+bool sqlite_storage::insert_user(std::string_view tenant,
+                                 const stored_user& u) {
+  return p_->identity.insert_user(tenant, u);
+}
+
+void sqlite_storage::update_user(std::string_view tenant,
+                                 const stored_user& u) {
+  p_->identity.update_user(tenant, u);
+}
+
+void sqlite_storage::delete_user(std::string_view tenant,
+                                 std::string_view id) {
+  p_->identity.delete_user(tenant, id);
+}
+
+std::vector<stored_api_key>
+sqlite_storage::api_keys(std::string_view tenant) {
+  return p_->identity.api_keys(tenant);
+}
+
+bool sqlite_storage::insert_api_key(std::string_view tenant,
+                                    const stored_api_key& k) {
+  return p_->identity.insert_api_key(tenant, k);
+}
+
+void sqlite_storage::delete_api_key(std::string_view tenant,
+                                    std::string_view id) {
+  p_->identity.delete_api_key(tenant, id);
+}
+
+void sqlite_storage::touch_api_key(std::string_view tenant,
+                                   std::string_view id, int64_t at) {
+  p_->identity.touch_api_key(tenant, id, at);
+}
+
+void sqlite_storage::append_audit(const audit_event& e) {
+  p_->audit.append(e);
+}
+
+std::pair<int64_t, std::string>
+sqlite_storage::last_audit(std::string_view tenant) {
+  return p_->audit.last(tenant);
+}
+
+audit_page sqlite_storage::audit_events(const audit_filter& f) {
+  return p_->audit.find(f);
+}
+
+std::vector<audit_event> sqlite_storage::audit_chain(std::string_view tenant,
+                                                     int64_t after,
+                                                     std::size_t limit) {
+  return p_->audit.chain(tenant, after, limit);
+}
+
+uint64_t sqlite_storage::purge_audit(int64_t before, std::size_t limit) {
+  return p_->audit.purge(before, limit);
 }
 
 } // namespace tenantd

@@ -1,8 +1,8 @@
 #pragma once
 
 // storage_backend on SQLite: one file, DATA_DIR/tenantd.db, through the
-// connection of database.hpp and the table families of tenants.hpp and
-// sessions.hpp.
+// connection of database.hpp and the table families of tenants.hpp,
+// sessions.hpp, identity.hpp and audit.hpp.
 
 #include <memory>
 #include <string>
@@ -57,6 +57,24 @@ public:
   uint64_t delete_archived_sessions(std::string_view tenant_id,
                                     std::size_t limit) override;
   std::vector<std::string> archived_with_sessions() override;
+
+  std::vector<stored_user> users(std::string_view tenant) override;
+  bool insert_user(std::string_view tenant, const stored_user& u) override;
+  void update_user(std::string_view tenant, const stored_user& u) override;
+  void delete_user(std::string_view tenant, std::string_view id) override;
+  std::vector<stored_api_key> api_keys(std::string_view tenant) override;
+  bool insert_api_key(std::string_view tenant,
+                      const stored_api_key& k) override;
+  void delete_api_key(std::string_view tenant, std::string_view id) override;
+  void touch_api_key(std::string_view tenant, std::string_view id,
+                     int64_t at) override;
+
+  void append_audit(const audit_event& e) override;
+  std::pair<int64_t, std::string> last_audit(std::string_view tenant) override;
+  audit_page audit_events(const audit_filter& f) override;
+  std::vector<audit_event> audit_chain(std::string_view tenant, int64_t after,
+                                       std::size_t limit) override;
+  uint64_t purge_audit(int64_t before, std::size_t limit) override;
 
 private:
   struct parts;

@@ -2,7 +2,8 @@
 # Checks that every #include follows the arrows between the folders
 # (docs/architecture.md): app/ -> http/ -> actors/interfaces.hpp, app/ ->
 # actors/ -> storage/ (from the store only), everything -> core/, and
-# core/ on nothing with I/O. The CMake targets enforce the same at link time;
+# core/ on nothing with I/O; crypto/ (on core/ only, no I/O) is used by
+# actors/ and http/. The CMake targets enforce the same at link time;
 # this catches a header that reaches across without linking anything.
 #
 #   tests/layering_test.sh [REPO]
@@ -43,11 +44,13 @@ check() {
 
 io='^(caf/|boost/asio|boost/beast|sqlite3\.h|prometheus/)'
 check util '^util/' "$io"
-check core '^core/' "$io"
+# core/ is pure: the cryptography lives in crypto/.
+check core '^core/' '^(caf/|boost/asio|boost/beast|sqlite3\.h|prometheus/|openssl/|sodium)'
+check crypto '^(core|crypto)/' "$io"
 check metrics '^metrics/' '^(caf/|boost/asio|boost/beast|sqlite3\.h)'
 check storage '^(core|storage|util)/' '^(caf/|boost/asio|boost/beast|prometheus/)'
-check actors '^(core|actors|metrics|util|storage)/' '^(boost/asio|boost/beast|sqlite3\.h)'
-check http '^(core/|http/|metrics/|util/|actors/interfaces\.hpp$)' '^sqlite3\.h'
+check actors '^(core|actors|crypto|metrics|util|storage)/' '^(boost/asio|boost/beast|sqlite3\.h)'
+check http '^(core/|crypto/|http/|metrics/|util/|actors/interfaces\.hpp$)' '^sqlite3\.h'
 
 # Only the store reaches storage/.
 while IFS=: read -r file n _; do

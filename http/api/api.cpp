@@ -2,10 +2,20 @@
 
 namespace tenantd::http::api {
 
+namespace {
+
+void append(std::vector<route>& to, const std::vector<route>& part) {
+  to.insert(to.end(), part.begin(), part.end());
+}
+
+} // namespace
+
 std::vector<route> all_routes() {
   std::vector<route> all;
-  for (auto part : {seed_routes(), ops_routes(), tenant_routes()})
-    all.insert(all.end(), part.begin(), part.end());
+  for (auto part : {seed_routes(), ops_routes(), tenant_routes(),
+                    user_routes(), key_routes(), auth_routes(),
+                    audit_routes()})
+    append(all, part);
   return all;
 }
 
@@ -14,13 +24,22 @@ std::vector<route> public_routes() {
   for (auto& r : ops_routes())
     if (r.path != "/metrics")
       all.push_back(r);
+  append(all, user_routes());
+  append(all, key_routes());
+  for (auto& part : {auth_routes(), audit_routes()})
+    for (auto& r : part)
+      if (r.who != access::platform_admin)
+        all.push_back(r);
   return all;
 }
 
 std::vector<route> admin_routes() {
   auto all = ops_routes();
-  auto tenants = tenant_routes();
-  all.insert(all.end(), tenants.begin(), tenants.end());
+  append(all, tenant_routes());
+  append(all, user_routes());
+  append(all, key_routes());
+  append(all, auth_routes());
+  append(all, audit_routes());
   return all;
 }
 

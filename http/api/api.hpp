@@ -19,12 +19,27 @@ std::vector<route> ops_routes();
 /// The tenants admin API (tenants.cpp): /tenants and /tenants/{id}...
 std::vector<route> tenant_routes();
 
+/// A tenant's users (users.cpp): /tenants/{id}/users...
+std::vector<route> user_routes();
+
+/// A tenant's API keys (keys.cpp): /tenants/{id}/keys...
+std::vector<route> key_routes();
+
+/// Access tokens (auth.cpp): /auth/token, /auth/revoke,
+/// /auth/keys/rotate and /.well-known/{jwks.json,openid-configuration}.
+std::vector<route> auth_routes();
+
+/// The audit trail (audit.cpp): /tenants/{id}/audit, .../verify, /audit.
+std::vector<route> audit_routes();
+
 /// All of the above, in that order.
 std::vector<route> all_routes();
 
 /// With a separate admin listener (ADMIN_LISTEN): the public port serves
-/// the seed's routes and ops but /metrics; the admin port serves ops and
-/// the tenants admin API. /healthz and /readyz are on both.
+/// the seed's routes, ops but /metrics, a tenant's users, keys and audit
+/// (for its own admins) and the token endpoints but rotation; the admin
+/// port serves ops, the tenants admin API, users, keys, audit and every
+/// token endpoint. /healthz and /readyz are on both.
 std::vector<route> public_routes();
 std::vector<route> admin_routes();
 

@@ -1,6 +1,8 @@
 // The tenants admin API: create, list, read, patch (JSON merge patch),
-// suspend, resume and archive. Only the platform admin may use it (the
-// route table says so; the registry checks the principal again).
+// suspend, resume and archive. The platform admin may use all of it (the
+// route table says so; the registry checks the principal again); a
+// tenant's own admins may read it and patch its name, welcome, model and
+// reply (its actor checks that).
 
 #include <boost/beast/http/field.hpp>
 #include <boost/json/serialize.hpp>
@@ -60,7 +62,19 @@ void handle_list_tenants(const call& c, reply done) {
     });
 }
 
+// A tenant's own credential goes to its actor, which checks the role and
+// asks the registry itself (read_settings, change_settings).
+bool of_the_tenant(const call& c) {
+  return !c.who.may_administer_tenants();
+}
+
 void handle_get_tenant(const call& c, reply done) {
+  if (of_the_tenant(c)) {
+    done.about_tenant(std::string{c.id});
+    return c.asks.ask_tenant<tenant_record>(
+      read_settings{std::string{c.id}, c.who},
+      answer_tenant(c.facts, std::move(done)));
+  }
   c.asks.ask_registry<tenant_record>(read_tenant{std::string{c.id}, c.who},
                                      answer_tenant(c.facts, std::move(done)));
 }
@@ -77,13 +91,20 @@ void handle_patch_tenant(const call& c, reply done) {
     return done(unprocessable(c.facts, *bad));
   boost::json::value patch = std::move(std::get<boost::json::object>(decoded));
   auto text = boost::json::serialize(patch);
+  auto answer = [facts = c.facts, patch,
+                 done](caf::expected<tenant_record> rec) {
+    done(rec ? make_response(facts, status::ok, tenant_body(*rec))
+             : change_error_to_response(facts, rec.error(), patch));
+  };
+  if (of_the_tenant(c)) {
+    done.about_tenant(std::string{c.id});
+    return c.asks.ask_tenant<tenant_record>(
+      change_settings{std::string{c.id}, std::move(text), c.who},
+      std::move(answer));
+  }
   c.asks.ask_registry<tenant_record>(
     update_tenant{std::string{c.id}, std::move(text), c.who},
-    [facts = c.facts, patch = std::move(patch),
-     done = std::move(done)](caf::expected<tenant_record> rec) {
-      done(rec ? make_response(facts, status::ok, tenant_body(*rec))
-               : change_error_to_response(facts, rec.error(), patch));
-    });
+    std::move(answer));
 }
 
 void set_status(const call& c, tenant_status to, reply done) {
@@ -116,8 +137,10 @@ std::vector<route> tenant_routes() {
   return {
     {"/tenants", verb::get, admin, style, handle_list_tenants},
     {"/tenants", verb::post, admin, style, handle_create_tenant},
-    {"/tenants/{id}", verb::get, admin, style, handle_get_tenant},
-    {"/tenants/{id}", verb::patch, admin, style, handle_patch_tenant},
+    // Also its own admins' (name, welcome, model, reply).
+    {"/tenants/{id}", verb::get, access::credential, style, handle_get_tenant},
+    {"/tenants/{id}", verb::patch, access::credential, style,
+     handle_patch_tenant},
     {"/tenants/{id}", verb::delete_, admin, style, handle_archive_tenant},
     {"/tenants/{id}/suspend", verb::post, admin, style, handle_suspend_tenant},
     {"/tenants/{id}/resume", verb::post, admin, style, handle_resume_tenant},

@@ -54,6 +54,25 @@ stalled_store(store_actor::stateful_pointer<silent_state> self,
     [=](const find_session_owner&) -> caf::result<std::string> {
       return hold<std::string>(self);
     },
+    [=](const store_user&) -> caf::result<caf::ok_atom> {
+      return hold<caf::ok_atom>(self);
+    },
+    [=](const remove_user&) -> caf::result<caf::ok_atom> {
+      return hold<caf::ok_atom>(self);
+    },
+    [=](const store_api_key&) -> caf::result<caf::ok_atom> {
+      return hold<caf::ok_atom>(self);
+    },
+    [=](const remove_api_key&) -> caf::result<caf::ok_atom> {
+      return hold<caf::ok_atom>(self);
+    },
+    [=](const record_audit&) {},
+    [=](const query_audit&) -> caf::result<audit_page> {
+      return hold<audit_page>(self);
+    },
+    [=](const check_audit_chain&) -> caf::result<audit_verdict> {
+      return hold<audit_verdict>(self);
+    },
     [=](const record_uses&) {},
     [=](const expire_sessions&) {},
     [=](caf::flush_atom) -> caf::result<caf::ok_atom> {
@@ -77,7 +96,8 @@ protected:
     registry = sys.spawn(tenantd::registry, store, settings,
                          std::vector<tenant_summary>{{"acme",
                                                       tenant_status::active}},
-                         &metrics, std::make_shared<active_tenants_view>());
+                         &metrics, std::make_shared<active_tenants_view>(),
+                         test_services());
     run();
   }
 

@@ -37,7 +37,7 @@ protected:
   /// A session at the virtual clock's now that expires after `ttl`.
   stored_session session_now(std::chrono::milliseconds ttl = 60s) {
     auto now = to_unix_millis(sched.clock().now());
-    return {session_id::generate(), now, now, now + ttl.count()};
+    return {session_id::generate(), now, now, now + ttl.count(), ""};
   }
 
   /// Stores `count` sessions of `tenant_id` expiring after `ttl` as an

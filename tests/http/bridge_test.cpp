@@ -58,6 +58,10 @@ silent_registry(registry_actor::stateful_pointer<silent_state> self) {
       return hold<tenant_record>(self);
     },
     [=](const tenant_idle&) {},
+    [=](const record_audit&) {},
+    [=](const read_audit&) -> caf::result<audit_page> {
+      return hold<audit_page>(self);
+    },
     [=](atom::passivate) -> caf::result<caf::ok_atom> {
       return hold<caf::ok_atom>(self);
     },
@@ -92,6 +96,21 @@ tenant_actor::behavior_type fake_tenant(tenant_actor::pointer self,
       r.reply = name;
       return r;
     },
+    [=](const create_user&) { return user_record{}; },
+    [=](const list_users&) { return user_page{}; },
+    [=](const read_user&) { return user_record{}; },
+    [=](const update_user&) { return user_record{}; },
+    [=](const delete_user&) { return caf::ok_atom::value; },
+    [=](const create_api_key&) { return api_key_record{}; },
+    [=](const list_api_keys&) { return api_key_page{}; },
+    [=](const revoke_api_key&) { return caf::ok_atom::value; },
+    [=](const login_request&) { return principal{}; },
+    [=](const authenticate&) { return principal{}; },
+    [=](const read_settings&) { return tenant_record{}; },
+    [=](const change_settings&) { return tenant_record{}; },
+    [=](const read_audit&) { return audit_page{}; },
+    [=](const verify_audit&) { return audit_verdict{}; },
+    [=](const password_done&) {},
     [=](atom::tenant) { return tenant_config{}; },
     [=](const apply_config&) { return tenant_stats{}; },
     [=](const apply_status&) { return tenant_stats{}; },
@@ -314,7 +333,7 @@ TEST_F(BridgeDeadline, ByDefaultOnlyAnswersOf500AndAboveAreLogged) {
   auto log = testing::internal::GetCapturedStderr();
   EXPECT_EQ(log.find("not-logged-404"), std::string::npos) << log;
   EXPECT_NE(log.find("WARN  http: request_id=logged-504 method=POST "
-                     "route=/chat tenant=_unknown status=504"),
+                     "route=/chat tenant=_unknown principal=anonymous status=504"),
             std::string::npos)
     << log;
 }

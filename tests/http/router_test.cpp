@@ -163,15 +163,15 @@ TEST(HttpRequestId, NamesEveryLogLineAboutTheRequest) {
   log::flush(); // lines are written by the logger's own thread
   auto log = testing::internal::GetCapturedStderr();
   EXPECT_NE(log.find("request_id=req-one method=POST route=/session "
-                     "tenant=acme status=200"),
+                     "tenant=acme principal=anonymous status=200"),
             std::string::npos)
     << log;
   EXPECT_NE(log.find("request_id=req-two method=POST route=/session "
-                     "tenant=_unknown status=404"),
+                     "tenant=_unknown principal=anonymous status=404"),
             std::string::npos)
     << log;
   EXPECT_NE(log.find("request_id=req-three method=GET route=/tenants "
-                     "status=401"),
+                     "principal=anonymous status=401"),
             std::string::npos)
     << log;
   EXPECT_EQ(log.find("wrong-token"), std::string::npos); // never a secret

@@ -18,8 +18,19 @@ Faults are made from outside: a write lock held on a server's SQLite
 database stalls its store actor (SQLite waits 5 s for the lock, then the
 write fails), which gives 504 (a short ASK_TIMEOUT_MS), 503 "Storage
 unavailable" (a long one) and, with TENANT_MAX_IN_FLIGHT=1, the in-flight
-503. Each fault gets a server of its own, and the slow ones run beside the
-rest, so the whole test takes about as long as one such write.
+503; a tenant config made invalid in the database fails its tenant's
+actor (503); slow password hashes on a pool of one thread and one queue
+slot give "Too many password checks in progress" (503); the audit table
+renamed gives an unreadable trail (503), and an audit event deleted a
+broken chain. Failed logins are throttled on a server of their own (each
+server counts failures per client address; a second address is
+127.0.0.2). Each fault gets a server of its own, and the slow ones run
+beside the rest, so the whole test takes about as long as one such write.
+
+Credentials: the admin token, users created through the API who log in
+with the password grant (JWTs), API keys created through the API, and API
+keys made up here with a valid checksum (the router takes them for a
+tenant's credential without a lookup; their tenant refuses them).
 
 Usage: tests/service/openapi_contract_test.py TENANTD_BINARY SOURCE_DIR
 
@@ -38,7 +49,9 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
+import zlib
 
 import jsonschema
 
@@ -69,16 +82,43 @@ ARCHIVE = ("DELETE", "/tenants/{id}")
 SUSPEND = ("POST", "/tenants/{id}/suspend")
 RESUME = ("POST", "/tenants/{id}/resume")
 ADMIN = [LIST, CREATE, READ, PATCH, ARCHIVE, SUSPEND, RESUME]
+USERS = ("GET", "/tenants/{id}/users")
+USER_CREATE = ("POST", "/tenants/{id}/users")
+USER = ("GET", "/tenants/{id}/users/{user_id}")
+USER_PATCH = ("PATCH", "/tenants/{id}/users/{user_id}")
+USER_DELETE = ("DELETE", "/tenants/{id}/users/{user_id}")
+KEYS = ("GET", "/tenants/{id}/keys")
+KEY_CREATE = ("POST", "/tenants/{id}/keys")
+KEY_REVOKE = ("DELETE", "/tenants/{id}/keys/{key_id}")
+GRANT = ("POST", "/auth/token")
+REVOKE = ("POST", "/auth/revoke")
+ROTATE = ("POST", "/auth/keys/rotate")
+JWKS = ("GET", "/.well-known/jwks.json")
+OIDC = ("GET", "/.well-known/openid-configuration")
+TENANT_AUDIT = ("GET", "/tenants/{id}/audit")
+AUDIT_VERIFY = ("GET", "/tenants/{id}/audit/verify")
+ALL_AUDIT = ("GET", "/audit")
+# The operations of a tenant's users and keys: any valid credential.
+IDENTITY = [USERS, USER_CREATE, USER, USER_PATCH, USER_DELETE, KEYS,
+            KEY_CREATE, KEY_REVOKE]
+# Every operation of a tenant that takes any valid credential past the
+# router and leaves the rest to the tenant.
+TENANT_ROUTES = IDENTITY + [TENANT_AUDIT, AUDIT_VERIFY]
+# Failed logins in a row before the next waits (LOGIN_FREE_FAILURES).
+LOGIN_FREE_FAILURES = 5
+# Routes open to anyone: a credential sent must be valid all the same.
+OPEN = [ROOT, OPENAPI, METRICS, HEALTHZ, READYZ, SESSION, CHAT, GRANT, REVOKE,
+        JWKS, OIDC]
+FORM = "application/x-www-form-urlencoded"
+# A made-up id in a path where one is needed.
+PATH_VALUES = {"id": "acme", "user_id": "usr_AAAAAAAAAAAAAAAAAAAAAA",
+               "key_id": "key_AAAAAAAAAAAAAAAAAAAAAA"}
 
 # Documented statuses no situation can produce from outside the process.
 NOT_DRIVEN = {
     LIST: {
         "504": "the registry answers the listing from its own memory, asking "
         "no other actor, and nothing outside the process can stall it",
-    },
-    READ: {
-        "503": "needs a failed read of the database; in WAL mode reads go on "
-        "beside an outside writer, so only an I/O error would fail one",
     },
 }
 
@@ -142,9 +182,9 @@ class Server:
             return "".join(f.readlines()[-lines:])
 
     def request(self, method, target, body=None, headers=None, token=None,
-                content_type="application/json"):
+                content_type="application/json", source=None):
         return request(self.port, method, target, body, headers, token,
-                       content_type)
+                       content_type, source)
 
     def admin(self, method, target, body=None, **kw):
         return self.request(method, target, body, token=TOKEN, **kw)
@@ -202,9 +242,11 @@ class Answer:
 
 
 def request(port, method, target, body=None, headers=None, token=None,
-            content_type="application/json"):
+            content_type="application/json", source=None):
     """One request on a connection of its own (answers that close the
-    connection need no care). A dict or list body is sent as JSON."""
+    connection need no care). A dict or list body is sent as JSON. `source`
+    is the client address to connect from (another 127.x.y.z: the server
+    sees another client)."""
     sent = {}
     if isinstance(body, (dict, list)):
         body = json.dumps(body).encode()
@@ -215,8 +257,9 @@ def request(port, method, target, body=None, headers=None, token=None,
     if token is not None:
         sent["Authorization"] = "Bearer " + token
     sent.update(headers or {})
-    conn = http.client.HTTPConnection("127.0.0.1", port,
-                                      timeout=30 * TIME_SCALE)
+    conn = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=30 * TIME_SCALE,
+        source_address=None if source is None else (source, 0))
     try:
         conn.request(method, target, body=body, headers=sent)
         res = conn.getresponse()
@@ -523,6 +566,72 @@ def deep(levels):
     return "[" * levels + "]" * levels
 
 
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def forge_key(tenant):
+    """An API key of `tenant` that no one made: the right form and CRC32
+    checksum (core/api_key.hpp), so only its tenant can tell it is none."""
+    key = f"tdk_{tenant}_" + "".join(BASE62[b % 62] for b in os.urandom(30))
+    n = zlib.crc32(key.encode())
+    checksum = ""
+    for _ in range(6):
+        checksum = BASE62[n % 62] + checksum
+        n //= 62
+    return key + checksum
+
+
+def fill(template, **values):
+    """`template` with its path parameters set (PATH_VALUES unless given)."""
+    for name, value in dict(PATH_VALUES, **values).items():
+        template = template.replace("{" + name + "}", value)
+    return template
+
+
+def check_inputs(c, where, answer, body):
+    """Each value_error of a 422 at ["body", field] echoes what was sent at
+    that field (the whole body for a field missing), not the whole body; a
+    password never, but as "(hidden)"."""
+    if "password" in body:
+        body = dict(body, password="(hidden)")
+    for item in (answer.json() or {}).get("detail", []):
+        loc = item.get("loc") if isinstance(item, dict) else None
+        if not (isinstance(loc, list) and len(loc) == 2 and loc[0] == "body"):
+            continue
+        want = body.get(loc[1], body)
+        if item.get("input") != want:
+            c.fail(where, f"the input of {loc} is {item.get('input')!r}, "
+                   f"not what was sent there: {want!r}")
+
+
+def check_get(c, op_key, situation, s, target, expect, **kw):
+    """A GET and, where the document has one, the HEAD of the same target:
+    both must answer `expect`."""
+    c.check(op_key, situation, s.request("GET", target, **kw), expect)
+    head = ("HEAD", op_key[1])
+    if head in c.operations:
+        c.check(head, situation, s.request("HEAD", target, **kw), expect)
+
+
+def background_get(s, op_key, target, **kw):
+    """[(op, pending answer)] for a GET and its HEAD, sent at once."""
+    pending = [(op_key, Background(s.request, "GET", target, **kw))]
+    pending.append((("HEAD", op_key[1]),
+                    Background(s.request, "HEAD", target, **kw)))
+    return pending
+
+
+def login(s, tenant, email, password):
+    """An access token by the password grant, or None."""
+    res = s.request("POST", "/auth/token",
+                    urllib.parse.urlencode({"grant_type": "password",
+                                            "tenant": tenant,
+                                            "username": email,
+                                            "password": password}),
+                    content_type=FORM)
+    return (res.json() or {}).get("access_token"), res
+
+
 def drive_serving(c, s):
     """/, /session, /chat and the operators' routes."""
     c.check(ROOT, "the shipped tenants", s.request("GET", "/"), 200)
@@ -653,6 +762,11 @@ def drive_admin(c, s):
         c.check(op_key, "a wrong token",
                 s.request(method, target, body, token="wrong-token-0123456789"),
                 401)
+        # GET and PATCH /tenants/{id} take a tenant's credentials too (its
+        # admins' settings): a made-up key is then looked up, and is none.
+        c.check(op_key, "a tenant's credential (an API key of the right form)",
+                s.request(method, target, body, token=forge_key("acme")),
+                401 if op_key in (READ, PATCH) else 403)
 
     for tenant in [
         {"id": "contract-open", "name": "Open", "welcome": "Hi."},
@@ -661,7 +775,9 @@ def drive_admin(c, s):
         {"id": "contract-suspended", "name": "Suspended", "welcome": "Hi."},
         {"id": "contract-archived", "name": "Archived", "welcome": "Hi.",
          "model": "m", "limits": {"chat_per_10s": 5, "session_ttl": 60},
-         "reply": "{welcome} {message|upper|reverse}"},
+         "reply": "{welcome} {message|upper|reverse}", "auth": "open"},
+        {"id": "contract-closed", "name": "Closed", "welcome": "Hi.",
+         "auth": "required"},
     ]:
         res = s.admin("POST", "/tenants", tenant)
         c.check(CREATE, f"new tenant {tenant['id']}", res, 201)
@@ -675,8 +791,8 @@ def drive_admin(c, s):
             s.admin("POST", "/tenants",
                     {"id": "Bad Id", "name": "", "limits": {"chat_per_10s": 0,
                                                             "foo": 1},
-                     "reply": "{nope}", "colour": "red"}), 422,
-            detail_types=["value_error"] * 7)
+                     "reply": "{nope}", "colour": "red", "auth": "maybe"}), 422,
+            detail_types=["value_error"] * 8)
     c.check(CREATE, "form content type",
             s.admin("POST", "/tenants", b'{"id":"x"}',
                     content_type="application/x-www-form-urlencoded"), 422,
@@ -768,6 +884,702 @@ def drive_admin(c, s):
             s.admin("POST", "/tenants/contract-open/resume"), 200)
 
 
+def drive_open_routes_credentials(c, s):
+    """The routes open to anyone take no credential, but a Bearer one sent
+    must be valid: a wrong one is never taken for none. A header of another
+    scheme (or Bearer alone) is not theirs: they ignore it, and answer as
+    without one (an empty body is 422 on /session and /chat, 400 on the
+    token endpoints)."""
+    bad_checksum = forge_key("acme")
+    bad_checksum = bad_checksum[:-1] + ("0" if bad_checksum[-1] != "0" else "1")
+    ignored = {SESSION: 422, CHAT: 422, GRANT: 400, REVOKE: 400}
+    for op_key in OPEN:
+        method, template = op_key
+        body = {} if method == "POST" else None
+        for situation, header, expect in [
+            ("another scheme, ignored", "Basic YTpi",
+             ignored.get(op_key, 200)),
+            ("Bearer without a credential, ignored", "Bearer",
+             ignored.get(op_key, 200)),
+            ("not a credential", "Bearer not-a-credential-0123456789", 401),
+            ("an API key with a wrong checksum", "Bearer " + bad_checksum,
+             401),
+        ]:
+            headers = {"Authorization": header}
+            if method == "GET":
+                check_get(c, op_key, situation, s, template, expect,
+                          headers=headers)
+            else:
+                c.check(op_key, situation,
+                        s.request(method, template, body, headers=headers),
+                        expect)
+
+
+def drive_identity(c, s):
+    """A tenant's users and API keys, access tokens, and credentials on
+    /session and /chat. acme gets users and keys; a globex key is another
+    tenant's credential; contract-closed has "auth": "required"."""
+    bad_checksum = forge_key("acme")
+    bad_checksum = bad_checksum[:-1] + ("0" if bad_checksum[-1] != "0" else "1")
+    for op_key in TENANT_ROUTES:
+        method, template = op_key
+        target = fill(template)
+        body = {} if method in ("POST", "PATCH") else None
+        for situation, kw in [
+            ("no Authorization", {}),
+            ("another scheme", {"headers": {"Authorization": "Basic YTpi"}}),
+            ("Bearer without a credential",
+             {"headers": {"Authorization": "Bearer"}}),
+            ("not a credential", {"token": "wrong-token-0123456789"}),
+            ("an API key with a wrong checksum", {"token": bad_checksum}),
+        ]:
+            if method == "GET":
+                check_get(c, op_key, situation, s, target, 401, **kw)
+            else:
+                c.check(op_key, situation,
+                        s.request(method, target, body, **kw), 401)
+
+    acme = "/tenants/acme"
+    users = acme + "/users"
+    keys = acme + "/keys"
+    ann_pw, bob_pw, carol_pw = ("correct horse battery",
+                                "bob's long passphrase", "carol's passphrase")
+
+    # Users: the platform admin makes an admin, who makes a member.
+    res = s.admin("POST", users, {"email": "ann@acme.test", "password": ann_pw,
+                                  "role": "admin"})
+    c.check(USER_CREATE, "an admin, by the platform admin", res, 201)
+    ann = (res.json() or {}).get("id", "")
+    if res.header("Location") != f"{users}/{ann}":
+        c.fail("POST /tenants/{id}/users [an admin]",
+               f"Location is {res.header('Location')!r}")
+    ann_token, res = login(s, "acme", "ann@acme.test", ann_pw)
+    c.check(GRANT, "the password grant, form-encoded", res, 200)
+    res = s.request("POST", users, {"email": "bob@acme.test",
+                                    "password": bob_pw}, token=ann_token)
+    c.check(USER_CREATE, "a member, by a tenant admin's token", res, 201)
+    bob = (res.json() or {}).get("id", "")
+    res = s.request("POST", "/auth/token",
+                    {"grant_type": "password", "tenant": "acme",
+                     "email": "BOB@acme.test", "password": bob_pw})
+    c.check(GRANT, "the password grant as JSON, the email in another case",
+            res, 200)
+    bob_token = (res.json() or {}).get("access_token")
+    res = s.admin("POST", users, {"email": "carol@acme.test",
+                                  "password": carol_pw})
+    c.check(USER_CREATE, "a member, by the platform admin", res, 201)
+    carol = (res.json() or {}).get("id", "")
+    carol_token, res = login(s, "acme", "carol@acme.test", carol_pw)
+    c.check(GRANT, "a member's password", res, 200)
+    res = s.admin("POST", "/tenants/globex/keys", {"name": "globex-ci"})
+    c.check(KEY_CREATE, "a key of globex", res, 201)
+    globex_key = (res.json() or {}).get("key")
+
+    c.check(USER_CREATE, "an email taken, in another case",
+            s.admin("POST", users, {"email": "ANN@ACME.test",
+                                    "password": ann_pw}), 409)
+    bad_user = {"email": "no-at", "password": "short", "role": "owner",
+                "x": 1}
+    res = s.admin("POST", users, bad_user)
+    c.check(USER_CREATE, "every problem", res, 422,
+            detail_types=["value_error"] * 4)
+    check_inputs(c, "POST /tenants/{id}/users [every problem]", res, bad_user)
+    res = s.admin("POST", users, {})
+    c.check(USER_CREATE, "an empty object", res, 422,
+            detail_types=["value_error"] * 2)
+    check_inputs(c, "POST /tenants/{id}/users [an empty object]", res, {})
+    c.check(USER_CREATE, "form content type",
+            s.admin("POST", users, b'{"email":"a@b.c"}', content_type=FORM),
+            422, detail_types=["model_attributes_type"])
+    c.check(USER_CREATE, "no body", s.admin("POST", users), 422,
+            detail_types=["missing"])
+    c.check(USER_CREATE, "invalid JSON", s.admin("POST", users, b"{"), 422,
+            detail_types=["json_invalid"])
+    c.check(USER_CREATE, "body over BODY_LIMIT",
+            announce_body(s.port, "POST", users, 65537), 413)
+    new_user = {"email": "dan@acme.test", "password": "dan's passphrase"}
+    c.check(USER_CREATE, "unknown tenant",
+            s.admin("POST", "/tenants/nope/users", new_user), 404)
+    c.check(USER_CREATE, "by a member",
+            s.request("POST", users, new_user, token=bob_token), 403)
+    c.check(USER_CREATE, "with another tenant's key",
+            s.request("POST", users, new_user, token=globex_key), 403)
+
+    check_get(c, USERS, "by the platform admin", s, users, 200, token=TOKEN)
+    check_get(c, USERS, "by a tenant admin's token", s, users, 200,
+              token=ann_token)
+    check_get(c, USERS, "a page of 1", s, users + "?offset=1&limit=1", 200,
+              token=TOKEN)
+    check_get(c, USERS, "by a member", s, users, 403, token=bob_token)
+    check_get(c, USERS, "with another tenant's key", s, users, 403,
+              token=globex_key)
+    check_get(c, USERS, "an API key that does not exist", s, users, 401,
+              token=forge_key("acme"))
+    check_get(c, USERS, "unknown tenant", s, "/tenants/nope/users", 404,
+              token=TOKEN)
+    query = "?offset=-1&limit=5000&page=2&limit=x"
+    c.check(USERS, "every query problem", s.admin("GET", users + query), 422,
+            detail_types=["greater_than_equal", "less_than_equal",
+                          "extra_forbidden", "int_parsing"])
+    c.check(("HEAD", USERS[1]), "every query problem",
+            s.request("HEAD", users + query, token=TOKEN), 422)
+
+    check_get(c, USER, "a member, by the platform admin", s,
+              f"{users}/{bob}", 200, token=TOKEN)
+    check_get(c, USER, "a member reading itself", s, f"{users}/{bob}", 200,
+              token=bob_token)
+    check_get(c, USER, "a member reading another user", s, f"{users}/{ann}",
+              403, token=bob_token)
+    check_get(c, USER, "with another tenant's key", s, f"{users}/{ann}", 403,
+              token=globex_key)
+    check_get(c, USER, "unknown user", s, users + "/usr_nope", 404,
+              token=TOKEN)
+    check_get(c, USER, "unknown tenant", s, f"/tenants/nope/users/{ann}", 404,
+              token=TOKEN)
+
+    carol_at = f"{users}/{carol}"
+    c.check(USER_PATCH, "a new role, by a tenant admin",
+            s.request("PATCH", carol_at, {"role": "admin"}, token=ann_token),
+            200)
+    c.check(USER_PATCH, "a new password, as a merge patch",
+            s.admin("PATCH", carol_at, {"password": carol_pw + "!"},
+                    content_type="application/merge-patch+json"), 200)
+    c.check(USER_PATCH, "an empty patch", s.admin("PATCH", carol_at, {}), 200)
+    c.check(USER_PATCH, "by a member",
+            s.request("PATCH", carol_at, {"role": "member"}, token=bob_token),
+            403)
+    c.check(USER_PATCH, "unknown user",
+            s.admin("PATCH", users + "/usr_nope", {"role": "admin"}), 404)
+    bad_patch = {"role": "owner", "disabled": "yes", "password": "short",
+                 "email": "x"}
+    res = s.admin("PATCH", carol_at, bad_patch)
+    c.check(USER_PATCH, "every problem", res, 422,
+            detail_types=["value_error"] * 4)
+    check_inputs(c, "PATCH /tenants/{id}/users/{user_id} [every problem]",
+                 res, bad_patch)
+    c.check(USER_PATCH, "not an object", s.admin("PATCH", carol_at, []), 422,
+            detail_types=["model_attributes_type"])
+    c.check(USER_PATCH, "body over BODY_LIMIT",
+            announce_body(s.port, "PATCH", carol_at, 65537), 413)
+    c.check(USER_PATCH, "disabled", s.admin("PATCH", carol_at,
+                                            {"disabled": True}), 200)
+    # A disabled user's token opens nothing, and it cannot log in.
+    c.check(SESSION, "a disabled user's token",
+            s.request("POST", "/session", {"tenant_id": "acme"},
+                      token=carol_token), 401)
+    c.check(GRANT, "a disabled user",
+            login(s, "acme", "carol@acme.test", carol_pw + "!")[1], 400)
+    c.check(USER_DELETE, "by a member",
+            s.request("DELETE", carol_at, token=bob_token), 403)
+    c.check(USER_DELETE, "a user, by a tenant admin",
+            s.request("DELETE", carol_at, token=ann_token), 204)
+    c.check(USER_DELETE, "the same user again", s.admin("DELETE", carol_at),
+            404)
+    c.check(USER_DELETE, "unknown tenant",
+            s.admin("DELETE", f"/tenants/nope/users/{ann}"), 404)
+    check_get(c, USER, "a deleted user", s, carol_at, 404, token=TOKEN)
+
+    # API keys.
+    res = s.admin("POST", keys, {"name": "ci", "role": "admin",
+                                 "expires_at": "2999-01-01T00:00:00Z"})
+    c.check(KEY_CREATE, "an admin key that expires, by the platform admin",
+            res, 201)
+    admin_key = (res.json() or {}).get("key")
+    if res.header("Location") != f"{keys}/{(res.json() or {}).get('id')}":
+        c.fail("POST /tenants/{id}/keys [an admin key]",
+               f"Location is {res.header('Location')!r}")
+    res = s.request("POST", keys, {"name": "widget"}, token=ann_token)
+    c.check(KEY_CREATE, "a member key, by a tenant admin's token", res, 201)
+    widget = res.json() or {}
+    c.check(KEY_CREATE, "by a member",
+            s.request("POST", keys, {"name": "x"}, token=bob_token), 403)
+    c.check(KEY_CREATE, "with another tenant's key",
+            s.request("POST", keys, {"name": "x"}, token=globex_key), 403)
+    c.check(KEY_CREATE, "unknown tenant",
+            s.admin("POST", "/tenants/nope/keys", {"name": "x"}), 404)
+    c.check(KEY_CREATE, "not a tenant id",
+            s.admin("POST", "/tenants/Not%20An%20Id/keys", {"name": "x"}), 404)
+    bad_key = {"name": "", "role": "owner",
+               "expires_at": "2020-01-01T00:00:00Z", "x": 1}
+    res = s.admin("POST", keys, bad_key)
+    c.check(KEY_CREATE, "every problem", res, 422,
+            detail_types=["value_error"] * 4)
+    check_inputs(c, "POST /tenants/{id}/keys [every problem]", res, bad_key)
+    for situation, when in [("not RFC 3339", "tomorrow"),
+                            ("an impossible date", "2030-02-31T00:00:00Z"),
+                            ("February 29 of a common year",
+                             "2100-02-29T00:00:00Z"),
+                            ("second 60", "2030-06-30T23:59:60Z"),
+                            ("not UTC", "2030-01-01T00:00:00+01:00")]:
+        bad_key = {"name": "x", "expires_at": when}
+        res = s.admin("POST", keys, bad_key)
+        c.check(KEY_CREATE, f"expires_at {situation}", res, 422,
+                detail_types=["value_error"])
+        check_inputs(c, f"POST /tenants/{{id}}/keys [{situation}]", res,
+                     bad_key)
+    c.check(KEY_CREATE, "expires_at on February 29 of a leap year",
+            s.admin("POST", keys, {"name": "leap",
+                                   "expires_at": "2032-02-29T12:00:00.5Z"}),
+            201)
+    c.check(KEY_CREATE, "body over BODY_LIMIT",
+            announce_body(s.port, "POST", keys, 65537), 413)
+
+    check_get(c, KEYS, "by the platform admin", s, keys, 200, token=TOKEN)
+    check_get(c, KEYS, "by an admin key", s, keys, 200, token=admin_key)
+    check_get(c, KEYS, "a page of 1", s, keys + "?offset=1&limit=1", 200,
+              token=ann_token)
+    check_get(c, KEYS, "by a member", s, keys, 403, token=bob_token)
+    check_get(c, KEYS, "with another tenant's key", s, keys, 403,
+              token=globex_key)
+    check_get(c, KEYS, "an API key that does not exist", s, keys, 401,
+              token=forge_key("acme"))
+    check_get(c, KEYS, "unknown tenant", s, "/tenants/nope/keys", 404,
+              token=TOKEN)
+    c.check(KEYS, "every query problem", s.admin("GET", keys + query), 422,
+            detail_types=["greater_than_equal", "less_than_equal",
+                          "extra_forbidden", "int_parsing"])
+    c.check(("HEAD", KEYS[1]), "every query problem",
+            s.request("HEAD", keys + query, token=TOKEN), 422)
+
+    widget_at = f"{keys}/{widget.get('id')}"
+    c.check(SESSION, "a member key", s.request(
+        "POST", "/session", {"tenant_id": "acme"}, token=widget.get("key")),
+        200)
+    c.check(KEY_REVOKE, "by a member",
+            s.request("DELETE", widget_at, token=bob_token), 403)
+    c.check(KEY_REVOKE, "a key, by a tenant admin's token",
+            s.request("DELETE", widget_at, token=ann_token), 204)
+    c.check(KEY_REVOKE, "the same key again", s.admin("DELETE", widget_at),
+            404)
+    c.check(KEY_REVOKE, "unknown tenant",
+            s.admin("DELETE", "/tenants/nope/keys/key_x"), 404)
+    c.check(SESSION, "a revoked key", s.request(
+        "POST", "/session", {"tenant_id": "acme"}, token=widget.get("key")),
+        401)
+
+    # The token endpoint's other answers.
+    res = s.request("POST", "/auth/token", "grant_type=client_credentials",
+                    content_type=FORM, token=admin_key)
+    c.check(GRANT, "the client-credentials grant", res, 200)
+    key_token = (res.json() or {}).get("access_token")
+    check_get(c, USERS, "an admin key's token", s, users, 200, token=key_token)
+    for situation, kw, expect in [
+        ("client credentials without a key", {}, 401),
+        ("client credentials with a user's token", {"token": ann_token}, 401),
+        ("client credentials with a key that does not exist",
+         {"token": forge_key("acme")}, 401),
+        ("client credentials with the admin token", {"token": TOKEN}, 401),
+    ]:
+        c.check(GRANT, situation,
+                s.request("POST", "/auth/token", "grant_type=client_credentials",
+                          content_type=FORM, **kw), expect)
+    for situation, body, ctype in [
+        ("no grant_type", {}, "application/json"),
+        ("another grant", "grant_type=implicit", FORM),
+        ("a wrong password", urllib.parse.urlencode(
+            {"grant_type": "password", "tenant": "acme",
+             "username": "ann@acme.test", "password": "not ann's password"}),
+         FORM),
+        ("unknown tenant", {"grant_type": "password", "tenant": "nope",
+                            "username": "ann@acme.test", "password": ann_pw},
+         "application/json"),
+        ("no password", "grant_type=password&tenant=acme&username=x", FORM),
+        ("text/plain", "grant_type=password", "text/plain"),
+        ("a parameter twice", "grant_type=password&grant_type=password", FORM),
+        ("a JSON member not a string", {"grant_type": 1}, "application/json"),
+        ("JSON not an object", ["password"], "application/json"),
+    ]:
+        c.check(GRANT, situation, s.request("POST", "/auth/token", body,
+                                            content_type=ctype), 400)
+    c.check(GRANT, "body over BODY_LIMIT",
+            announce_body(s.port, "POST", "/auth/token", 65537), 413)
+
+    # Revocation: the token is refused from then on.
+    c.check(REVOKE, "a member's token",
+            s.request("POST", "/auth/revoke", "token=" + (bob_token or ""),
+                      content_type=FORM), 200)
+    check_get(c, USER, "a revoked token", s, f"{users}/{bob}", 401,
+              token=bob_token)
+    c.check(REVOKE, "not a token, as JSON",
+            s.request("POST", "/auth/revoke", {"token": "not-a-token"}), 200)
+    c.check(REVOKE, "no token",
+            s.request("POST", "/auth/revoke", "x=1", content_type=FORM), 400)
+    c.check(REVOKE, "text/plain",
+            s.request("POST", "/auth/revoke", "token=x",
+                      content_type="text/plain"), 400)
+    c.check(REVOKE, "body over BODY_LIMIT",
+            announce_body(s.port, "POST", "/auth/revoke", 65537), 413)
+
+    # The signing keys: tokens of the previous key stay valid.
+    c.check(ROTATE, "no Authorization", s.request("POST", "/auth/keys/rotate"),
+            401)
+    c.check(ROTATE, "a wrong token",
+            s.request("POST", "/auth/keys/rotate", token="wrong-token-0123456789"),
+            401)
+    c.check(ROTATE, "a tenant admin's token",
+            s.request("POST", "/auth/keys/rotate", token=ann_token), 403)
+    c.check(ROTATE, "an API key", s.request("POST", "/auth/keys/rotate",
+                                            token=admin_key), 403)
+    c.check(ROTATE, "by the platform admin", s.admin("POST", "/auth/keys/rotate"),
+            200)
+    check_get(c, USERS, "a token of the previous signing key", s, users, 200,
+              token=ann_token)
+    check_get(c, JWKS, "after a rotation", s, "/.well-known/jwks.json", 200)
+    jwks = s.request("GET", "/.well-known/jwks.json").json() or {}
+    if len(jwks.get("keys", [])) != 2:
+        c.fail("GET /.well-known/jwks.json", "after a rotation it should "
+               f"have the new key and the previous one: {jwks}")
+    check_get(c, OIDC, "the discovery document", s,
+              "/.well-known/openid-configuration", 200)
+
+    # Credentials on /session and /chat.
+    closed = "contract-closed"
+    c.check(SESSION, "auth required, no credential",
+            s.request("POST", "/session", {"tenant_id": closed}), 401)
+    closed_keys = []
+    for name in ["one", "two"]:
+        res = s.admin("POST", f"/tenants/{closed}/keys", {"name": name})
+        c.check(KEY_CREATE, f"a key of {closed}", res, 201)
+        closed_keys.append((res.json() or {}).get("key"))
+    res = s.request("POST", "/session", {"tenant_id": closed},
+                    token=closed_keys[0])
+    c.check(SESSION, "auth required, the tenant's key", res, 200)
+    sid = (res.json() or {}).get("session_id", "")
+    c.check(CHAT, "auth required, the key that opened the session",
+            s.request("POST", "/chat", chat_body(closed, sid),
+                      token=closed_keys[0]), 200)
+    c.check(CHAT, "auth required, no credential",
+            s.request("POST", "/chat", chat_body(closed, sid)), 401)
+    c.check(CHAT, "the session of another key",
+            s.request("POST", "/chat", chat_body(closed, sid),
+                      token=closed_keys[1]), 403)
+    c.check(CHAT, "with another tenant's key",
+            s.request("POST", "/chat", chat_body(closed, sid),
+                      token=globex_key), 403)
+    c.check(CHAT, "an API key that does not exist",
+            s.request("POST", "/chat", chat_body(closed, sid),
+                      token=forge_key(closed)), 401)
+    c.check(SESSION, "with another tenant's key",
+            s.request("POST", "/session", {"tenant_id": "acme"},
+                      token=globex_key), 403)
+    c.check(SESSION, "an API key that does not exist",
+            s.request("POST", "/session", {"tenant_id": "acme"},
+                      token=forge_key("acme")), 401)
+    res = s.request("POST", "/session", {"tenant_id": "acme"}, token=ann_token)
+    c.check(SESSION, "a user's token", res, 200)
+    sid = (res.json() or {}).get("session_id", "")
+    c.check(CHAT, "a user's session, with its token",
+            s.request("POST", "/chat", chat_body("acme", sid), token=ann_token),
+            200)
+    c.check(CHAT, "a user's session, without a credential",
+            s.request("POST", "/chat", chat_body("acme", sid)), 403)
+
+    # A suspended tenant: its users and keys are out of reach too.
+    suspended = "/tenants/contract-suspended"
+    c.check(SUSPEND, "a tenant before its users and keys are asked for",
+            s.admin("POST", suspended + "/suspend"), 200)
+    for op_key in TENANT_ROUTES:
+        method, template = op_key
+        target = fill(template, id="contract-suspended")
+        body = {"email": "eve@x.test", "password": "eve's passphrase"} \
+            if op_key == USER_CREATE else {"name": "x"} \
+            if op_key == KEY_CREATE else {} if method == "PATCH" else None
+        if method == "GET":
+            check_get(c, op_key, "a suspended tenant", s, target, 403,
+                      token=TOKEN)
+        else:
+            c.check(op_key, "a suspended tenant", s.admin(method, target, body),
+                    403)
+    c.check(RESUME, "a tenant after its users and keys were asked for",
+            s.admin("POST", suspended + "/resume"), 200)
+
+
+def drive_audit(c, s):
+    """The audit trail of what the other situations did: a tenant's events
+    (its admins and the platform admin), the check of its chain (intact,
+    then with an event removed from outside), and every chain (the platform
+    admin). drive_identity has run: acme has users and keys, contract-closed
+    keys, contract-archived is archived."""
+    def key(tenant, name, role="member"):
+        res = s.admin("POST", f"/tenants/{tenant}/keys",
+                      {"name": name, "role": role})
+        c.check(KEY_CREATE, f"a {role} key of {tenant}, for the audit", res,
+                201)
+        return (res.json() or {}).get("key")
+
+    admin_key = key("acme", "auditor", "admin")
+    member_key = key("acme", "reader")
+    globex_key = key("globex", "outsider")
+    audit = "/tenants/acme/audit"
+    verify = audit + "/verify"
+
+    res = s.admin("GET", audit)
+    c.check(TENANT_AUDIT, "by the platform admin", res, 200)
+    events = (res.json() or {}).get("events", [])
+    if not any(e.get("action") == "user.created" for e in events):
+        c.fail("GET /tenants/{id}/audit", "acme's trail lacks its users' "
+               f"creation: {shorten(str(events))}")
+    for op_key, target in [(TENANT_AUDIT, audit), (AUDIT_VERIFY, verify)]:
+        check_get(c, op_key, "by a tenant admin key", s, target, 200,
+                  token=admin_key)
+        check_get(c, op_key, "by a member key", s, target, 403,
+                  token=member_key)
+        check_get(c, op_key, "with another tenant's key", s, target, 403,
+                  token=globex_key)
+        check_get(c, op_key, "an API key that does not exist", s, target, 401,
+                  token=forge_key("acme"))
+        check_get(c, op_key, "unknown tenant", s,
+                  target.replace("acme", "nope"), 404, token=TOKEN)
+        check_get(c, op_key, "an archived tenant", s,
+                  target.replace("acme", "contract-archived"), 404,
+                  token=TOKEN)
+    # A tenant's admins read it and change its settings, not its limits.
+    check_get(c, READ, "by a tenant admin key", s, "/tenants/acme", 200,
+              token=admin_key)
+    c.check(PATCH, "its welcome, by a tenant admin key",
+            s.request("PATCH", "/tenants/acme", {"welcome": "Howdy from Acme!"},
+                      token=admin_key,
+                      content_type="application/merge-patch+json"),
+            200)
+    c.check(PATCH, "its limits, by a tenant admin key",
+            s.request("PATCH", "/tenants/acme", {"limits": {"chat_per_10s": 9}},
+                      token=admin_key,
+                      content_type="application/merge-patch+json"),
+            403)
+    check_get(c, READ, "by a member key", s, "/tenants/acme", 403,
+              token=member_key)
+    c.check(PATCH, "with another tenant's key",
+            s.request("PATCH", "/tenants/acme", {"welcome": "x"},
+                      token=globex_key,
+                      content_type="application/merge-patch+json"),
+            403)
+    # Filters and paging: two key.created by the platform admin at least.
+    query = ("?action=key.created&principal=platform_admin"
+             "&from=2000-02-29T00:00:00Z&to=2999-12-31T23:59:59.999Z&limit=1")
+    res = s.admin("GET", audit + query)
+    c.check(TENANT_AUDIT, "filtered, a page of 1", res, 200)
+    page = res.json() or {}
+    nxt = page.get("next")
+    if not isinstance(nxt, int):
+        c.fail("GET /tenants/{id}/audit [a page of 1]",
+               f"no next page: {shorten(str(page))}")
+        nxt = 1
+    res = s.admin("GET", audit + query + f"&cursor={nxt}")
+    c.check(TENANT_AUDIT, "the next page", res, 200)
+    seen = page.get("events", []) + (res.json() or {}).get("events", [])
+    if len({e.get("id") for e in seen}) != 2 or any(
+            e.get("action") != "key.created"
+            or e.get("principal", {}).get("kind") != "platform_admin"
+            for e in seen):
+        c.fail("GET /tenants/{id}/audit [filtered]", "the two pages are not "
+               f"two distinct matching events: {shorten(str(seen))}")
+    check_get(c, TENANT_AUDIT, "a principal by kind and id, nothing found", s,
+              audit + "?principal=user:usr_nope", 200, token=TOKEN)
+    bad = ("?from=2030-02-31T00:00:00Z&to=2030-06-30T23:59:60Z&cursor=0"
+           "&limit=1001&tenant=acme")
+    c.check(TENANT_AUDIT, "every query problem", s.admin("GET", audit + bad),
+            422, detail_types=["value_error"] * 5)
+    c.check(("HEAD", TENANT_AUDIT[1]), "every query problem",
+            s.request("HEAD", audit + bad, token=TOKEN), 422)
+    c.check(TENANT_AUDIT, "a parameter twice",
+            s.admin("GET", audit + "?limit=1&limit=2"), 422,
+            detail_types=["value_error"])
+    c.check(TENANT_AUDIT, "the query checked before the tenant",
+            s.admin("GET", "/tenants/nope/audit?limit=0"), 422)
+    check_get(c, AUDIT_VERIFY, "a query, ignored", s, verify + "?limit=0",
+              200, token=TOKEN)
+
+    # A chain with an event removed from outside: the verdict names the
+    # event after the gap.
+    res = s.admin("POST", "/tenants", {"id": "contract-audit", "name": "A",
+                                       "welcome": ""})
+    c.check(CREATE, "a tenant whose chain is broken later", res, 201)
+    for name in ["one", "two"]:
+        key("contract-audit", name)
+    target = "/tenants/contract-audit/audit/verify"
+    res = s.admin("GET", target)
+    c.check(AUDIT_VERIFY, "an intact chain", res, 200)
+    if (res.json() or {}).get("intact") is not True:
+        c.fail("GET /tenants/{id}/audit/verify", f"not intact: {res}")
+    db = sqlite3.connect(os.path.join(s.data, "tenantd.db"), timeout=5)
+    try:
+        db.execute("DELETE FROM audit_events WHERE tenant = 'contract-audit' "
+                   "AND seq = 2")
+        db.commit()
+    finally:
+        db.close()
+    res = s.admin("GET", target)
+    c.check(AUDIT_VERIFY, "an event removed from outside", res, 200)
+    broken = (res.json() or {}).get("first_broken") or {}
+    if broken.get("seq") != 3 or broken.get("problem") != \
+            "events before it are missing":
+        c.fail("GET /tenants/{id}/audit/verify [an event removed]",
+               f"the verdict does not name seq 3 after the gap: {res}")
+
+    # Every chain: the platform admin only.
+    check_get(c, ALL_AUDIT, "every chain", s, "/audit", 200, token=TOKEN)
+    check_get(c, ALL_AUDIT, "one tenant's chain, a page of 2", s,
+              "/audit?tenant=acme&limit=2", 200, token=TOKEN)
+    res = s.admin("GET", "/audit?tenant=contract-archived")
+    c.check(ALL_AUDIT, "an archived tenant's chain", res, 200)
+    if not (res.json() or {}).get("events"):
+        c.fail("GET /audit [an archived tenant]", f"no events: {res}")
+    c.check(ALL_AUDIT, "an unknown tenant's chain (empty)",
+            s.admin("GET", "/audit?tenant=nope"), 200)
+    c.check(ALL_AUDIT, "every query problem",
+            s.admin("GET", "/audit?from=x&to=2100-02-29T00:00:00Z&cursor=-1"
+                    "&limit=x&page=2"), 422,
+            detail_types=["value_error"] * 5)
+    c.check(("HEAD", ALL_AUDIT[1]), "every query problem",
+            s.request("HEAD", "/audit?limit=0", token=TOKEN), 422)
+    c.check(ALL_AUDIT, "a parameter twice",
+            s.admin("GET", "/audit?tenant=a&tenant=b"), 422,
+            detail_types=["value_error"])
+    for situation, kw, expect in [
+        ("no Authorization", {}, 401),
+        ("another scheme", {"headers": {"Authorization": "Basic YTpi"}}, 401),
+        ("a wrong token", {"token": "wrong-token-0123456789"}, 401),
+        ("a tenant admin's key", {"token": admin_key}, 403),
+        ("a tenant's credential (an API key of the right form)",
+         {"token": forge_key("acme")}, 403),
+    ]:
+        check_get(c, ALL_AUDIT, situation, s, "/audit", expect, **kw)
+
+
+def drive_broken_tenant(c, s):
+    """initech's stored config, made invalid from outside before its actor
+    ever started: its actor fails at each start (503), and reading it from
+    the store fails (503)."""
+    db = sqlite3.connect(os.path.join(s.data, "tenantd.db"), timeout=5)
+    try:
+        (text,) = db.execute(
+            "SELECT config FROM tenants WHERE id = 'initech'").fetchone()
+        config = json.loads(text)
+        config["reply"] = "{nope}"
+        db.execute("UPDATE tenants SET config = ? WHERE id = 'initech'",
+                   (json.dumps(config),))
+        db.commit()
+    finally:
+        db.close()
+    base = "/tenants/initech"
+    check_get(c, USERS, "a tenant whose actor cannot start", s,
+              base + "/users", 503, token=TOKEN)
+    check_get(c, USER, "a tenant whose actor cannot start", s,
+              base + "/users/usr_x", 503, token=TOKEN)
+    check_get(c, KEYS, "a tenant whose actor cannot start", s, base + "/keys",
+              503, token=TOKEN)
+    c.check(READ, "a stored config that is invalid", s.admin("GET", base), 503)
+    check_get(c, TENANT_AUDIT, "a tenant whose actor cannot start", s,
+              base + "/audit", 503, token=TOKEN)
+    check_get(c, AUDIT_VERIFY, "a tenant whose actor cannot start", s,
+              base + "/audit/verify", 503, token=TOKEN)
+    # Not the grant's failure: the usual 503, not invalid_grant.
+    res = login(s, "initech", "ann@initech.test", "correct horse battery")[1]
+    c.check(GRANT, "the password grant, a tenant whose actor cannot start",
+            res, 503)
+    c.check(GRANT, "client credentials, a tenant whose actor cannot start",
+            s.request("POST", "/auth/token", "grant_type=client_credentials",
+                      content_type=FORM, token=forge_key("initech")), 503)
+
+
+def drive_unreadable_audit(c, s):
+    """The audit table renamed from outside: reading the trail fails in
+    storage (503). Last on its server: every write fails from then on."""
+    db = sqlite3.connect(os.path.join(s.data, "tenantd.db"), timeout=5)
+    try:
+        db.execute("ALTER TABLE audit_events RENAME TO audit_events_gone")
+        db.commit()
+    finally:
+        db.close()
+    for op_key, target in [(ALL_AUDIT, "/audit"),
+                           (TENANT_AUDIT, "/tenants/acme/audit"),
+                           (AUDIT_VERIFY, "/tenants/acme/audit/verify")]:
+        check_get(c, op_key, "the audit table unreadable", s, target, 503,
+                  token=TOKEN)
+
+
+def drive_password_pool(c, s):
+    """PASSWORD_THREADS=1, PASSWORD_QUEUE=1 (and PASSWORD_QUEUE_PER_TENANT=1)
+    and slow hashes (about half a second): with one login being checked and
+    one waiting, another login, a new user, a new password and a signing
+    key rotation (which runs on the same pool) are refused at once with
+    503 and Retry-After: 1. The second login is sent once the first is
+    surely on the pool's thread, the refused ones right after it, well
+    within the first one's hash."""
+    users = "/tenants/acme/users"
+    password = "correct horse battery"
+    res = s.admin("POST", users, {"email": "ann@acme.test",
+                                  "password": password})
+    c.check(USER_CREATE, "a user, the password pool free", res, 201)
+    ann = f"{users}/{(res.json() or {}).get('id', '')}"
+    wrong = urllib.parse.urlencode({"grant_type": "password", "tenant": "acme",
+                                    "username": "ann@acme.test",
+                                    "password": "not the password"})
+    fillers = []
+    for _ in range(2):  # one checked, one waiting
+        fillers.append(Background(s.request, "POST", "/auth/token", wrong,
+                                  content_type=FORM))
+        time.sleep(0.05 * TIME_SCALE)
+    refused = [
+        (GRANT, login(s, "acme", "ann@acme.test", password)[1]),
+        (ROTATE, s.admin("POST", "/auth/keys/rotate")),
+        (USER_CREATE, s.admin("POST", users, {"email": "bob@acme.test",
+                                              "password": password})),
+        (USER_PATCH, s.admin("PATCH", ann, {"password": password + "!"})),
+    ]
+    for op_key, res in refused:
+        c.check(op_key, "the password pool full", res, 503)
+        if res.header("Retry-After") != "1":
+            c.fail(f"{' '.join(op_key)} [the password pool full]",
+                   f"Retry-After is {res.header('Retry-After')!r}, not '1'")
+    for pending in fillers:
+        c.check(GRANT, "a wrong password, while the pool fills",
+                pending.join(), 400)
+    # Nothing was changed by the refusals.
+    res = s.admin("GET", users)
+    emails = [u.get("email") for u in (res.json() or {}).get("users", [])]
+    if emails != ["ann@acme.test"]:
+        c.fail("POST /tenants/{id}/users [the password pool full]",
+               f"the refused user was made: {emails}")
+
+
+def drive_login_throttle(c, s):
+    """LOGIN_FREE_FAILURES failed logins of one email, all from 127.0.0.1:
+    the next from that address is throttled by the address (before its
+    tenant is asked), and the next from 127.0.0.2 by the email (in its
+    tenant); both refuse the right password. A server of its own: its
+    per-address count is its own."""
+    users = "/tenants/acme/users"
+    password = "correct horse battery"
+    c.check(USER_CREATE, "a user to throttle",
+            s.admin("POST", users, {"email": "ann@acme.test",
+                                    "password": password}), 201)
+    for i in range(LOGIN_FREE_FAILURES):
+        c.check(GRANT, f"failed login {i + 1} of {LOGIN_FREE_FAILURES}",
+                login(s, "acme", "ann@acme.test", "not the password")[1], 400)
+    right = urllib.parse.urlencode({"grant_type": "password", "tenant": "acme",
+                                    "username": "ANN@acme.test",
+                                    "password": password})
+    for situation, source in [("from the address that failed", "127.0.0.1"),
+                              ("the email that failed, another address",
+                               "127.0.0.2")]:
+        res = s.request("POST", "/auth/token", right, content_type=FORM,
+                        source=source)
+        c.check(GRANT, f"throttled {situation}, the right password", res, 429)
+        if res.header("Retry-After") != "1":
+            c.fail(f"POST /auth/token [throttled {situation}]",
+                   f"Retry-After is {res.header('Retry-After')!r}, not '1'")
+    # Where each refusal was decided: the address's in the platform's chain,
+    # the email's in the tenant's.
+    res = s.admin("GET", "/audit?action=login.throttled")
+    c.check(ALL_AUDIT, "the throttled logins", res, 200)
+    chains = sorted(str(e.get("tenant"))
+                    for e in (res.json() or {}).get("events", []))
+    if chains != ["None", "acme"]:
+        c.fail("GET /audit [the throttled logins]", "expected one event of "
+               f"the platform's chain and one of acme's: {chains}")
+
+
 def drive_routing(c, s):
     """What the router answers before any handler: 405 and 307 on every
     path of the document, 404 off them, and the refusals of unreadable
@@ -776,7 +1588,7 @@ def drive_routing(c, s):
     for method, template in c.operations:
         by_path.setdefault(template, []).append(method)
     for template, methods in by_path.items():
-        path = template.replace("{id}", "acme")
+        path = fill(template)
         for method in HTTP_METHODS:
             if method in methods:
                 continue
@@ -795,6 +1607,11 @@ def drive_routing(c, s):
             if path == "/":
                 continue
             other = path + "/"
+            if "307" not in c.operations[(method, template)]["responses"]:
+                # A REST route: another path, which no route has.
+                c.check_server_wide("NotFound", f"{method} {other}",
+                                    s.request(method, other))
+                continue
             res = s.request(method, other + "?probe=1")
             c.check((method, template), f"{method} {other}", res, 307)
             want = f"http://127.0.0.1:{s.port}{path}?probe=1"
@@ -831,41 +1648,79 @@ def start_storage_faults(binary, tenants, work):
     """One server per admin write with its database locked: each write
     waits SQLite's busy timeout and fails with 503 (ASK_TIMEOUT_MS is longer).
     Returns (op, situation, server, pending answer) tuples."""
+    def made(what, body, expect):
+        # POSTs `body` to `what` first; the write is then to the made
+        # thing's path.
+        def setup(s):
+            res = s.admin("POST", what, body)
+            if res.status != expect:
+                raise RuntimeError(f"{s.name}: {what} answered {res}")
+            return f"{what}/{(res.json() or {}).get('id', '')}"
+        return setup
+
+    def posted(what):
+        def setup(s):
+            res = s.admin("POST", what)
+            if res.status != 200:
+                raise RuntimeError(f"{s.name}: {what} answered {res}")
+        return setup
+
     faults = []
-    for op_key, target, setup in [
-        (CREATE, "/tenants", None),
-        (PATCH, "/tenants/globex", None),
-        (ARCHIVE, "/tenants/globex", None),
-        (SUSPEND, "/tenants/globex/suspend", None),
-        (RESUME, "/tenants/globex/resume", "/tenants/globex/suspend"),
+    for op_key, target, setup, body in [
+        (CREATE, "/tenants", None,
+         {"id": "held", "name": "Held", "welcome": ""}),
+        (PATCH, "/tenants/globex", None, {"welcome": "Changed."}),
+        (ARCHIVE, "/tenants/globex", None, None),
+        (SUSPEND, "/tenants/globex/suspend", None, None),
+        (RESUME, "/tenants/globex/resume", posted("/tenants/globex/suspend"),
+         None),
+        (USER_CREATE, "/tenants/globex/users", None,
+         {"email": "ann@globex.test", "password": "correct horse battery"}),
+        (USER_PATCH, None, made("/tenants/globex/users",
+                                {"email": "ann@globex.test",
+                                 "password": "correct horse battery"}, 201),
+         {"role": "admin"}),
+        (USER_DELETE, None, made("/tenants/globex/users",
+                                 {"email": "ann@globex.test",
+                                  "password": "correct horse battery"}, 201),
+         None),
+        (KEY_CREATE, "/tenants/globex/keys", None, {"name": "held"}),
+        (KEY_REVOKE, None, made("/tenants/globex/keys", {"name": "k"}, 201),
+         None),
     ]:
-        method = op_key[0]
-        name = "storage-" + method.lower() + target.replace("/", "-")
+        method, template = op_key
+        name = "storage-" + method.lower() + template.replace("/", "-").replace(
+            "{", "").replace("}", "")
         s = Server(name, binary, tenants, work,
                    ASK_TIMEOUT_MS=(STORE_BUSY_S + 4) * 1000 * TIME_SCALE)
         if setup is not None:
-            res = s.admin("POST", setup)
-            if res.status != 200:
-                raise RuntimeError(f"{name}: {setup} answered {res}")
+            target = setup(s) or target
         s.hold_write_lock()
-        body = None
-        if op_key == CREATE:
-            body = {"id": "held", "name": "Held", "welcome": ""}
-        elif op_key == PATCH:
-            body = {"welcome": "Changed."}
         faults.append((op_key, "the database locked by another process", s,
-                       Background(s.admin, method, target, body)))
+                       target, Background(s.admin, method, target, body)))
     return faults
 
 
 def finish_storage_faults(c, faults):
-    for op_key, situation, s, pending in faults:
+    for op_key, situation, s, _, pending in faults:
         c.check(op_key, situation, pending.join(), 503)
     # The server whose write failed is not ready until a write commits.
     s = faults[0][2]
     c.check(READYZ, "a write failed", s.request("GET", "/readyz"), 503)
-    for _, _, s, _ in faults:
+    for op_key, _, s, target, _ in faults:
         s.release_write_lock()
+        # A delete or revocation that failed changed nothing.
+        if op_key == USER_DELETE:
+            check_get(c, USER, "a user whose delete failed in storage", s,
+                      target, 200, token=TOKEN)
+        elif op_key == KEY_REVOKE:
+            keys, key_id = target.rsplit("/", 1)
+            res = s.admin("GET", keys)
+            c.check(KEYS, "a key whose revocation failed in storage", res, 200)
+            if key_id not in [k.get("id") for k in
+                              (res.json() or {}).get("keys", [])]:
+                c.fail("DELETE /tenants/{id}/keys/{key_id} [storage failed]",
+                       f"the key is gone: {res}")
 
 
 def drive_stalled_store(c, s):
@@ -901,7 +1756,34 @@ def drive_stalled_store(c, s):
         (ARCHIVE, Background(s.admin, "DELETE", "/tenants/globex")),
         (SUSPEND, Background(s.admin, "POST", "/tenants/globex/suspend")),
         (RESUME, Background(s.admin, "POST", "/tenants/globex/resume")),
+        # A tenant's users, keys and logins wait for its actor, which waits
+        # for the store to load the tenant.
+        (USER_CREATE, Background(s.admin, "POST", "/tenants/globex/users",
+                                 {"email": "ann@globex.test",
+                                  "password": "correct horse battery"})),
+        (USER_PATCH, Background(s.admin, "PATCH",
+                                fill(USER_PATCH[1], id="globex"),
+                                {"role": "admin"})),
+        (USER_DELETE, Background(s.admin, "DELETE",
+                                 fill(USER_DELETE[1], id="globex"))),
+        (KEY_CREATE, Background(s.admin, "POST", "/tenants/globex/keys",
+                                {"name": "late"})),
+        (KEY_REVOKE, Background(s.admin, "DELETE",
+                                fill(KEY_REVOKE[1], id="globex"))),
+        (GRANT, Background(s.request, "POST", "/auth/token",
+                           urllib.parse.urlencode(
+                               {"grant_type": "password", "tenant": "globex",
+                                "username": "ann@globex.test",
+                                "password": "correct horse battery"}),
+                           content_type=FORM)),
+        (GRANT, Background(s.request, "POST", "/auth/token",
+                           "grant_type=client_credentials", content_type=FORM,
+                           token=forge_key("globex"))),
     ]
+    # The audit trail is read by the store, behind the stalled write.
+    for op_key in [USERS, USER, KEYS, TENANT_AUDIT, AUDIT_VERIFY, ALL_AUDIT]:
+        stalled += background_get(s, op_key, fill(op_key[1], id="globex"),
+                                  token=TOKEN)
     ready = Background(s.request, "GET", "/readyz")
     c.check(SESSION, "the store stalled", first.join(), 504)
     for op_key, pending in stalled:
@@ -1002,12 +1884,28 @@ def main():
         c.check_examples()
         # The slowest situations first, so that they wait beside the rest.
         faults = start_storage_faults(binary, tenants, work)
-        servers += [s for _, _, s, _ in faults]
+        servers += [s for _, _, s, _, _ in faults]
+        # Hashes of about half a second, one at a time, one waiting; no
+        # answer waits long enough to time out.
+        busy = Server("password-pool", binary, tenants, work,
+                      PASSWORD_THREADS=1, PASSWORD_QUEUE=1,
+                      PASSWORD_QUEUE_PER_TENANT=1, PASSWORD_ITERATIONS=48,
+                      ASK_TIMEOUT_MS=30000 * TIME_SCALE)
+        servers.append(busy)
+        pool = Background(drive_password_pool, c, busy)
+        throttled = Server("login-throttle", binary, tenants, work)
+        servers.append(throttled)
+        throttle = Background(drive_login_throttle, c, throttled)
         main_server = Server("main", binary, tenants, work)
         servers.append(main_server)
         drive_admin(c, main_server)
         drive_serving(c, main_server)
+        drive_open_routes_credentials(c, main_server)
+        drive_identity(c, main_server)
+        drive_audit(c, main_server)
         drive_routing(c, main_server)
+        drive_broken_tenant(c, main_server)
+        drive_unreadable_audit(c, main_server)
         stalled = Server("stalled", binary, tenants, work,
                          ASK_TIMEOUT_MS=STALL_ASK_TIMEOUT_MS,
                          TENANT_MAX_IN_FLIGHT=1)
@@ -1026,6 +1924,8 @@ def main():
         drive_reply_bandwidth(c, small, small_sid)
         drive_session_cap(c, small)
         drive_client_limit(c, small, small_sid)
+        pool.join()
+        throttle.join()
         finish_storage_faults(c, faults)
         c.check_coverage()
     finally:

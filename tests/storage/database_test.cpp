@@ -34,7 +34,7 @@ TEST_F(Database, OpenCreatesDirectoryFileAndSchema) {
   EXPECT_EQ(raw_query(file_, "SELECT group_concat(name, ',') FROM (SELECT "
                              "name FROM sqlite_schema WHERE type = 'table' "
                              "ORDER BY name)"),
-            "sessions,tenant_history,tenants");
+            "api_keys,audit_events,sessions,tenant_history,tenants,users");
   EXPECT_TRUE(db.tenants().empty());
   EXPECT_FALSE(db.in_transaction());
 }

@@ -46,7 +46,7 @@ TEST_F(Database, SessionIdIsStoredAsBigEndianBlob) {
   auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
   stored_session s{{0x0011223344556677ull, 0x8899aabbccddeeffull}, t0, t0,
-                   t0 + 1};
+                   t0 + 1, ""};
   ASSERT_TRUE(db.insert_session("acme", s));
   EXPECT_EQ(raw_query(file_, "SELECT hex(id) FROM sessions"),
             "00112233445566778899AABBCCDDEEFF");

@@ -35,6 +35,15 @@
 
 namespace tenantd::test {
 
+/// What tenant actors get in tests: password jobs inline (no pool: the
+/// test coordinator takes no message from another thread) at libsodium's
+/// cheapest Argon2id cost, so that a login takes microseconds.
+inline tenant_services test_services() {
+  tenant_services services;
+  services.password_cost = {1, 8 * 1024};
+  return services;
+}
+
 
 inline const std::string acme_hello_reply
   = "Howdy from Acme! [ACME MOCK] You said: 'hello'. "
@@ -146,6 +155,7 @@ protected:
     options.metrics = &metrics;
     options.now = to_unix_millis(sched.clock().now());
     options.detached_store = false;
+    options.services = services;
     layer.reset();
     layer.emplace(start_actors(sys, std::move(options)));
     store = layer->store();
@@ -295,6 +305,7 @@ protected:
   caf::scheduler::test_coordinator& sched;
   /// Set before start_registry to change TTL and idle time.
   lifecycle_settings settings;
+  tenant_services services = test_services();
   std::string data_dir;
   /// The running actors; `store` and `registry` are their handles.
   std::optional<actor_layer> layer;

@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -37,7 +39,7 @@ inline tenant_config full_config() {
 }
 
 inline stored_session make_session(int64_t last_used, int64_t expires_at) {
-  return {session_id::generate(), last_used, last_used, expires_at};
+  return {session_id::generate(), last_used, last_used, expires_at, ""};
 }
 
 // Every unexpired session of `tenant`, read page by page as a tenant

@@ -1015,7 +1015,8 @@ TEST(AdminEncoders, TenantBodyKeyOrder) {
   EXPECT_EQ(tenant_body(rec),
             "{\"id\":\"acme\",\"name\":\"Acme\",\"welcome\":\"Hi \xc3\xa9\","
             "\"model\":\"mock\",\"limits\":{\"chat_per_10s\":8},"
-            "\"reply\":\"{welcome} You said: '{message}'.\",\"status\":\"suspended\","
+            "\"reply\":\"{welcome} You said: '{message}'.\",\"auth\":\"open\","
+            "\"status\":\"suspended\","
             "\"created_at\":\"2026-11-27T04:38:57.901Z\","
             "\"updated_at\":\"2026-11-27T04:38:58.000Z\","
             "\"stats\":{\"active\":true,\"sessions\":2,\"chats\":7,\"rate_limited\":1}}");
@@ -1031,7 +1032,7 @@ TEST(AdminEncoders, TenantBodyShowsEmptyLimits) {
   for (auto& m : body)
     keys.emplace_back(m.key());
   EXPECT_EQ(keys, (std::vector<std::string>{"id", "name", "welcome", "model",
-                                            "limits", "reply", "status",
+                                            "limits", "reply", "auth", "status",
                                             "created_at", "updated_at",
                                             "stats"}));
 }
