@@ -26,10 +26,12 @@
 # ACCESS_TOKEN_TTL, TOKEN_ISSUER, TOKEN_AUDIENCE, TOKEN_CACHE_ENTRIES,
 # TENANT_MAX_IN_FLIGHT, LOG_REQUESTS, LOG_FORMAT, LOG_LEVEL.
 # State (the SQLite database, a generated admin token, the key secret API
-# keys are hashed under and the token signing keys) lives in the volume
-# /data, locked by the running service (one container per volume); without
-# ADMIN_TOKEN, read the token from /data/admin-token. Back up the whole
-# volume: without /data/key-secret no API key opens anything.
+# keys are hashed under, the config key upstream API keys are sealed under
+# and the token signing keys) lives in the volume /data, locked by the
+# running service (one container per volume); without ADMIN_TOKEN, read the
+# token from /data/admin-token. Back up the whole volume: without
+# /data/key-secret no API key opens anything, without /data/config-key no
+# stored upstream key does.
 
 ARG DEBIAN_IMAGE=debian:bookworm-slim
 

@@ -217,7 +217,8 @@ caf::expected<tenant_config> patched(const tenant_config& current,
   auto doc = json::parse(patch, ec);
   if (ec)
     return make_error(std::vector<config_error>{{"", "is not valid JSON"}});
-  json::value merged = to_json(current);
+  // With its secrets: a patch that does not name a key keeps it.
+  json::value merged = to_json(current, secret_fields::included);
   apply_merge_patch(merged, doc);
   auto parsed = parse_tenant_config(merged);
   if (auto* problems = std::get_if<std::vector<config_error>>(&parsed))

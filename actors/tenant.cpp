@@ -283,16 +283,26 @@ std::string login_target(const std::string& email) {
 }
 
 // Whether a merge patch (JSON text) touches only what a tenant's admins may
-// change: name, welcome, model, reply (not limits, status or auth).
+// change: name, welcome, model, reply and their AI settings (not limits,
+// status or auth, nor where the upstream calls go: ai.base_url and
+// ai.fallbacks are the platform's, which alone decides which addresses
+// the service may call).
 bool only_settings(const std::string& patch) {
   boost::json::error_code ec;
   auto value = boost::json::parse(patch, ec);
   auto* obj = ec ? nullptr : value.if_object();
   if (obj == nullptr)
     return false;
-  for (auto& [key, v] : *obj)
-    if (key != "name" && key != "welcome" && key != "model" && key != "reply")
+  for (auto& [key, v] : *obj) {
+    if (key == "ai") {
+      auto* ai = v.if_object();
+      if (ai == nullptr || ai->contains("base_url") || ai->contains("fallbacks"))
+        return false;
+    } else if (key != "name" && key != "welcome" && key != "model"
+               && key != "reply") {
       return false;
+    }
+  }
   return true;
 }
 

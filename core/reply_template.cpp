@@ -109,6 +109,13 @@ std::string_view reply_template::raw_value(field what, const tenant_config& cfg,
   return {};
 }
 
+bool reply_template::uses(field what) const {
+  return std::any_of(segments_.begin(), segments_.end(), [&](auto& seg) {
+    auto* ph = std::get_if<placeholder>(&seg);
+    return ph != nullptr && ph->what == what;
+  });
+}
+
 std::string reply_template::value_of(const placeholder& ph,
                                      const tenant_config& cfg,
                                      std::string_view message) {

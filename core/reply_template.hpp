@@ -47,6 +47,9 @@ public:
   std::size_t worst_case_bytes(const tenant_config& cfg,
                                std::size_t max_message_chars) const;
 
+  /// Whether a placeholder of `what` appears (with or without filters).
+  bool uses(field what) const;
+
   const std::string& source() const noexcept {
     return source_;
   }

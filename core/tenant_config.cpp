@@ -7,6 +7,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "core/config_fields.hpp"
 #include "core/reply_template.hpp"
 
 namespace tenantd {
@@ -26,46 +27,13 @@ constexpr int64_t max_session_ttl = 10 * 365 * 86400; // ten years
 constexpr int64_t max_max_sessions = 100'000'000;
 constexpr int64_t max_reply_bytes_per_s = int64_t{1} << 30;
 
-// Stores the string field `key` into `out`; returns whether it did.
-bool read_string(const json::object& obj, const char* key, std::size_t max_len,
-                 bool required, std::string& out,
-                 std::vector<config_error>& errors) {
-  auto it = obj.find(key);
-  if (it == obj.end()) {
-    if (required)
-      errors.push_back({key, "is required"});
-    return false;
-  }
-  if (!it->value().is_string()) {
-    errors.push_back({key, "must be a string"});
-    return false;
-  }
-  auto& s = it->value().get_string();
-  if (s.size() > max_len) {
-    errors.push_back({key, "must be at most " + std::to_string(max_len)
-                             + " bytes"});
-    return false;
-  }
-  out.assign(s.data(), s.size());
-  return true;
-}
+using config_fields::read_string;
 
 // Reads limit `key` as an integer in [1, max] into `out`.
 void read_limit(std::string_view key, const json::value& val, int64_t max,
                 uint32_t& out, std::vector<config_error>& errors) {
-  auto field = "limits." + std::string{key};
-  if (!val.is_int64() && !val.is_uint64()) {
-    errors.push_back({field, "must be an integer"});
-    return;
-  }
-  auto n = val.is_int64() ? val.get_int64()
-                          : static_cast<int64_t>(std::min<uint64_t>(
-                              val.get_uint64(), INT64_MAX));
-  if (n < 1 || n > max) {
-    errors.push_back({field, "must be between 1 and " + std::to_string(max)});
-    return;
-  }
-  out = static_cast<uint32_t>(n);
+  config_fields::read_integer("limits." + std::string{key}, val, 1, max, out,
+                              errors);
 }
 
 void read_limits(const json::value& v, tenant_limits& out,
@@ -134,13 +102,15 @@ parse_tenant_config(const json::value& v) {
     else
       errors.push_back({"auth", "must be \"open\" or \"required\""});
   }
+  if (auto it = obj.find("ai"); it != obj.end())
+    read_ai_config(it->value(), cfg.ai, errors);
   if (auto compiled = reply_template::compile(cfg.reply);
       auto* problem = std::get_if<std::string>(&compiled))
     errors.push_back({"reply", *problem});
   for (auto& [key, val] : obj) {
     static constexpr std::string_view known[] = {"id",     "name",  "welcome",
                                                  "model",  "limits", "reply",
-                                                 "auth"};
+                                                 "auth",   "ai"};
     if (std::find(std::begin(known), std::end(known), key) == std::end(known))
       errors.push_back({std::string{key}, "is not a known field"});
   }
@@ -166,7 +136,7 @@ std::optional<config_error> check_reply_size(const tenant_config& cfg,
                + std::to_string(limits.max_reply_bytes) + ")"};
 }
 
-json::object to_json(const tenant_config& config) {
+json::object to_json(const tenant_config& config, secret_fields secrets) {
   json::object obj;
   obj["id"] = config.id;
   obj["name"] = config.name;
@@ -185,7 +155,18 @@ json::object to_json(const tenant_config& config) {
     obj["limits"] = std::move(limits);
   obj["reply"] = config.reply;
   obj["auth"] = to_string(config.auth);
+  if (!(config.ai == ai_config{}))
+    obj["ai"] = to_json(config.ai, secrets);
   return obj;
+}
+
+void hide_secrets(json::value& body) {
+  for_each_secret(body, [](std::string_view, json::value& secret) {
+    secret = "(hidden)";
+  });
+  if (auto* obj = body.if_object())
+    if (auto* password = obj->if_contains("password"))
+      *password = "(hidden)";
 }
 
 void apply_merge_patch(json::value& target, const json::value& patch) {

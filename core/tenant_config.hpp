@@ -14,6 +14,7 @@
 
 #include <boost/json/value.hpp>
 
+#include "core/ai_config.hpp"
 #include "core/settings.hpp"
 
 namespace tenantd {
@@ -53,6 +54,8 @@ struct tenant_config {
   /// Reply template source; see reply_template.hpp.
   std::string reply = default_reply;
   auth_mode auth = auth_mode::open;
+  /// Who answers the chats: the reply template (mock) or an upstream model.
+  ai_config ai;
 
   static constexpr const char* default_reply = "{welcome} You said: '{message}'.";
 };
@@ -77,9 +80,16 @@ std::optional<config_error> check_reply_size(const tenant_config& cfg,
                                              const reply_limits& limits);
 
 /// The config as a JSON object, in the field order of a tenants.jsonl line;
-/// parse_tenant_config(to_json(c)) gives back c. Defaults are written out
-/// (model, reply); zero limits are left out.
-boost::json::object to_json(const tenant_config& config);
+/// parse_tenant_config(to_json(c, secret_fields::included)) gives back c.
+/// Defaults are written out (model, reply); zero limits, and an "ai" that
+/// is all defaults (the mock), are left out. Hidden (the default), the
+/// upstream API keys are left out: see secret_fields.
+boost::json::object to_json(const tenant_config& config,
+                            secret_fields secrets = secret_fields::hidden);
+
+/// Replaces every secret of a config object (for_each_secret) and a
+/// "password" member by "(hidden)": what a 422 may echo of a body.
+void hide_secrets(boost::json::value& body);
 
 /// Applies an RFC 7396 JSON merge patch to `target`: members of an object
 /// patch replace or (when null) remove the target's members, recursively;

@@ -1,5 +1,7 @@
 #include "storage/sqlite_storage.hpp"
 
+#include "crypto/digest.hpp"
+#include "crypto/secret_file.hpp"
 #include "storage/audit.hpp"
 #include "storage/database.hpp"
 #include "storage/identity.hpp"
@@ -18,16 +20,27 @@ int64_t session_ttl_ms(const tenant_config& config, int64_t default_ttl) {
   return seconds * 1000;
 }
 
+// The AES-256-GCM key of the secrets in stored configs: SHA-256 of the
+// token in `dir`/config-key (made on the first open, like the service's
+// other secrets).
+std::string config_key(const std::string& dir) {
+  auto token = crypto::read_or_create_secret(
+    dir + "/" + sqlite_storage::config_key_file, "config key").first;
+  auto digest = crypto::sha256(token);
+  return {reinterpret_cast<const char*>(digest.data()), digest.size()};
+}
+
 } // namespace
 
 // The connection first: the tables prepare their statements on it, and are
 // destroyed before it.
 struct sqlite_storage::parts {
   parts(const std::string& dir, std::size_t history_limit)
-    : db(dir), tenants(db, history_limit), sessions(db), identity(db),
-      audit(db) {
+    : db(dir), box(config_key(dir)), tenants(db, history_limit, box),
+      sessions(db), identity(db), audit(db) {
   }
-  database db;
+  database db; // makes the directory, and locks it
+  crypto::secret_box box;
   tenants_table tenants;
   sessions_table sessions;
   identity_tables identity;

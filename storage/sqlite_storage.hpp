@@ -13,9 +13,14 @@ namespace tenantd {
 
 class sqlite_storage final : public storage_backend {
 public:
+  /// The file in the data directory whose token keys the secrets of the
+  /// stored configs (AES-256-GCM under its SHA-256).
+  static constexpr const char* config_key_file = "config-key";
+
   /// Opens (creating if missing) and migrates `dir`/tenantd.db; see
-  /// database::database for what it refuses (storage_error). Each tenant
-  /// keeps its newest `history_limit` history entries (0 = all).
+  /// database::database for what it refuses (storage_error). Reads
+  /// `dir`/config-key, or makes it (std::runtime_error if it cannot). Each
+  /// tenant keeps its newest `history_limit` history entries (0 = all).
   static sqlite_storage open(const std::string& dir,
                              std::size_t history_limit = 100);
 

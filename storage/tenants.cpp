@@ -18,12 +18,30 @@ tenant_status read_status(const std::string& path, const std::string& text) {
   return status;
 }
 
-tenant_config read_config(const std::string& path, const std::string& text) {
+// The context a secret of tenant `id` at `field` is sealed under: a sealed
+// value moved to another tenant or field does not open.
+std::string seal_context(std::string_view id, std::string_view field) {
+  return std::string{id} + ":" + std::string{field};
+}
+
+tenant_config read_config(const std::string& path, const std::string& id,
+                          const std::string& text,
+                          const crypto::secret_box& box) {
   boost::system::error_code ec;
   auto value = json::parse(text, ec);
   if (ec)
     throw storage_error(path + ": a stored tenant config is not JSON ("
                         + ec.message() + ")");
+  for_each_secret(value, [&](std::string_view field, json::value& secret) {
+    auto* sealed = secret.if_string();
+    auto plain = sealed != nullptr ? box.open(*sealed, seal_context(id, field))
+                                   : std::nullopt;
+    if (!plain)
+      throw storage_error(path + ": tenant " + id + "'s " + std::string{field}
+                          + " does not open under the config key (was "
+                            "config-key replaced?)");
+    secret = *plain;
+  });
   auto parsed = parse_tenant_config(value);
   if (auto* errors = std::get_if<std::vector<config_error>>(&parsed)) {
     auto& first = errors->front();
@@ -35,8 +53,18 @@ tenant_config read_config(const std::string& path, const std::string& text) {
 
 } // namespace
 
-tenants_table::tenants_table(database& db, std::size_t history_limit)
-  : db_(db),
+std::string tenants_table::stored_form(const tenant_config& config) const {
+  json::value value = to_json(config, secret_fields::included);
+  for_each_secret(value, [&](std::string_view field, json::value& secret) {
+    if (auto* plain = secret.if_string())
+      secret = box_.seal(*plain, seal_context(config.id, field));
+  });
+  return json::serialize(value);
+}
+
+tenants_table::tenants_table(database& db, std::size_t history_limit,
+                             const crypto::secret_box& box)
+  : db_(db), box_(box),
     list_{db.prepare("SELECT id, status FROM tenants ORDER BY seq")},
     find_{db.prepare("SELECT config, status, created_at, updated_at, chats, "
                      "rate_limited FROM tenants WHERE id = ?")},
@@ -78,7 +106,7 @@ std::optional<stored_tenant> tenants_table::find(std::string_view id) {
   if (!q.next())
     return std::nullopt;
   stored_tenant t;
-  t.config = read_config(db_.path(), q.text(0));
+  t.config = read_config(db_.path(), std::string{id}, q.text(0), box_);
   t.status = read_status(db_.path(), q.text(1));
   t.created_at = q.int64(2);
   t.updated_at = q.int64(3);
@@ -92,7 +120,7 @@ bool tenants_table::insert(const tenant_config& config, int64_t now,
   write_scope scope{db_};
   auto added = query{db_, insert_}
                  .bind(config.id)
-                 .bind(json::serialize(to_json(config)))
+                 .bind(stored_form(config))
                  .bind(now)
                  .bind(now)
                  .run();
@@ -106,7 +134,7 @@ bool tenants_table::insert(const tenant_config& config, int64_t now,
 void tenants_table::update_config(const tenant_config& config, int64_t now) {
   write_scope scope{db_};
   query{db_, update_config_}
-    .bind(json::serialize(to_json(config)))
+    .bind(stored_form(config))
     .bind(now)
     .bind(config.id)
     .run();

@@ -3,6 +3,8 @@
 // The tenants table family: `tenants` (one row per tenant: config as JSON,
 // status, times, counters) and `tenant_history` (one row per change, with
 // the config and status the change left). Used by sqlite_storage only.
+// The secrets of a config (its upstream API keys) are stored sealed
+// (crypto::secret_box, the field and tenant as context), the rest as JSON.
 
 #include <cstdint>
 #include <optional>
@@ -10,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/secret_box.hpp"
 #include "storage/database.hpp"
 
 namespace tenantd {
@@ -19,7 +22,8 @@ public:
   /// Each tenant keeps its newest `history_limit` history rows (0 = all):
   /// a row is a whole config, and a tenant patched every second would
   /// otherwise grow the file for ever.
-  tenants_table(database& db, std::size_t history_limit);
+  tenants_table(database& db, std::size_t history_limit,
+                const crypto::secret_box& box);
 
   /// Every tenant's id and status, in creation order.
   std::vector<tenant_summary> list();
@@ -45,7 +49,11 @@ public:
   uint64_t history_size(std::string_view id);
 
 private:
+  /// The config as stored: JSON with its secrets sealed.
+  std::string stored_form(const tenant_config& config) const;
+
   database& db_;
+  const crypto::secret_box& box_;
   statement_ptr list_;
   statement_ptr find_;
   statement_ptr insert_;

@@ -48,7 +48,7 @@ check util '^util/' "$io"
 check core '^core/' '^(caf/|boost/asio|boost/beast|sqlite3\.h|prometheus/|openssl/|sodium)'
 check crypto '^(core|crypto)/' "$io"
 check metrics '^metrics/' '^(caf/|boost/asio|boost/beast|sqlite3\.h)'
-check storage '^(core|storage|util)/' '^(caf/|boost/asio|boost/beast|prometheus/)'
+check storage '^(core|crypto|storage|util)/' '^(caf/|boost/asio|boost/beast|prometheus/)'
 check actors '^(core|actors|crypto|metrics|util|storage)/' '^(boost/asio|boost/beast|sqlite3\.h)'
 check http '^(core/|crypto/|http/|metrics/|util/|actors/interfaces\.hpp$)' '^sqlite3\.h'
 

@@ -32,11 +32,8 @@ std::variant<Body, validation_failure> decode_body(const call& c, Read read) {
   auto problems = read(obj, body);
   if (problems.empty())
     return body;
-  // A 422 echoes what was sent at each problem's field: never a password.
-  auto echo = obj;
-  if (auto* password = echo.if_contains("password"))
-    *password = "(hidden)";
-  return config_failure(problems, boost::json::value(std::move(echo)));
+  // config_failure echoes a password as "(hidden)".
+  return config_failure(problems, boost::json::value(std::move(obj)));
 }
 
 /// Asks tenant `msg.tenant`'s actor `msg` and answers with

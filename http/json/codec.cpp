@@ -580,11 +580,14 @@ decoded<page_request> decode_page_query(std::string_view raw) {
 
 validation_failure config_failure(const std::vector<config_error>& problems,
                                   const json::value& sent) {
+  // The problems echo what was sent at their fields: never a secret.
+  auto echo = sent;
+  hide_secrets(echo);
   if (problems.empty())
-    return whole_body_error("value_error", "Invalid tenant config", sent);
+    return whole_body_error("value_error", "Invalid tenant config", echo);
   json::array items;
   for (auto& problem : problems)
-    items.push_back(config_error_item(problem, sent));
+    items.push_back(config_error_item(problem, echo));
   return {std::move(items)};
 }
 

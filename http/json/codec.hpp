@@ -111,6 +111,7 @@ decoded<page_request> decode_page_query(std::string_view query);
 /// "chat_per_10s"]), with the value the client sent there as input (or the
 /// object that lacks it). `sent` is the config or the merge patch. Without
 /// problems (a refusal that carries none), one error for the whole body.
+/// Secrets and passwords are echoed as "(hidden)" (hide_secrets).
 validation_failure config_failure(const std::vector<config_error>& problems,
                                   const boost::json::value& sent);
 

@@ -370,4 +370,33 @@ TEST_F(HttpAccess, ATenantAdminChangesItsSettingsButNotItsLimitsAuthOrStatus) {
              "Bearer");
 }
 
+// A tenant's admins choose its model settings and bring their own key, but
+// where the calls go (base_url, fallbacks) is the platform's to set.
+TEST_F(HttpAccess, ATenantAdminTunesItsAiButNotWhereItsCallsGo) {
+  auto set_route = admin_patch(
+    "/tenants/alpha", R"({"ai":{"base_url":"https://llm.example.com/v1"}})");
+  ASSERT_EQ(set_route.result(), status::ok) << set_route.body();
+  auto ok = request_as(client, headers[admin_a], verb::patch, "/tenants/alpha",
+                       R"({"ai":{"provider":"openai","model":"gpt-4o-mini",)"
+                       R"("api_key":"sk-alpha-own-key","temperature":0.2,)"
+                       R"("system_prompt":"You work for {name}."}})");
+  ASSERT_EQ(ok.result(), status::ok) << ok.body();
+  EXPECT_EQ(ok.body().find("sk-alpha-own-key"), std::string::npos);
+  auto ai = json::parse(ok.body()).at("ai");
+  EXPECT_EQ(ai.at("model"), "gpt-4o-mini");
+  EXPECT_EQ(ai.at("api_key_set"), true);
+  for (auto patch :
+       {R"({"ai":{"base_url":"http://169.254.169.254/latest"}})",
+        R"({"ai":{"fallbacks":[{"base_url":"http://10.0.0.1","model":"m"}]}})",
+        R"({"ai":null})"}) {
+    SCOPED_TRACE(patch);
+    expect_detail(request_as(client, headers[admin_a], verb::patch,
+                             "/tenants/alpha", patch),
+                  status::forbidden, "Role does not permit this");
+  }
+  auto got = json::parse(admin_get("/tenants/alpha").body());
+  EXPECT_EQ(got.at("ai").at("base_url"), "https://llm.example.com/v1");
+  EXPECT_EQ(got.at("ai").at("fallbacks"), json::array{});
+}
+
 } // namespace

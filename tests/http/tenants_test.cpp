@@ -537,6 +537,67 @@ TEST_F(HttpAdminPatch, NullRemovesAnOptionalField) {
             json::object{});
 }
 
+// An upstream API key is write-only: set by create or patch, kept by a
+// patch that does not name it, removed by null, never answered.
+TEST_F(HttpAdminPatch, AnAiKeyIsWriteOnly) {
+  auto created = admin_post(
+    "/tenants",
+    R"({"id":"hooli","name":"Hooli","welcome":"Hi","ai":{"provider":"openai",)"
+    R"("base_url":"https://api.example.com/v1","model":"gpt-4o-mini",)"
+    R"("api_key":"sk-hooli-secret-1"}})");
+  ASSERT_EQ(created.result(), status::created) << created.body();
+  EXPECT_EQ(created.body().find("sk-hooli"), std::string::npos);
+  auto ai = json::parse(created.body()).at("ai");
+  EXPECT_EQ(ai, json::parse(R"({"provider":"openai",)"
+                            R"("base_url":"https://api.example.com/v1",)"
+                            R"("model":"gpt-4o-mini","api_key_set":true,)"
+                            R"("max_tokens":1024,"timeout_ms":60000,)"
+                            R"("connect_timeout_ms":5000,"system_prompt":"",)"
+                            R"("history":{"turns":20,"tokens":4000},)"
+                            R"("fallbacks":[]})"));
+  auto got = admin_get("/tenants/hooli");
+  EXPECT_EQ(json::parse(got.body()).at("ai"), ai);
+  auto renamed = admin_patch("/tenants/hooli", R"({"ai":{"model":"gpt-4o"}})");
+  ASSERT_EQ(renamed.result(), status::ok) << renamed.body();
+  EXPECT_EQ(json::parse(renamed.body()).at("ai").at("api_key_set"), true);
+  auto removed = admin_patch("/tenants/hooli", R"({"ai":{"api_key":null}})");
+  ASSERT_EQ(removed.result(), status::ok) << removed.body();
+  EXPECT_EQ(json::parse(removed.body()).at("ai").at("api_key_set"), false);
+  // The audit trail records the changes without the key.
+  auto audit = admin_get("/tenants/hooli/audit");
+  ASSERT_EQ(audit.result(), status::ok) << audit.body();
+  EXPECT_NE(audit.body().find("api_key_set"), std::string::npos);
+  EXPECT_EQ(audit.body().find("sk-hooli"), std::string::npos);
+}
+
+// A 422 echoes what was sent at each problem's field, never a key: not at
+// the key's own field, nor in the object or list around it.
+TEST_F(HttpAdminCreate, AnInvalidAiConfigIs422WithoutEchoingKeys) {
+  for (auto* ai :
+       {R"({"provider":"openai","api_key":"sk-echo-secret with space"})",
+        R"({"provider":"openai","base_url":"ftp://x","model":"m",)"
+        R"("api_key":"sk-echo-secret","temperature":9})",
+        R"({"fallbacks":[{"base_url":"http://h","api_key":"sk-echo-secret"}]})",
+        R"({"fallbacks":[1,2,3,4,{"api_key":"sk-echo-secret"}]})"}) {
+    SCOPED_TRACE(ai);
+    auto res = admin_post("/tenants",
+                          std::string{R"({"id":"hooli","name":"H","welcome":"W","ai":)"}
+                            + ai + "}");
+    ASSERT_EQ(res.result(), status::unprocessable_entity) << res.body();
+    EXPECT_EQ(res.body().find("sk-echo-secret"), std::string::npos)
+      << res.body();
+    EXPECT_NE(res.body().find("\"ai\""), std::string::npos) << res.body();
+  }
+  create_tenant(hooli());
+  auto res = admin_patch("/tenants/hooli",
+                         R"({"ai":{"api_key":"sk-echo-secret","max_tokens":0}})");
+  ASSERT_EQ(res.result(), status::unprocessable_entity) << res.body();
+  EXPECT_EQ(res.body().find("sk-echo-secret"), std::string::npos) << res.body();
+  EXPECT_NE(res.body().find("ai.max_tokens must be between 1 and 1000000"),
+            std::string::npos)
+    << res.body();
+}
+
 TEST_F(HttpAdminPatch, OnlyMergePatchOrJsonContentTypesAre415Free) {
   for (std::optional<std::string> ct :
        {std::optional<std::string>{}, std::optional<std::string>{"text/plain"},

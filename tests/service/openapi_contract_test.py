@@ -778,12 +778,33 @@ def drive_admin(c, s):
          "reply": "{welcome} {message|upper|reverse}", "auth": "open"},
         {"id": "contract-closed", "name": "Closed", "welcome": "Hi.",
          "auth": "required"},
+        {"id": "contract-ai", "name": "AI", "welcome": "Hi.",
+         "ai": {"provider": "openai", "base_url": "https://llm.example/v1",
+                "model": "gpt-4o-mini", "api_key": "sk-contract-key",
+                "temperature": 0.3, "system_prompt": "You are {name}.",
+                "fallbacks": [{"base_url": "http://127.0.0.1:9/v1",
+                               "model": "llama"}]}},
     ]:
         res = s.admin("POST", "/tenants", tenant)
         c.check(CREATE, f"new tenant {tenant['id']}", res, 201)
         if res.header("Location") != f"/tenants/{tenant['id']}":
             c.fail(f"POST /tenants [{tenant['id']}]",
                    f"Location is {res.header('Location')!r}")
+    c.check(CREATE, "every AI route problem",
+            s.admin("POST", "/tenants",
+                    {"id": "contract-bad-ai", "name": "B", "welcome": "",
+                     "ai": {"provider": "openai", "api_key": "sk with space",
+                            "temperature": 3, "fallbacks": "no"}}), 422,
+            detail_types=["value_error"] * 5)
+    c.check(PATCH, "an AI route patch that keeps the key",
+            s.admin("PATCH", "/tenants/contract-ai",
+                    {"ai": {"model": "gpt-4o", "history": {"turns": 4}}}), 200)
+    shown = s.admin("GET", "/tenants/contract-ai")
+    c.check(READ, "a tenant with an AI route", shown, 200)
+    if b"sk-contract-key" in shown.body or \
+            (shown.json() or {}).get("ai", {}).get("api_key_set") is not True:
+        c.fail("GET /tenants/{id} [contract-ai]",
+               f"the key is echoed or not set: {shown}")
     c.check(CREATE, "an id in use",
             s.admin("POST", "/tenants",
                     {"id": "acme", "name": "A", "welcome": ""}), 409)

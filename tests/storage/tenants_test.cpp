@@ -93,6 +93,43 @@ TEST_F(Database, ConfigRoundTripsExactly) {
   }
 }
 
+// An upstream API key is sealed at rest: neither the database nor its
+// history rows hold it, and it opens only under the same config key.
+TEST_F(Database, UpstreamKeysAreSealedAtRest) {
+  auto cfg = acme();
+  cfg.ai.provider = ai_provider::openai;
+  cfg.ai.upstream = {"https://api.example.com/v1", "gpt-4o-mini",
+                     "sk-live-secret-0123456789"};
+  cfg.ai.fallbacks.push_back(
+    {"http://127.0.0.1:8080/v1", "llama", "fallback-secret-9876"});
+  {
+    auto db = sqlite_storage::open(dir_);
+    ASSERT_TRUE(db.insert_tenant(cfg, t0));
+    db.update_tenant(cfg, t0 + 1, 86400); // a second history row
+  }
+  for (auto& file : {file_, file_ + "-wal"}) {
+    auto bytes = read_file(file);
+    EXPECT_EQ(bytes.find("sk-live-secret"), std::string::npos) << file;
+    EXPECT_EQ(bytes.find("fallback-secret"), std::string::npos) << file;
+  }
+  auto key_file = dir_ + "/" + sqlite_storage::config_key_file;
+  struct stat st{};
+  ASSERT_EQ(::stat(key_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  {
+    auto db = sqlite_storage::open(dir_);
+    auto got = db.tenant("acme");
+    ASSERT_TRUE(got);
+    EXPECT_TRUE(got->config.ai == cfg.ai);
+  }
+  // Another config key: the stored key does not open, and the tenant is
+  // refused rather than read without its key.
+  std::ofstream{key_file, std::ios::trunc}
+    << "0000000000000000000000000000000000000000000000000000000000000000\n";
+  auto db = sqlite_storage::open(dir_);
+  EXPECT_THROW(db.tenant("acme"), storage_error);
+}
+
 TEST_F(Database, InsertTenantWritesHistoryWithAction) {
   auto db = sqlite_storage::open(dir_);
   ASSERT_TRUE(db.insert_tenant(acme(), t0));
