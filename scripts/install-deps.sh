@@ -17,7 +17,7 @@ run_packages=(
   libboost1.81-dev libboost-json1.81-dev
   libicu-dev
   libsqlite3-dev
-  libssl-dev libsodium-dev
+  libssl-dev libsodium-dev ca-certificates
   libmimalloc-dev
   prometheus-cpp-dev
 )
@@ -25,12 +25,14 @@ run_packages=(
 # tests, so they cannot rot), the clients the scripts use (curl, jq, the
 # sqlite3 shell), Python with jsonschema for the OpenAPI contract test and
 # PyJWT for the token cross-check (crypto_tests),
-# promtool (prometheus) for the metrics check and docker-compose for the
-# compose file check. g++ brings the sanitizer runtimes that
+# promtool (prometheus) for the metrics check, docker-compose for the
+# compose file check and the openssl tool for the test CA of the fake
+# upstreams. g++ brings the sanitizer runtimes that
 # `make test-sanitize` links.
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl jq sqlite3 python3 python3-jsonschema python3-jwt prometheus docker-compose
+  openssl
 )
 bench_packages=(wrk nginx gnuplot-nox)
 fuzz_packages=(clang libclang-rt-14-dev)

@@ -1,0 +1,219 @@
+#pragma once
+
+// A fake AI upstream for the tests: a real HTTP server on loopback, plain
+// or TLS (a certificate of a test CA made with the openssl tool), that
+// records every request it gets and answers each with what its script
+// returns (raw bytes, so a test can send anything: a JSON answer, a
+// truncated one, an error with Retry-After, nothing at all).
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "tests/support/temp_dir.hpp"
+
+namespace tenantd::test {
+
+/// A self-signed certificate (its own CA) and its key, for `names` (e.g.
+/// "DNS:localhost,IP:127.0.0.1"), in PEM files of a temporary directory.
+class test_certificate {
+public:
+  explicit test_certificate(const std::string& names) {
+    auto cmd = "openssl req -x509 -newkey ec -pkeyopt "
+               "ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "
+               "/CN=tenantd-test -addext 'subjectAltName="
+               + names + "' -keyout " + key() + " -out " + cert()
+               + " 2>/dev/null";
+    if (std::system(cmd.c_str()) != 0)
+      throw std::runtime_error("openssl could not make a test certificate");
+  }
+
+  std::string cert() const {
+    return dir_.path() + "/cert.pem";
+  }
+
+  std::string key() const {
+    return dir_.path() + "/key.pem";
+  }
+
+private:
+  temp_dir dir_;
+};
+
+/// An HTTP response as raw bytes: status line, headers, Content-Length and
+/// `body`.
+inline std::string http_answer(unsigned status, const std::string& body,
+                               const std::string& headers = {},
+                               const std::string& type = "application/json") {
+  return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: " + type
+         + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n"
+         + headers + "\r\n" + body;
+}
+
+class fake_upstream {
+public:
+  struct seen {
+    std::string method;
+    std::string target;
+    std::string host;
+    std::string authorization;
+    std::string content_type;
+    std::string body;
+    /// Which accepted connection it came on (0, 1, ...).
+    std::size_t connection = 0;
+  };
+
+  struct reply {
+    std::string bytes;
+    /// Waits before answering.
+    std::chrono::milliseconds delay{0};
+    /// Closes the connection after the bytes.
+    bool close = false;
+  };
+
+  using script = std::function<reply(const seen&)>;
+
+  /// Plain HTTP; TLS with `certificate` if given.
+  explicit fake_upstream(script answer,
+                         const test_certificate* certificate = nullptr)
+    : answer_(std::move(answer)),
+      acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    if (certificate != nullptr) {
+      tls_.emplace(boost::asio::ssl::context::tls_server);
+      tls_->use_certificate_chain_file(certificate->cert());
+      tls_->use_private_key_file(certificate->key(),
+                                 boost::asio::ssl::context::pem);
+    }
+    accepting_ = std::thread([this] { accept_loop(); });
+  }
+
+  ~fake_upstream() {
+    stopping_ = true;
+    // Wakes the blocking accept, and every connection's blocking read.
+    boost::system::error_code ignored;
+    boost::asio::ip::tcp::socket poke{ioc_};
+    poke.connect({boost::asio::ip::make_address("127.0.0.1"), port()}, ignored);
+    accepting_.join();
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      for (auto& socket : sockets_)
+        socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    }
+    for (auto& t : serving_)
+      t.join();
+    // The sockets close here, after every thread using them has ended.
+  }
+
+  uint16_t port() const {
+    return acceptor_.local_endpoint().port();
+  }
+
+  std::string base_url(const std::string& host = "127.0.0.1") const {
+    return std::string{tls_ ? "https://" : "http://"} + host + ":"
+           + std::to_string(port()) + "/v1";
+  }
+
+  std::vector<seen> requests() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return seen_;
+  }
+
+  std::size_t connections() const {
+    return accepted_;
+  }
+
+private:
+  void accept_loop() {
+    for (;;) {
+      boost::asio::ip::tcp::socket socket{ioc_};
+      boost::system::error_code ec;
+      acceptor_.accept(socket, ec);
+      if (stopping_ || ec)
+        return;
+      auto number = accepted_++;
+      std::lock_guard<std::mutex> guard{mutex_};
+      auto& kept = sockets_.emplace_back(std::move(socket));
+      serving_.emplace_back([this, number, &kept] { serve(kept, number); });
+    }
+  }
+
+  void serve(boost::asio::ip::tcp::socket& socket, std::size_t number) {
+    boost::system::error_code ec;
+    if (!tls_)
+      return converse(socket, number);
+    boost::asio::ssl::stream<boost::asio::ip::tcp::socket&> stream{socket,
+                                                                   *tls_};
+    stream.handshake(boost::asio::ssl::stream_base::server, ec);
+    if (!ec)
+      converse(stream, number);
+  }
+
+  template <class Stream>
+  void converse(Stream& stream, std::size_t number) {
+    namespace bhttp = boost::beast::http;
+    boost::beast::flat_buffer buffer;
+    for (;;) {
+      bhttp::request<bhttp::string_body> req;
+      boost::system::error_code ec;
+      bhttp::read(stream, buffer, req, ec);
+      if (ec || stopping_)
+        return;
+      seen s{std::string{req.method_string()},
+             std::string{req.target()},
+             std::string{req[bhttp::field::host]},
+             std::string{req[bhttp::field::authorization]},
+             std::string{req[bhttp::field::content_type]},
+             req.body(),
+             number};
+      {
+        std::lock_guard<std::mutex> guard{mutex_};
+        seen_.push_back(s);
+      }
+      auto r = answer_(s);
+      std::this_thread::sleep_for(r.delay);
+      if (stopping_)
+        return;
+      boost::asio::write(stream, boost::asio::buffer(r.bytes), ec);
+      if (ec)
+        return;
+      if (r.close) {
+        boost::asio::ip::tcp::socket& raw = boost::beast::get_lowest_layer(stream);
+        raw.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+        return;
+      }
+    }
+  }
+
+  script answer_;
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::optional<boost::asio::ssl::context> tls_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> accepted_{0};
+  mutable std::mutex mutex_;
+  std::vector<seen> seen_;
+  std::list<boost::asio::ip::tcp::socket> sockets_;
+  std::vector<std::thread> serving_;
+  std::thread accepting_;
+};
+
+} // namespace tenantd::test
