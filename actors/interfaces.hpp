@@ -163,7 +163,13 @@ using tenant_actor = caf::typed_actor<
   // tenant holds it, errc::reply_rate_exceeded if the answer would be held
   // back longer than a second, errc::reply_too_large if the reply would
   // exceed MAX_REPLY_BYTES, errc::not_serving, or errc::storage_failed.
+  // A tenant whose AI route is an upstream (ai.provider "openai") answers
+  // an admitted chat with the plan of the call instead of a reply
+  // (chat_result::upstream), its answer not held back.
   caf::replies_to<chat_request>::with<chat_result>,
+  // What the upstream answered to a planned chat: kept in the session's
+  // history (an unknown or expired session is ignored). No answer.
+  caf::reacts_to<chat_completed>,
   // Every request below names the tenant and the principal asking. The
   // principal is resolved in this tenant alone: errc::foreign_credential
   // for another tenant's credential, errc::invalid_credential for a key

@@ -327,13 +327,49 @@ struct rate_window {
   uint32_t reset_seconds = 0;
 };
 
+/// One message of a conversation as an upstream gets it.
+struct chat_turn {
+  /// "system", "user" or "assistant".
+  std::string role;
+  std::string content;
+};
+
+/// What a tenant's actor decided for a chat its AI route answers: the
+/// routes to try in order (the first, then the fallbacks, keys included),
+/// and what to send each. The HTTP layer makes the calls and reports the
+/// outcome back (chat_completed).
+struct upstream_plan {
+  std::vector<ai_upstream> routes;
+  /// The system prompt (if any), the history kept, then the user's turn.
+  std::vector<chat_turn> messages;
+  /// Negative: not sent (the upstream's default).
+  double temperature = -1;
+  uint32_t max_tokens = 0;
+  uint32_t timeout_ms = 0;
+  uint32_t connect_timeout_ms = 0;
+};
+
 /// The answer to a chat: either a reply or, when `limited`, a refusal by the
-/// tenant's rate limit (reply and model are empty then).
+/// tenant's rate limit (reply and model are empty then), or, when
+/// `upstream`, the plan of the upstream call that will answer it.
 struct chat_result {
   bool limited = false;
   std::string reply;
   std::string model;
   rate_window window;
+  bool upstream = false;
+  upstream_plan plan;
+};
+
+/// What an upstream answered to a chat, for the session's history.
+struct chat_completed {
+  std::string tenant;
+  session_id session;
+  /// The user's turn as it was sent, and the assistant's answer.
+  std::string message;
+  std::string reply;
+  uint32_t prompt_tokens = 0;
+  uint32_t completion_tokens = 0;
 };
 
 } // namespace tenantd

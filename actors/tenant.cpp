@@ -567,11 +567,62 @@ tenant_stats tenant_state::stats() const {
   return tenant_stats{true, sessions.size(), chats, rate_limited};
 }
 
+// A turn's tokens, estimated at four bytes each (the history's budget is
+// about tokens, not exact: the upstream counts its own).
+static uint64_t estimated_tokens(const chat_turn& turn) {
+  return (turn.content.size() + 3) / 4 + 4;
+}
+
+upstream_plan tenant_state::plan_upstream(const session_record& session,
+                                          std::string_view message) const {
+  auto& ai = config.ai;
+  upstream_plan plan;
+  plan.routes.push_back(ai.upstream);
+  plan.routes.insert(plan.routes.end(), ai.fallbacks.begin(),
+                     ai.fallbacks.end());
+  plan.temperature = ai.temperature.value_or(-1);
+  plan.max_tokens = ai.max_tokens;
+  plan.timeout_ms = ai.timeout_ms;
+  plan.connect_timeout_ms = ai.connect_timeout_ms;
+  auto prompt = system_prompt.render(config, {});
+  if (!prompt.empty())
+    plan.messages.push_back({"system", std::move(prompt)});
+  // The newest turns that fit in ai.history, oldest first.
+  auto& past = session.history;
+  std::size_t first = past.size();
+  uint64_t tokens = 0;
+  while (first > 0 && past.size() - first < ai.history.turns) {
+    auto cost = estimated_tokens(past[first - 1]);
+    if (tokens + cost > ai.history.tokens)
+      break;
+    tokens += cost;
+    --first;
+  }
+  plan.messages.insert(plan.messages.end(),
+                       past.begin() + static_cast<std::ptrdiff_t>(first),
+                       past.end());
+  plan.messages.push_back({"user", std::string{message}});
+  return plan;
+}
+
+void tenant_state::remember(session_record& session, chat_turn turn) const {
+  auto& past = session.history;
+  past.push_back(std::move(turn));
+  auto keep = std::max<std::size_t>(config.ai.history.turns, 2);
+  if (past.size() > keep)
+    past.erase(past.begin(),
+               past.begin() + static_cast<std::ptrdiff_t>(past.size() - keep));
+}
+
 bool tenant_state::configure(tenant_config cfg) {
   auto compiled = reply_template::compile(cfg.reply);
   if (!std::holds_alternative<reply_template>(compiled))
     return false;
+  auto prompt = reply_template::compile(cfg.ai.system_prompt);
+  if (!std::holds_alternative<reply_template>(prompt))
+    return false;
   reply = std::move(std::get<reply_template>(compiled));
+  system_prompt = std::move(std::get<reply_template>(prompt));
   config = std::move(cfg);
   // A burst of a second's worth, and never less than the largest reply,
   // which could otherwise never be sent.
@@ -696,6 +747,13 @@ tenant(tenant_pointer self, store_actor store,
         result.limited = true;
         return result;
       }
+      if (st.config.ai.provider == ai_provider::openai) {
+        ++st.chats;
+        st.series->chats.Increment();
+        result.upstream = true;
+        result.plan = st.plan_upstream(*session, text::strip(msg.message));
+        return result;
+      }
       // Bounded as sent (escaped): a config from the tenants file, or one
       // stored under other settings, was not checked against the bound.
       auto max = st.settings.replies.max_reply_bytes;
@@ -717,6 +775,14 @@ tenant(tenant_pointer self, store_actor store,
       result.reply = std::move(*reply);
       result.model = st.config.model;
       return answer_at(self, *due, std::move(result));
+    },
+    [self](chat_completed& msg) {
+      auto& st = self->state;
+      auto* session = st.sessions.find(msg.session);
+      if (msg.tenant != st.config.id || session == nullptr)
+        return;
+      st.remember(*session, {"user", std::move(msg.message)});
+      st.remember(*session, {"assistant", std::move(msg.reply)});
     },
     [self](create_user& msg) -> caf::result<user_record> {
       auto& st = self->state;

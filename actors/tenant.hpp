@@ -50,6 +50,10 @@ struct session_record {
   /// Whose it is (acting_principal::owner_tag); empty: anyone's who knows
   /// the id.
   std::string owner;
+  /// The conversation with the tenant's upstream, oldest first, at most
+  /// ai.history.turns (and at least the last exchange). In memory only:
+  /// a restart or a passivation forgets it.
+  std::vector<chat_turn> history;
 };
 
 /// An answer held back for the tenant's reply bandwidth until `due`.
@@ -84,6 +88,8 @@ struct tenant_state {
   /// with errc::not_serving (and asked again of the registry).
   bool serving = true;
   reply_template reply;
+  /// ai.system_prompt, compiled.
+  reply_template system_prompt;
   session_table<session_record, 16> sessions;
   /// The tenant's users and API keys.
   tenant_identity identity;
@@ -148,8 +154,18 @@ struct tenant_state {
   /// Publishes the number of sessions held.
   void count_sessions();
 
-  /// Takes `cfg` as the config; false if its reply template does not
-  /// compile (the store never holds such a config).
+  /// What to send the tenant's upstream for `message` in `session`: the
+  /// routes, the rendered system prompt, as much history as ai.history
+  /// allows (newest kept first), the message.
+  upstream_plan plan_upstream(const session_record& session,
+                              std::string_view message) const;
+
+  /// Adds `turn` to the session's history, dropping the oldest beyond
+  /// ai.history.turns.
+  void remember(session_record& session, chat_turn turn) const;
+
+  /// Takes `cfg` as the config; false if its reply template or system
+  /// prompt does not compile (the store never holds such a config).
   bool configure(tenant_config cfg);
 
   /// Why a client request naming tenant `tenant` is refused before

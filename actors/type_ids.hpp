@@ -359,10 +359,18 @@ typename Inspector::result_type inspect(Inspector& f, rate_window& x) {
            x.remaining, x.reset_seconds);
 }
 
+// The upstream plan (and its routes' keys) is left out: chat results only
+// travel inside this process, and a key must never reach a to_string.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, chat_result& x) {
   return f(caf::meta::type_name("chat_result"), x.limited, x.reply, x.model,
-           x.window);
+           x.window, x.upstream);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, chat_completed& x) {
+  return f(caf::meta::type_name("chat_completed"), x.tenant, x.session,
+           x.message, x.reply, x.prompt_tokens, x.completion_tokens);
 }
 
 /// Registers the message types and atoms below and the error category of
@@ -378,6 +386,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(tenantd, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tenantd, (tenantd::apply_status))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::chat_request))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::chat_result))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::chat_completed))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::config_error))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::create_tenant))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::expire_sessions))

@@ -117,6 +117,20 @@ public:
           decoder<Result>(std::move(done)));
   }
 
+  /// Tells tenant `msg.tenant`'s actor `msg`, which has no answer, if the
+  /// lane knows its handle (it asked that tenant just before); otherwise,
+  /// or if the actor is gone, nothing happens.
+  template <class Message>
+  void tell_tenant(Message msg) {
+    if (auto i = tenants_.find(msg.tenant); i != tenants_.end())
+      caf::anon_send(i->second, std::move(msg));
+  }
+
+  /// The I/O thread's io_context (what else runs on the lane's thread).
+  boost::asio::io_context& context() const {
+    return ioc_;
+  }
+
   /// Runs what it is given on this lane's thread; callable from any thread,
   /// also once the lane has stopped (then nothing runs). How blocking work
   /// done elsewhere hands its result back.

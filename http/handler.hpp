@@ -31,6 +31,14 @@ namespace tenantd {
 class fair_pool;
 } // namespace tenantd
 
+namespace boost::asio::ssl {
+class context;
+} // namespace boost::asio::ssl
+
+namespace tenantd::http::upstream {
+class client;
+} // namespace tenantd::http::upstream
+
 namespace tenantd::http {
 
 class lane;
@@ -69,6 +77,9 @@ struct router_options {
   std::size_t client_rate_limit = 0;
   /// errors: answers with status 500 and above.
   request_logging logging = request_logging::errors;
+  /// How the AI upstreams' certificates are verified (upstream/client.hpp);
+  /// null: the system's trust store.
+  std::shared_ptr<boost::asio::ssl::context> upstream_tls;
 };
 
 /// What a response needs from its request once the request is gone.
@@ -123,6 +134,8 @@ struct call {
   handler_context& ctx;
   /// The actors, from this request's I/O thread.
   lane& asks;
+  /// The AI upstreams, from this request's I/O thread.
+  upstream::client& upstream;
   request_facts facts;
   const request& req;
   /// The client's address (the connection's peer).

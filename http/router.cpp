@@ -10,6 +10,7 @@
 #include "http/bridge.hpp"
 #include "http/request_id.hpp"
 #include "http/respond.hpp"
+#include "http/upstream/client.hpp"
 #include "metrics/metrics.hpp"
 #include "util/log.hpp"
 
@@ -237,7 +238,14 @@ router::router(bridge& asks, std::shared_ptr<const active_tenants_view> active,
          client_limiter{options.client_rate_limit},
          login_guard{options.login_free_failures, options.login_max_delay}},
     table_(std::move(table)) {
+  auto tls = ctx_.options.upstream_tls ? ctx_.options.upstream_tls
+                                       : upstream::make_tls_context();
+  for (std::size_t i = 0; i < asks_.size(); ++i)
+    upstreams_.push_back(
+      std::make_unique<upstream::client>(asks_.at(i).context(), tls));
 }
+
+router::~router() = default;
 
 void router::operator()(request&& req, std::size_t lane,
                         const boost::asio::ip::address& from, responder done) {
@@ -290,7 +298,8 @@ void router::operator()(request&& req, std::size_t lane,
     // answers 500 (reply::state); the I/O thread goes on.
     try {
       match->handle(
-        call{ctx_, asks_.at(lane), facts, req, from, who.who, id, sub, params},
+        call{ctx_, asks_.at(lane), *upstreams_[lane], facts, req, from,
+             who.who, id, sub, params},
         std::move(answer));
     } catch (const std::exception& e) {
       log::error("http", std::string{"request handler failed: "} + e.what(),

@@ -6,6 +6,7 @@
 // the request to the route's handler (http/api/), which answers through
 // `reply` on the request's I/O thread. It holds no tenant state.
 
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -30,6 +31,8 @@ public:
   /// Handles `req`, which arrived on I/O thread `lane` (and which calls
   /// this from there); calls `done` once with the response, on that
   /// thread.
+  ~router();
+
   void operator()(request&& req, std::size_t lane,
                   const boost::asio::ip::address& from, responder done);
 
@@ -42,6 +45,8 @@ public:
 private:
   bridge& asks_;
   handler_context ctx_;
+  /// One upstream client per lane (per I/O thread).
+  std::vector<std::unique_ptr<upstream::client>> upstreams_;
   std::vector<route> table_;
 };
 

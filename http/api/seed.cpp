@@ -10,6 +10,7 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include "http/api/ai_chat.hpp"
 #include "http/api/api.hpp"
 #include "http/bridge.hpp"
 #include "http/respond.hpp"
@@ -93,6 +94,42 @@ void handle_session(const call& c, reply done) {
     });
 }
 
+// A chat the tenant's actor planned for its upstream: the seed's answer
+// with the upstream's reply and model ("mock": false), the exchange told
+// to the actor for the session's history.
+// The call counts in the tenant's in-flight cap until it ends, so that a
+// hanging upstream holds at most TENANT_MAX_IN_FLIGHT of its tenant's
+// calls and none of another's.
+void answer_from_upstream(lane& asks, in_flight_gate& gate,
+                          upstream::client& client, const request_facts& facts,
+                          chat_request_body body, chat_result planned,
+                          const reply& done) {
+  auto session = session_id::parse(body.session_id).value_or(session_id::nil());
+  auto message = planned.plan.messages.back().content;
+  auto tenant = body.tenant_id; // body moves into the continuation below
+  if (!gate.try_enter(tenant))
+    return done(tenant_busy(facts));
+  call_upstream(
+    client, facts, tenant, std::move(planned.plan),
+    [&asks, &gate, facts, body = std::move(body), window = planned.window,
+     session, message = std::move(message),
+     done](upstream_outcome out) mutable {
+      gate.leave(body.tenant_id);
+      if (out.refusal)
+        return done(std::move(*out.refusal));
+      chat_result answered;
+      answered.upstream = true;
+      answered.reply = out.reply;
+      answered.model = out.model;
+      auto res = make_response(facts, status::ok, chat_body(body, answered));
+      set_rate_headers(res, window, false);
+      asks.tell_tenant(chat_completed{body.tenant_id, session,
+                                      std::move(message), std::move(out.reply),
+                                      out.prompt_tokens, out.completion_tokens});
+      done(std::move(res));
+    });
+}
+
 void handle_chat(const call& c, reply done) {
   if (auto refusal = client_over_limit(c))
     return done(std::move(*refusal));
@@ -112,8 +149,9 @@ void handle_chat(const call& c, reply done) {
   msg.who = c.who;
   ask_about_tenant<chat_result>(
     c, std::move(done), std::move(msg),
-    [facts = c.facts, body = std::move(body)](caf::expected<chat_result> result,
-                                              const reply& done) {
+    [facts = c.facts, body = std::move(body), &asks = c.asks,
+     &gate = c.ctx.gate, &upstream = c.upstream](
+      caf::expected<chat_result> result, const reply& done) {
       if (!result)
         return done(error_to_response(facts, result.error()));
       if (result->limited) {
@@ -125,6 +163,9 @@ void handle_chat(const call& c, reply done) {
         set_rate_headers(res, result->window, true);
         return done(std::move(res));
       }
+      if (result->upstream)
+        return answer_from_upstream(asks, gate, upstream, facts, body,
+                                    std::move(*result), done);
       auto res = make_response(facts, status::ok, chat_body(body, *result));
       set_rate_headers(res, result->window, false);
       done(std::move(res));

@@ -452,7 +452,7 @@ std::string chat_body(const chat_request_body& req, const chat_result& result) {
   write_member(out, "session_id", req.session_id);
   write_member(out, "reply", result.reply);
   write_member(out, "model", result.model);
-  out += ",\"mock\":true}";
+  out += result.upstream ? ",\"mock\":false}" : ",\"mock\":true}";
   return out;
 }
 

@@ -96,6 +96,7 @@ tenant_actor::behavior_type fake_tenant(tenant_actor::pointer self,
       r.reply = name;
       return r;
     },
+    [=](const chat_completed&) {},
     [=](const create_user&) { return user_record{}; },
     [=](const list_users&) { return user_page{}; },
     [=](const read_user&) { return user_record{}; },

@@ -192,9 +192,12 @@ class Server:
     def hold_write_lock(self):
         """Takes SQLite's write lock on the server's database: its store
         actor's next write waits STORE_BUSY_S for it, then fails."""
-        self.lock = sqlite3.connect(os.path.join(self.data, "tenantd.db"),
-                                    isolation_level=None, timeout=0)
-        self.lock.execute("BEGIN IMMEDIATE")
+        # Waits out a write the store may be making (a flush of session
+        # uses) rather than fail on it.
+        lock = sqlite3.connect(os.path.join(self.data, "tenantd.db"),
+                               isolation_level=None, timeout=10)
+        lock.execute("BEGIN IMMEDIATE")
+        self.lock = lock
 
     def release_write_lock(self):
         if self.lock is not None:
@@ -692,6 +695,14 @@ def drive_serving(c, s):
     c.check(CHAT, "a tenant without limits", res, 200)
     if res.header("RateLimit") is not None:
         c.fail("POST /chat [a tenant without limits]", "sent RateLimit")
+    # Nothing listens on the AI tenant's upstreams (ports 1 and 9).
+    res = s.request("POST", "/session", {"tenant_id": "contract-ai"})
+    c.check(SESSION, "a tenant with an AI route", res, 200)
+    c.check(CHAT, "a tenant whose upstreams are all unreachable",
+            s.request("POST", "/chat",
+                      chat_body("contract-ai",
+                                (res.json() or {}).get("session_id", ""))),
+            502)
     c.check(CHAT, "the first chat of a tenant limited to 1",
             s.request("POST", "/chat", chat_body("contract-limited",
                                                  limited_sid)), 200)
@@ -779,7 +790,7 @@ def drive_admin(c, s):
         {"id": "contract-closed", "name": "Closed", "welcome": "Hi.",
          "auth": "required"},
         {"id": "contract-ai", "name": "AI", "welcome": "Hi.",
-         "ai": {"provider": "openai", "base_url": "https://llm.example/v1",
+         "ai": {"provider": "openai", "base_url": "http://127.0.0.1:1/v1",
                 "model": "gpt-4o-mini", "api_key": "sk-contract-key",
                 "temperature": 0.3, "system_prompt": "You are {name}.",
                 "fallbacks": [{"base_url": "http://127.0.0.1:9/v1",

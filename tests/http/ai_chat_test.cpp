@@ -1,0 +1,225 @@
+// POST /chat in a tenant whose AI route is an upstream (ai.provider
+// "openai"), against fake upstreams on loopback: the seed's answer with the
+// upstream's reply, what the upstream received (system prompt, history,
+// parameters, key), fallbacks, and the statuses of upstream failures.
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/fake_upstream.hpp"
+#include "tests/support/http_fixture.hpp"
+
+namespace {
+
+using namespace tenantd;
+using namespace tenantd::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+using bhttp::status;
+
+// A completion whose reply says how many messages it got, and the last.
+fake_upstream::reply echo(const fake_upstream::seen& s) {
+  auto req = json::parse(s.body);
+  auto& messages = req.at("messages").as_array();
+  auto last = std::string{messages.back().at("content").as_string()};
+  auto reply = "[" + std::to_string(messages.size()) + "] " + last;
+  json::object completion{
+    {"id", "c"}, {"object", "chat.completion"}, {"model", "served-model"},
+    {"choices", json::array{{{"index", 0},
+                             {"message", {{"role", "assistant"},
+                                          {"content", reply}}},
+                             {"finish_reason", "stop"}}}},
+    {"usage", {{"prompt_tokens", 10}, {"completion_tokens", 3},
+               {"total_tokens", 13}}}};
+  return {http_answer(200, json::serialize(completion))};
+}
+
+fake_upstream::reply status_only(unsigned code, std::string headers = {}) {
+  return {http_answer(code, R"({"error":{"message":"no","type":"x"}})",
+                      std::move(headers))};
+}
+
+class HttpAiChat : public http_test {
+protected:
+  // Creates tenant "hooli" routed to `base_url` (and `fallbacks`).
+  void create_ai_tenant(const std::string& base_url,
+                        json::array fallbacks = {},
+                        json::object extra = {}) {
+    json::object ai{{"provider", "openai"}, {"base_url", base_url},
+                    {"model", "gpt-test"}, {"api_key", "sk-hooli-upstream"},
+                    {"system_prompt", "You are {name}'s assistant."},
+                    {"temperature", 0.5}, {"max_tokens", 64},
+                    {"timeout_ms", 2000}, {"connect_timeout_ms", 1000},
+                    {"fallbacks", std::move(fallbacks)}};
+    for (auto& member : extra)
+      ai[member.key()] = member.value();
+    json::object cfg{{"id", "hooli"}, {"name", "Hooli"},
+                     {"welcome", "Hi"}, {"ai", std::move(ai)}};
+    auto res = admin_post("/tenants", json::serialize(cfg));
+    ASSERT_EQ(res.result(), status::created) << res.body();
+  }
+};
+
+TEST_F(HttpAiChat, TheUpstreamAnswersInTheSeedsShape) {
+  fake_upstream fake{echo};
+  create_ai_tenant(fake.base_url());
+  auto sid = open_session("hooli");
+  auto res = chat("hooli", sid, "  hello there  ");
+  ASSERT_EQ(res.result(), status::ok) << res.body();
+  EXPECT_EQ(res.body(), R"({"tenant_id":"hooli","session_id":")" + sid
+                          + R"(","reply":"[2] hello there",)"
+                            R"("model":"served-model","mock":false})");
+  auto seen = fake.requests();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].target, "/v1/chat/completions");
+  EXPECT_EQ(seen[0].authorization, "Bearer sk-hooli-upstream");
+  EXPECT_EQ(json::parse(seen[0].body),
+            json::parse(R"({"model":"gpt-test","messages":[)"
+                        R"({"role":"system","content":"You are Hooli's assistant."},)"
+                        R"({"role":"user","content":"hello there"}],)"
+                        R"("max_tokens":64,"stream":false,"temperature":0.5})"));
+  // The mock tenants are untouched.
+  auto acme = open_session("acme");
+  EXPECT_EQ(json::parse(chat("acme", acme, "x").body()).at("mock"), true);
+}
+
+TEST_F(HttpAiChat, ASessionKeepsItsConversationWithinTheHistoryBound) {
+  fake_upstream fake{echo};
+  create_ai_tenant(fake.base_url(), {}, {{"history", {{"turns", 2}}}});
+  auto sid = open_session("hooli");
+  auto other = open_session("hooli");
+  ASSERT_EQ(chat("hooli", sid, "one").result(), status::ok);
+  ASSERT_EQ(chat("hooli", sid, "two").result(), status::ok);
+  ASSERT_EQ(chat("hooli", other, "elsewhere").result(), status::ok);
+  auto seen = fake.requests();
+  ASSERT_EQ(seen.size(), 3u);
+  auto second = json::parse(seen[1].body).at("messages");
+  EXPECT_EQ(second, json::parse(R"([)"
+                                R"({"role":"system","content":"You are Hooli's assistant."},)"
+                                R"({"role":"user","content":"one"},)"
+                                R"({"role":"assistant","content":"[2] one"},)"
+                                R"({"role":"user","content":"two"}])"));
+  // Another session of the tenant has a history of its own.
+  EXPECT_EQ(json::parse(seen[2].body).at("messages").as_array().size(), 2u);
+  // Two turns at most: the oldest go first.
+  ASSERT_EQ(chat("hooli", sid, "three").result(), status::ok);
+  auto third = json::parse(fake.requests()[3].body).at("messages").as_array();
+  ASSERT_EQ(third.size(), 4u);
+  EXPECT_EQ(third[1].at("content"), "two");
+  EXPECT_EQ(third[2].at("content"), "[4] two");
+}
+
+TEST_F(HttpAiChat, AFailingRouteFallsBackToTheNext) {
+  fake_upstream broken{[](const fake_upstream::seen&) {
+    return status_only(500);
+  }};
+  fake_upstream spare{echo};
+  create_ai_tenant(broken.base_url(),
+                   json::array{{{"base_url", spare.base_url()},
+                                {"model", "spare-model"},
+                                {"api_key", "sk-spare"}}});
+  auto sid = open_session("hooli");
+  auto res = chat("hooli", sid, "hi");
+  ASSERT_EQ(res.result(), status::ok) << res.body();
+  EXPECT_EQ(json::parse(res.body()).at("reply"), "[2] hi");
+  ASSERT_EQ(spare.requests().size(), 1u);
+  EXPECT_EQ(spare.requests()[0].authorization, "Bearer sk-spare");
+  EXPECT_EQ(json::parse(spare.requests()[0].body).at("model"), "spare-model");
+  EXPECT_EQ(broken.requests().size(), 1u);
+}
+
+TEST_F(HttpAiChat, UpstreamFailuresHaveTheirOwnStatuses) {
+  fake_upstream errors{[](const fake_upstream::seen& s) {
+    auto n = json::parse(s.body).at("messages").as_array().back()
+               .at("content").as_string();
+    if (n == "429")
+      return status_only(429, "Retry-After: 9\r\n");
+    if (n == "401")
+      return status_only(401);
+    if (n == "slow")
+      return fake_upstream::reply{http_answer(200, "{}"), 2500ms};
+    return fake_upstream::reply{http_answer(200, R"({"choices":[]})")};
+  }};
+  create_ai_tenant(errors.base_url());
+  auto sid = open_session("hooli");
+  auto limited = chat("hooli", sid, "429");
+  EXPECT_EQ(limited.result(), status::too_many_requests);
+  EXPECT_EQ(header(limited, "Retry-After"), "9");
+  EXPECT_EQ(limited.body(), R"({"detail":"Upstream rate limit exceeded"})");
+  auto refused = chat("hooli", sid, "401");
+  EXPECT_EQ(refused.result(), status::bad_gateway);
+  EXPECT_EQ(refused.body(), R"j({"detail":"Upstream error (status 401)"})j");
+  auto empty = chat("hooli", sid, "nothing");
+  EXPECT_EQ(empty.result(), status::bad_gateway);
+  EXPECT_EQ(empty.body(), R"({"detail":"Upstream answered without a reply"})");
+  auto slow = chat("hooli", sid, "slow");
+  EXPECT_EQ(slow.result(), status::gateway_timeout);
+  EXPECT_EQ(slow.body(), R"({"detail":"Upstream timed out"})");
+  for (auto* res : {&limited, &refused, &empty, &slow})
+    EXPECT_EQ(res->body().find("sk-hooli"), std::string::npos);
+}
+
+TEST_F(HttpAiChat, AnUpstreamNobodyListensOnIs502) {
+  std::string url;
+  {
+    fake_upstream gone{echo};
+    url = gone.base_url();
+  }
+  create_ai_tenant(url);
+  auto res = chat("hooli", open_session("hooli"), "hi");
+  EXPECT_EQ(res.result(), status::bad_gateway);
+  EXPECT_EQ(res.body(), R"({"detail":"Upstream unreachable"})");
+}
+
+// A hanging upstream holds at most its own tenant's in-flight cap: past it
+// that tenant gets 503, while another tenant's chats are answered at once.
+TEST(HttpAiIsolation, AHangingUpstreamHarmsOnlyItsTenant) {
+  fake_upstream hanging{[](const fake_upstream::seen& s) {
+    auto r = echo(s);
+    r.delay = 1500ms;
+    return r;
+  }};
+  fake_upstream quick{echo};
+  auto routed = [](std::string id, const fake_upstream& to) {
+    auto t = bulk_tenant(std::move(id));
+    t.ai.provider = ai_provider::openai;
+    t.ai.upstream = {to.base_url(), "m", ""};
+    t.ai.timeout_ms = 5000;
+    return t;
+  };
+  auto cfg = test_config();
+  cfg.tenant_max_in_flight = 2;
+  running_service server{{routed("slow", hanging), routed("calm", quick)}, cfg};
+  http_client setup{server.port()};
+  auto slow_sid = test::open_session(setup, "slow");
+  auto calm_sid = test::open_session(setup, "calm");
+  std::atomic<int> ok{0};
+  std::atomic<int> busy{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 3; ++i)
+    callers.emplace_back([&, i] {
+      std::this_thread::sleep_for(std::chrono::milliseconds{100 * i});
+      http_client c{server.port()};
+      auto res = c.post("/chat", chat_json("slow", slow_sid, "wait"));
+      if (res.result() == status::ok)
+        ++ok;
+      else if (res.result() == status::service_unavailable)
+        ++busy;
+    });
+  std::this_thread::sleep_for(500ms); // all three are in flight or refused
+  auto started = std::chrono::steady_clock::now();
+  auto calm = setup.post("/chat", chat_json("calm", calm_sid, "now"));
+  auto took = std::chrono::steady_clock::now() - started;
+  for (auto& t : callers)
+    t.join();
+  ASSERT_EQ(calm.result(), status::ok) << calm.body();
+  // Well before the hanging upstream answers anybody.
+  EXPECT_LT(took, 1000ms);
+  EXPECT_EQ(ok.load(), 2);
+  EXPECT_EQ(busy.load(), 1);
+  EXPECT_EQ(hanging.requests().size(), 2u);
+}
+
+} // namespace
