@@ -83,8 +83,8 @@ LABEL org.opencontainers.image.title="tenantd" \
       org.opencontainers.image.version="0.2.0"
 
 # Runtime libraries only (their dependencies libstdc++6/libgcc-s1/libc6 are
-# already in the base image). No ca-certificates: tenantd makes no outgoing
-# TLS connections.
+# already in the base image), and ca-certificates: the certificates of
+# https:// AI upstreams are verified against the system's trust store.
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
@@ -95,6 +95,7 @@ RUN apt-get update \
         libprometheus-cpp-core1.0 \
         libsqlite3-0 \
         libssl3 libsodium23 \
+        ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 # Unprivileged system user; /app stays owned by root so the service cannot

@@ -347,6 +347,8 @@ struct upstream_plan {
   uint32_t max_tokens = 0;
   uint32_t timeout_ms = 0;
   uint32_t connect_timeout_ms = 0;
+  /// MAX_REPLY_BYTES: a longer reply (as sent, JSON-escaped) is refused.
+  uint64_t max_reply_bytes = 0;
 };
 
 /// The answer to a chat: either a reply or, when `limited`, a refusal by the

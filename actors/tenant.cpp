@@ -283,11 +283,16 @@ std::string login_target(const std::string& email) {
 }
 
 // Whether a merge patch (JSON text) touches only what a tenant's admins may
-// change: name, welcome, model, reply and their AI settings (not limits,
-// status or auth, nor where the upstream calls go: ai.base_url and
-// ai.fallbacks are the platform's, which alone decides which addresses
-// the service may call).
+// change: name, welcome, model, reply, and of their AI route the provider,
+// model, key, temperature, max_tokens and system prompt. Not limits,
+// status or auth; nor where the upstream calls go (ai.base_url,
+// ai.fallbacks: the platform alone decides which addresses the service
+// calls), nor what costs the shared process memory or time
+// (ai.history, the timeouts).
 bool only_settings(const std::string& patch) {
+  static constexpr std::string_view ai_settings[] = {
+    "provider", "model", "api_key", "temperature", "max_tokens",
+    "system_prompt"};
   boost::json::error_code ec;
   auto value = boost::json::parse(patch, ec);
   auto* obj = ec ? nullptr : value.if_object();
@@ -296,8 +301,13 @@ bool only_settings(const std::string& patch) {
   for (auto& [key, v] : *obj) {
     if (key == "ai") {
       auto* ai = v.if_object();
-      if (ai == nullptr || ai->contains("base_url") || ai->contains("fallbacks"))
+      if (ai == nullptr)
         return false;
+      for (auto& member : *ai)
+        if (std::find(std::begin(ai_settings), std::end(ai_settings),
+                      member.key())
+            == std::end(ai_settings))
+          return false;
     } else if (key != "name" && key != "welcome" && key != "model"
                && key != "reply") {
       return false;
@@ -397,6 +407,16 @@ bool on_password_pool(tenant_pointer self,
   if (taken)
     st.jobs.emplace(job, std::move(then));
   return taken;
+}
+
+// The pool job that hashes a new password at `cost`.
+std::function<password_done()> hash_job(std::string password,
+                                        crypto::password_cost cost) {
+  return [password = std::move(password), cost] {
+    password_done done;
+    done.hash = crypto::hash_password(password, cost);
+    return done;
+  };
 }
 
 // Stores `user` (fresh: a new one) and answers `rp` with its record once
@@ -584,6 +604,7 @@ upstream_plan tenant_state::plan_upstream(const session_record& session,
   plan.max_tokens = ai.max_tokens;
   plan.timeout_ms = ai.timeout_ms;
   plan.connect_timeout_ms = ai.connect_timeout_ms;
+  plan.max_reply_bytes = settings.replies.max_reply_bytes;
   auto prompt = system_prompt.render(config, {});
   if (!prompt.empty())
     plan.messages.push_back({"system", std::move(prompt)});
@@ -608,10 +629,21 @@ upstream_plan tenant_state::plan_upstream(const session_record& session,
 void tenant_state::remember(session_record& session, chat_turn turn) const {
   auto& past = session.history;
   past.push_back(std::move(turn));
-  auto keep = std::max<std::size_t>(config.ai.history.turns, 2);
-  if (past.size() > keep)
-    past.erase(past.begin(),
-               past.begin() + static_cast<std::ptrdiff_t>(past.size() - keep));
+  // What plan_upstream could never send is not kept: the oldest turns
+  // beyond ai.history.turns, or beyond its tokens (which bounds a
+  // session's memory too).
+  auto& bound = config.ai.history;
+  std::size_t keep = 0;
+  uint64_t tokens = 0;
+  while (keep < past.size() && keep < bound.turns) {
+    auto cost = estimated_tokens(past[past.size() - 1 - keep]);
+    if (tokens + cost > bound.tokens)
+      break;
+    tokens += cost;
+    ++keep;
+  }
+  past.erase(past.begin(),
+             past.begin() + static_cast<std::ptrdiff_t>(past.size() - keep));
 }
 
 bool tenant_state::configure(tenant_config cfg) {
@@ -802,14 +834,8 @@ tenant(tenant_pointer self, store_actor store,
       user.created_at = now;
       user.updated_at = now;
       auto rp = self->make_response_promise<user_record>();
-      auto cost = st.services.password_cost;
       bool taken = on_password_pool(
-        self,
-        [password = std::move(msg.password), cost] {
-          password_done done;
-          done.hash = crypto::hash_password(password, cost);
-          return done;
-        },
+        self, hash_job(std::move(msg.password), st.services.password_cost),
         [self, rp, user,
          who = as_resolved(msg.who, asker)](password_done& done) mutable {
           if (done.expired) {
@@ -887,14 +913,8 @@ tenant(tenant_pointer self, store_actor store,
                         answer);
         return rp;
       }
-      auto cost = st.services.password_cost;
       bool taken = on_password_pool(
-        self,
-        [password = std::move(msg.password), cost] {
-          password_done done;
-          done.hash = crypto::hash_password(password, cost);
-          return done;
-        },
+        self, hash_job(std::move(msg.password), st.services.password_cost),
         [self, rp, user, answer, event](password_done& done) mutable {
           if (done.expired) {
             rp.deliver(make_error(errc::hashing_busy));

@@ -50,9 +50,9 @@ struct session_record {
   /// Whose it is (acting_principal::owner_tag); empty: anyone's who knows
   /// the id.
   std::string owner;
-  /// The conversation with the tenant's upstream, oldest first, at most
-  /// ai.history.turns (and at least the last exchange). In memory only:
-  /// a restart or a passivation forgets it.
+  /// The conversation with the tenant's upstream, oldest first: the
+  /// newest turns within ai.history (turns and tokens), what the next chat
+  /// can send. In memory only: a restart or a passivation forgets it.
   std::vector<chat_turn> history;
 };
 
@@ -160,8 +160,8 @@ struct tenant_state {
   upstream_plan plan_upstream(const session_record& session,
                               std::string_view message) const;
 
-  /// Adds `turn` to the session's history, dropping the oldest beyond
-  /// ai.history.turns.
+  /// Adds `turn` to the session's history, dropping the oldest that
+  /// ai.history no longer lets a chat send.
   void remember(session_record& session, chat_turn turn) const;
 
   /// Takes `cfg` as the config; false if its reply template or system

@@ -19,6 +19,12 @@
 #include "core/session_id.hpp"
 #include "core/tenant_config.hpp"
 
+// What a message holds in clear that is secret (a password, a config
+// patch that may set an upstream API key, an upstream plan's keys) is left
+// out of its inspect: these messages travel only inside the process, and a
+// to_string (CAF's unexpected-message report, a debug log) must never
+// print a secret. Messages across processes will need sealed forms.
+
 namespace tenantd {
 
 template <class Inspector>
@@ -90,7 +96,7 @@ typename Inspector::result_type inspect(Inspector& f, read_settings& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, change_settings& x) {
-  return f(caf::meta::type_name("change_settings"), x.tenant, x.patch, x.who);
+  return f(caf::meta::type_name("change_settings"), x.tenant, x.who);
 }
 
 template <class Inspector>
@@ -170,7 +176,7 @@ typename Inspector::result_type inspect(Inspector& f, api_key_page& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, create_user& x) {
-  return f(caf::meta::type_name("create_user"), x.tenant, x.email, x.password, x.role, x.who);
+  return f(caf::meta::type_name("create_user"), x.tenant, x.email, x.role, x.who);
 }
 
 template <class Inspector>
@@ -185,7 +191,7 @@ typename Inspector::result_type inspect(Inspector& f, read_user& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, update_user& x) {
-  return f(caf::meta::type_name("update_user"), x.tenant, x.user, x.set_role, x.role, x.password, x.set_disabled, x.disabled, x.who);
+  return f(caf::meta::type_name("update_user"), x.tenant, x.user, x.set_role, x.role, x.set_disabled, x.disabled, x.who);
 }
 
 template <class Inspector>
@@ -210,7 +216,7 @@ typename Inspector::result_type inspect(Inspector& f, revoke_api_key& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, login_request& x) {
-  return f(caf::meta::type_name("login_request"), x.tenant, x.email, x.password, x.who);
+  return f(caf::meta::type_name("login_request"), x.tenant, x.email, x.who);
 }
 
 template <class Inspector>
@@ -276,7 +282,7 @@ typename Inspector::result_type inspect(Inspector& f, create_tenant& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, update_tenant& x) {
-  return f(caf::meta::type_name("update_tenant"), x.tenant, x.patch, x.who);
+  return f(caf::meta::type_name("update_tenant"), x.tenant, x.who);
 }
 
 template <class Inspector>

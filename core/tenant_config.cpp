@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <initializer_list>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -160,13 +161,46 @@ json::object to_json(const tenant_config& config, secret_fields secrets) {
   return obj;
 }
 
+namespace {
+
+// Replaces every member of `route` but the named ones by "(hidden)": a key
+// may hide in a misspelt field too ("apiKey"), whose 422 echoes it.
+void hide_all_but(json::object& route,
+                  std::initializer_list<std::string_view> shown) {
+  for (auto& member : route)
+    if (std::find(shown.begin(), shown.end(), member.key()) == shown.end())
+      member.value() = "(hidden)";
+}
+
+} // namespace
+
 void hide_secrets(json::value& body) {
-  for_each_secret(body, [](std::string_view, json::value& secret) {
-    secret = "(hidden)";
-  });
-  if (auto* obj = body.if_object())
-    if (auto* password = obj->if_contains("password"))
-      *password = "(hidden)";
+  auto* obj = body.if_object();
+  if (obj == nullptr)
+    return;
+  if (auto* password = obj->if_contains("password"))
+    *password = "(hidden)";
+  auto* ai_value = obj->if_contains("ai");
+  auto* ai = ai_value != nullptr ? ai_value->if_object() : nullptr;
+  if (ai == nullptr)
+    return;
+  auto* fallbacks = ai->if_contains("fallbacks");
+  hide_all_but(*ai, {"provider", "base_url", "model", "temperature",
+                     "max_tokens", "timeout_ms", "connect_timeout_ms",
+                     "system_prompt", "history", "fallbacks", "api_key_set"});
+  if (fallbacks == nullptr)
+    return;
+  auto* list = fallbacks->if_array();
+  if (list == nullptr) {
+    *fallbacks = "(hidden)";
+    return;
+  }
+  for (auto& route : *list) {
+    if (auto* each = route.if_object())
+      hide_all_but(*each, {"base_url", "model", "api_key_set"});
+    else
+      route = "(hidden)";
+  }
 }
 
 void apply_merge_patch(json::value& target, const json::value& patch) {

@@ -87,8 +87,10 @@ std::optional<config_error> check_reply_size(const tenant_config& cfg,
 boost::json::object to_json(const tenant_config& config,
                             secret_fields secrets = secret_fields::hidden);
 
-/// Replaces every secret of a config object (for_each_secret) and a
-/// "password" member by "(hidden)": what a 422 may echo of a body.
+/// What a 422 may echo of a body: a "password" member, and under "ai"
+/// every member but the known ones that hold no secret (so a key sent in
+/// a misspelt field, or a fallback list of the wrong shape, is hidden
+/// too), replaced by "(hidden)".
 void hide_secrets(boost::json::value& body);
 
 /// Applies an RFC 7396 JSON merge patch to `target`: members of an object

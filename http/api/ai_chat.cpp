@@ -1,12 +1,20 @@
 #include "http/api/ai_chat.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <memory>
+#include <optional>
+
+#include <boost/asio/steady_timer.hpp>
 
 #include <boost/beast/http/field.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "core/random.hpp"
+#include "core/text.hpp"
 #include "http/respond.hpp"
 #include "http/upstream/client.hpp"
 #include "util/log.hpp"
@@ -68,7 +76,11 @@ bool read_completion(const std::string& text, upstream_outcome& out) {
 }
 
 // The response for the last route's failure.
-response refusal_for(const request_facts& facts, const upstream::answer& a) {
+response refusal_for(const request_facts& facts, const upstream::answer& a,
+                     bool too_long) {
+  if (too_long)
+    return detail_response(facts, status::bad_gateway,
+                           "Upstream reply exceeds MAX_REPLY_BYTES");
   if (a.error == upstream::failure::timeout)
     return detail_response(facts, status::gateway_timeout,
                            "Upstream timed out");
@@ -89,6 +101,54 @@ response refusal_for(const request_facts& facts, const upstream::answer& a) {
                            + ")");
 }
 
+// Retries of one route, as the OpenAI SDKs make them: at most two, after
+// a broken connection or a status 408, 409, 429 or 5xx (never one whose
+// error code is insufficient_quota: waiting does not add quota), waiting
+// what retry-after-ms or retry-after asks if that is at most a minute,
+// else 0.5 s doubling up to 8 s, less up to a quarter of jitter.
+constexpr unsigned max_retries = 2;
+
+bool retryable(const upstream::answer& a) {
+  if (a.error == upstream::failure::connect
+      || a.error == upstream::failure::broken)
+    return true;
+  if (a.error != upstream::failure::none)
+    return false;
+  if (a.status != 408 && a.status != 409 && a.status != 429 && a.status < 500)
+    return false;
+  json::error_code ec;
+  auto body = json::parse(a.body, ec);
+  auto* error = !ec && body.is_object() ? body.as_object().if_contains("error")
+                                        : nullptr;
+  auto* code = error != nullptr && error->is_object()
+                 ? error->as_object().if_contains("code")
+                 : nullptr;
+  return !(code != nullptr && code->is_string()
+           && code->get_string() == "insufficient_quota");
+}
+
+std::chrono::milliseconds retry_delay(const upstream::answer& a,
+                                      unsigned retry) {
+  auto asked = [](const std::string& text, double unit_ms)
+    -> std::optional<std::chrono::milliseconds> {
+    char* end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || !(v >= 0)
+        || v * unit_ms > 60'000)
+      return std::nullopt;
+    return std::chrono::milliseconds{static_cast<int64_t>(v * unit_ms)};
+  };
+  if (auto ms = asked(a.retry_after_ms, 1))
+    return *ms;
+  if (auto s = asked(a.retry_after, 1000))
+    return *s;
+  double base = std::min(500.0 * double(1u << retry), 8000.0);
+  uint32_t r = 0;
+  secure_random(&r, sizeof r);
+  double jitter = 1 - 0.25 * (r / 4294967296.0);
+  return std::chrono::milliseconds{static_cast<int64_t>(base * jitter)};
+}
+
 struct attempt_state {
   upstream::client& client;
   request_facts facts;
@@ -96,6 +156,9 @@ struct attempt_state {
   upstream_plan plan;
   std::function<void(upstream_outcome)> done;
   std::size_t next = 0;
+  /// Retries of the current route so far.
+  unsigned retries = 0;
+  std::optional<boost::asio::steady_timer> wait;
 };
 
 void try_next(std::shared_ptr<attempt_state> st) {
@@ -110,11 +173,14 @@ void try_next(std::shared_ptr<attempt_state> st) {
   st->client.post(std::move(c), [st](upstream::answer a) {
     auto& route = st->plan.routes[st->next];
     upstream_outcome out;
+    bool too_long = false;
     if (a.error == upstream::failure::none && a.status >= 200
         && a.status < 300 && read_completion(a.body, out)) {
+      too_long = text::json_escaped_size(out.reply) > st->plan.max_reply_bytes;
       if (out.model.empty())
         out.model = route.model;
-      return st->done(std::move(out));
+      if (!too_long)
+        return st->done(std::move(out));
     }
     log::warning("upstream", "an upstream call failed",
                  {{"tenant", st->tenant},
@@ -122,9 +188,20 @@ void try_next(std::shared_ptr<attempt_state> st) {
                   {"failure", std::string{upstream::to_string(a.error)}},
                   {"status", std::to_string(a.status)},
                   {"detail", a.detail}});
+    if (!too_long && st->retries < max_retries && retryable(a)) {
+      auto delay = retry_delay(a, st->retries++);
+      st->wait.emplace(st->client.context(), delay);
+      st->wait->async_wait([st](boost::system::error_code ec) {
+        if (!ec)
+          try_next(st);
+      });
+      return;
+    }
+    st->retries = 0;
     if (++st->next < st->plan.routes.size())
       return try_next(st);
-    out.refusal = refusal_for(st->facts, a);
+    out = {};
+    out.refusal = refusal_for(st->facts, a, too_long);
     st->done(std::move(out));
   });
 }

@@ -26,8 +26,12 @@ struct upstream_outcome {
   uint32_t completion_tokens = 0;
 };
 
-/// Tries the routes of `plan` in order, each once: the next after a
-/// failure, an error status or an answer without a reply. `done` runs
+/// Tries the routes of `plan` in order, each retried up to twice as the
+/// OpenAI SDKs do (a broken connection, 408, 409, 429, 5xx; honouring
+/// retry-after-ms and retry-after), then the next after a
+/// failure, an error status, an answer without a reply or one over
+/// plan.max_reply_bytes (502 `Upstream reply exceeds MAX_REPLY_BYTES` if
+/// the last route's is). `done` runs
 /// once, on the client's thread.
 void call_upstream(upstream::client& client, const request_facts& facts,
                    const std::string& tenant, upstream_plan plan,

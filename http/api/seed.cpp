@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include <boost/beast/http/field.hpp>
 
@@ -36,7 +37,10 @@ response tenant_busy(const request_facts& facts) {
 }
 
 // Asks tenant `msg.tenant`'s actor `msg` within the tenant's in-flight cap
-// (past it: 503 at once), then answers with `on_answer(result, done)`.
+// (past it: 503 at once), then answers with `on_answer(result, done)`. An
+// `on_answer` that returns true goes on working for the tenant (an
+// upstream call): it keeps the request's place in the cap and leaves it
+// itself, so that no other request takes it in between.
 template <class Result, class Message, class OnAnswer>
 void ask_about_tenant(const call& c, reply done, Message msg,
                       OnAnswer on_answer) {
@@ -49,8 +53,14 @@ void ask_about_tenant(const call& c, reply done, Message msg,
     std::move(msg),
     [&gate, tenant, done = std::move(done),
      on_answer = std::move(on_answer)](caf::expected<Result> result) {
-      gate.leave(tenant);
-      on_answer(std::move(result), done);
+      using kept = decltype(on_answer(std::move(result), done));
+      if constexpr (std::is_same_v<kept, bool>) {
+        if (!on_answer(std::move(result), done))
+          gate.leave(tenant);
+      } else {
+        gate.leave(tenant);
+        on_answer(std::move(result), done);
+      }
     });
 }
 
@@ -97,9 +107,9 @@ void handle_session(const call& c, reply done) {
 // A chat the tenant's actor planned for its upstream: the seed's answer
 // with the upstream's reply and model ("mock": false), the exchange told
 // to the actor for the session's history.
-// The call counts in the tenant's in-flight cap until it ends, so that a
-// hanging upstream holds at most TENANT_MAX_IN_FLIGHT of its tenant's
-// calls and none of another's.
+// The call keeps the chat's place in the tenant's in-flight cap until it
+// ends (it leaves it), so that a hanging upstream holds at most
+// TENANT_MAX_IN_FLIGHT of its tenant's calls and none of another's.
 void answer_from_upstream(lane& asks, in_flight_gate& gate,
                           upstream::client& client, const request_facts& facts,
                           chat_request_body body, chat_result planned,
@@ -107,8 +117,6 @@ void answer_from_upstream(lane& asks, in_flight_gate& gate,
   auto session = session_id::parse(body.session_id).value_or(session_id::nil());
   auto message = planned.plan.messages.back().content;
   auto tenant = body.tenant_id; // body moves into the continuation below
-  if (!gate.try_enter(tenant))
-    return done(tenant_busy(facts));
   call_upstream(
     client, facts, tenant, std::move(planned.plan),
     [&asks, &gate, facts, body = std::move(body), window = planned.window,
@@ -151,9 +159,11 @@ void handle_chat(const call& c, reply done) {
     c, std::move(done), std::move(msg),
     [facts = c.facts, body = std::move(body), &asks = c.asks,
      &gate = c.ctx.gate, &upstream = c.upstream](
-      caf::expected<chat_result> result, const reply& done) {
-      if (!result)
-        return done(error_to_response(facts, result.error()));
+      caf::expected<chat_result> result, const reply& done) -> bool {
+      if (!result) {
+        done(error_to_response(facts, result.error()));
+        return false;
+      }
       if (result->limited) {
         auto res = detail_response(
           facts, status::too_many_requests,
@@ -161,14 +171,18 @@ void handle_chat(const call& c, reply done) {
             + " chats per " + std::to_string(result->window.window_seconds)
             + " s");
         set_rate_headers(res, result->window, true);
-        return done(std::move(res));
+        done(std::move(res));
+        return false;
       }
-      if (result->upstream)
-        return answer_from_upstream(asks, gate, upstream, facts, body,
-                                    std::move(*result), done);
+      if (result->upstream) {
+        answer_from_upstream(asks, gate, upstream, facts, body,
+                             std::move(*result), done);
+        return true;
+      }
       auto res = make_response(facts, status::ok, chat_body(body, *result));
       set_rate_headers(res, result->window, false);
       done(std::move(res));
+      return false;
     });
 }
 

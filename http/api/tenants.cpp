@@ -1,8 +1,8 @@
 // The tenants admin API: create, list, read, patch (JSON merge patch),
 // suspend, resume and archive. The platform admin may use all of it (the
 // route table says so; the registry checks the principal again); a
-// tenant's own admins may read it and patch its name, welcome, model and
-// reply (its actor checks that).
+// tenant's own admins may read it and patch its name, welcome, model,
+// reply and AI model settings (its actor checks that).
 
 #include <boost/beast/http/field.hpp>
 #include <boost/json/serialize.hpp>
@@ -137,7 +137,7 @@ std::vector<route> tenant_routes() {
   return {
     {"/tenants", verb::get, admin, style, handle_list_tenants},
     {"/tenants", verb::post, admin, style, handle_create_tenant},
-    // Also its own admins' (name, welcome, model, reply).
+    // Also its own admins' (name, welcome, model, reply, AI model settings).
     {"/tenants/{id}", verb::get, access::credential, style, handle_get_tenant},
     {"/tenants/{id}", verb::patch, access::credential, style,
      handle_patch_tenant},

@@ -101,6 +101,11 @@ public:
   /// answer is replaced by a fresh one, once. Call on this client's thread.
   void post(call c, std::function<void(answer)> done);
 
+  /// The io_context its calls and completions run on.
+  boost::asio::io_context& context() const {
+    return ioc_;
+  }
+
   /// Idle connections in the pool, over all upstreams (for tests).
   std::size_t idle() const;
 

@@ -324,6 +324,92 @@ TEST_F(ReplyBandwidthTest, PassivationSendsTheAnswersHeldBack) {
                [&](caf::error& err) { ADD_FAILURE() << render(err); });
 }
 
+// -- a tenant routed to an upstream ----------------------------------------------
+
+// "ai" is answered by an upstream: chats come back as plans, and the
+// exchanges the HTTP layer reports become the session's history.
+class UpstreamPlanTest : public actor_fixture {
+protected:
+  void SetUp() override {
+    auto ai = make_tenant("ai", "Aico", "Welcome!", "mock-ai", 0, "{message}");
+    ai.ai.provider = ai_provider::openai;
+    ai.ai.upstream = {"https://llm.example/v1", "gpt-x", "sk-primary"};
+    ai.ai.fallbacks = {{"http://127.0.0.1:9/v1", "llama", ""}};
+    ai.ai.system_prompt = "You serve {name}. {welcome}";
+    ai.ai.temperature = 0.25;
+    ai.ai.history = {3, 1000};
+    start_registry({ai});
+  }
+
+  /// Reports an exchange of `sid` as the HTTP layer does.
+  void completed(const std::string& sid, std::string message,
+                 std::string reply) {
+    auto tenant = tenant_of("ai");
+    ASSERT_TRUE(tenant);
+    self->send(*tenant, chat_completed{"ai", *session_id::parse(sid),
+                                       std::move(message), std::move(reply),
+                                       1, 1});
+    run();
+  }
+
+  /// The contents of a plan's messages, "role: content".
+  static std::vector<std::string> turns(const upstream_plan& plan) {
+    std::vector<std::string> out;
+    for (auto& t : plan.messages)
+      out.push_back(t.role + ": " + t.content);
+    return out;
+  }
+};
+
+TEST_F(UpstreamPlanTest, AChatIsPlannedWithRoutesPromptAndMessage) {
+  auto sid = session_for("ai");
+  auto r = chat("ai", sid, "  hello  ");
+  ASSERT_TRUE(r) << render(r.error());
+  EXPECT_TRUE(r->upstream);
+  EXPECT_EQ(r->reply, "");
+  auto& plan = r->plan;
+  ASSERT_EQ(plan.routes.size(), 2u);
+  EXPECT_EQ(plan.routes[0].api_key, "sk-primary");
+  EXPECT_EQ(plan.routes[1].model, "llama");
+  EXPECT_EQ(plan.temperature, 0.25);
+  EXPECT_EQ(plan.max_tokens, 1024u);
+  EXPECT_EQ(turns(plan), (std::vector<std::string>{
+                           "system: You serve Aico. Welcome!", "user: hello"}));
+  EXPECT_EQ(record_of("ai")->stats.chats, 1u);
+}
+
+TEST_F(UpstreamPlanTest, ReportedExchangesAreTheHistoryNewestKept) {
+  auto sid = session_for("ai");
+  auto other = session_for("ai");
+  completed(sid, "one", "1");
+  completed(sid, "two", "2");
+  completed(other, "elsewhere", "x");
+  auto r = chat("ai", sid, "three");
+  ASSERT_TRUE(r) << render(r.error());
+  // Three turns at most: the oldest ("one") is gone.
+  EXPECT_EQ(turns(r->plan),
+            (std::vector<std::string>{"system: You serve Aico. Welcome!",
+                                      "assistant: 1", "user: two",
+                                      "assistant: 2", "user: three"}));
+  // An unknown session's report is ignored.
+  completed("00000000-0000-4000-8000-000000000000", "lost", "lost");
+  EXPECT_EQ(turns(chat("ai", other, "again")->plan).size(), 4u);
+}
+
+TEST_F(UpstreamPlanTest, TheTokenBudgetEndsTheHistorySent) {
+  ASSERT_TRUE(update("ai", R"({"ai":{"history":{"turns":10,"tokens":20}}})"));
+  auto sid = session_for("ai");
+  completed(sid, std::string(200, 'a'), "short");
+  completed(sid, "recent", "newest");
+  auto r = chat("ai", sid, "now");
+  ASSERT_TRUE(r) << render(r.error());
+  // About 6 tokens each for the last exchange; the 200-byte turn is over.
+  EXPECT_EQ(turns(r->plan),
+            (std::vector<std::string>{"system: You serve Aico. Welcome!",
+                                      "assistant: short", "user: recent",
+                                      "assistant: newest", "user: now"}));
+}
+
 // -- the clock the actors read ------------------------------------------------
 
 using VirtualClockTest = actor_fixture;

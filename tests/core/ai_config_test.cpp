@@ -207,6 +207,27 @@ TEST(HideSecrets, EveryKeyAndAPasswordBecomeHidden) {
             json::value("(hidden)"));
 }
 
+// A key in a misspelt field, or in a fallback list of the wrong shape,
+// would be echoed by its 422 ("is not a known field", "must be an array"):
+// hidden too, while what holds no secret stays readable.
+TEST(HideSecrets, KeysInUnknownFieldsOrMisshapenFallbacksAreHiddenToo) {
+  json::value body = json::parse(R"({"id":"a","name":"n","welcome":"w",
+    "ai":{"provider":"openai","model":"m","apiKey":"sk-typo-1",
+          "fallbacks":{"api_key":"sk-typo-2"}}})");
+  hide_secrets(body);
+  auto text = json::serialize(body);
+  EXPECT_EQ(text.find("sk-typo"), std::string::npos) << text;
+  EXPECT_EQ(body.at("ai").at("model"), json::value("m"));
+  EXPECT_EQ(body.at("ai").at("fallbacks"), json::value("(hidden)"));
+  body = json::parse(R"({"ai":{"fallbacks":["sk-typo-3",
+    {"base_url":"http://h","model":"m","key":"sk-typo-4"}]}})");
+  hide_secrets(body);
+  text = json::serialize(body);
+  EXPECT_EQ(text.find("sk-typo"), std::string::npos) << text;
+  EXPECT_EQ(body.at("ai").at("fallbacks").at(1).at("base_url"),
+            json::value("http://h"));
+}
+
 TEST(ForEachSecret, NamesEachSecretByItsPath) {
   json::value body = json::parse(openai_config);
   std::vector<std::string> paths;

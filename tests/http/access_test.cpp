@@ -371,7 +371,8 @@ TEST_F(HttpAccess, ATenantAdminChangesItsSettingsButNotItsLimitsAuthOrStatus) {
 }
 
 // A tenant's admins choose its model settings and bring their own key, but
-// where the calls go (base_url, fallbacks) is the platform's to set.
+// where the calls go (base_url, fallbacks) and what costs the shared
+// process (history, timeouts) are the platform's to set.
 TEST_F(HttpAccess, ATenantAdminTunesItsAiButNotWhereItsCallsGo) {
   auto set_route = admin_patch(
     "/tenants/alpha", R"({"ai":{"base_url":"https://llm.example.com/v1"}})");
@@ -388,7 +389,8 @@ TEST_F(HttpAccess, ATenantAdminTunesItsAiButNotWhereItsCallsGo) {
   for (auto patch :
        {R"({"ai":{"base_url":"http://169.254.169.254/latest"}})",
         R"({"ai":{"fallbacks":[{"base_url":"http://10.0.0.1","model":"m"}]}})",
-        R"({"ai":null})"}) {
+        R"({"ai":{"history":{"turns":1000,"tokens":1000000}}})",
+        R"({"ai":{"timeout_ms":600000}})", R"({"ai":null})"}) {
     SCOPED_TRACE(patch);
     expect_detail(request_as(client, headers[admin_a], verb::patch,
                              "/tenants/alpha", patch),

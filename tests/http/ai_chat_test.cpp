@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/eventually.hpp"
 #include "tests/support/fake_upstream.hpp"
 #include "tests/support/http_fixture.hpp"
 
@@ -36,8 +37,11 @@ fake_upstream::reply echo(const fake_upstream::seen& s) {
   return {http_answer(200, json::serialize(completion))};
 }
 
-fake_upstream::reply status_only(unsigned code, std::string headers = {}) {
-  return {http_answer(code, R"({"error":{"message":"no","type":"x"}})",
+fake_upstream::reply status_only(unsigned code, std::string headers = {},
+                                 const std::string& error_code = "x") {
+  return {http_answer(code,
+                      R"({"error":{"message":"no","type":"x","code":")"
+                        + error_code + R"("}})",
                       std::move(headers))};
 }
 
@@ -51,7 +55,8 @@ protected:
                     {"model", "gpt-test"}, {"api_key", "sk-hooli-upstream"},
                     {"system_prompt", "You are {name}'s assistant."},
                     {"temperature", 0.5}, {"max_tokens", 64},
-                    {"timeout_ms", 2000}, {"connect_timeout_ms", 1000},
+                    {"timeout_ms", 2000 * time_scale()},
+                    {"connect_timeout_ms", 1000 * time_scale()},
                     {"fallbacks", std::move(fallbacks)}};
     for (auto& member : extra)
       ai[member.key()] = member.value();
@@ -113,7 +118,7 @@ TEST_F(HttpAiChat, ASessionKeepsItsConversationWithinTheHistoryBound) {
 
 TEST_F(HttpAiChat, AFailingRouteFallsBackToTheNext) {
   fake_upstream broken{[](const fake_upstream::seen&) {
-    return status_only(500);
+    return status_only(500, "retry-after-ms: 1\r\n");
   }};
   fake_upstream spare{echo};
   create_ai_tenant(broken.base_url(),
@@ -127,19 +132,51 @@ TEST_F(HttpAiChat, AFailingRouteFallsBackToTheNext) {
   ASSERT_EQ(spare.requests().size(), 1u);
   EXPECT_EQ(spare.requests()[0].authorization, "Bearer sk-spare");
   EXPECT_EQ(json::parse(spare.requests()[0].body).at("model"), "spare-model");
-  EXPECT_EQ(broken.requests().size(), 1u);
+  // Tried three times (two retries) before the fallback.
+  EXPECT_EQ(broken.requests().size(), 3u);
+}
+
+// As the OpenAI SDKs retry: a 429 or 5xx is tried again after what
+// retry-after-ms asks, twice at most; an exhausted quota is not.
+TEST_F(HttpAiChat, RetriesHonourRetryAfterButNeverAnExhaustedQuota) {
+  std::atomic<int> calls{0};
+  fake_upstream flaky{[&](const fake_upstream::seen& s) {
+    auto n = json::parse(s.body).at("messages").as_array().back()
+               .at("content").as_string();
+    if (n == "quota")
+      return status_only(429, "retry-after-ms: 1\r\n", "insufficient_quota");
+    if (++calls <= 2)
+      return status_only(calls == 1 ? 429 : 503, "retry-after-ms: 30\r\n");
+    return echo(s);
+  }};
+  create_ai_tenant(flaky.base_url());
+  auto sid = open_session("hooli");
+  auto started = std::chrono::steady_clock::now();
+  auto res = chat("hooli", sid, "hi");
+  auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_EQ(res.result(), status::ok) << res.body();
+  EXPECT_EQ(flaky.requests().size(), 3u);
+  EXPECT_GE(took, 60ms); // both waits
+  auto quota = chat("hooli", sid, "quota");
+  EXPECT_EQ(quota.result(), status::too_many_requests);
+  EXPECT_EQ(flaky.requests().size(), 4u);
 }
 
 TEST_F(HttpAiChat, UpstreamFailuresHaveTheirOwnStatuses) {
   fake_upstream errors{[](const fake_upstream::seen& s) {
     auto n = json::parse(s.body).at("messages").as_array().back()
                .at("content").as_string();
-    if (n == "429")
-      return status_only(429, "Retry-After: 9\r\n");
+    if (n == "429") // retried twice 5 ms apart, then passed on
+      return status_only(429, "Retry-After: 9\r\nretry-after-ms: 5\r\n");
     if (n == "401")
       return status_only(401);
     if (n == "slow")
-      return fake_upstream::reply{http_answer(200, "{}"), 2500ms};
+      return fake_upstream::reply{http_answer(200, "{}"),
+                                  2500ms * time_scale()};
+    if (n == "huge") // over MAX_REPLY_BYTES (128 KiB)
+      return fake_upstream::reply{http_answer(
+        200, R"({"choices":[{"message":{"content":")"
+               + std::string(140000, 'x') + R"("}}]})")};
     return fake_upstream::reply{http_answer(200, R"({"choices":[]})")};
   }};
   create_ai_tenant(errors.base_url());
@@ -154,6 +191,10 @@ TEST_F(HttpAiChat, UpstreamFailuresHaveTheirOwnStatuses) {
   auto empty = chat("hooli", sid, "nothing");
   EXPECT_EQ(empty.result(), status::bad_gateway);
   EXPECT_EQ(empty.body(), R"({"detail":"Upstream answered without a reply"})");
+  auto huge = chat("hooli", sid, "huge");
+  EXPECT_EQ(huge.result(), status::bad_gateway);
+  EXPECT_EQ(huge.body(),
+            R"({"detail":"Upstream reply exceeds MAX_REPLY_BYTES"})");
   auto slow = chat("hooli", sid, "slow");
   EXPECT_EQ(slow.result(), status::gateway_timeout);
   EXPECT_EQ(slow.body(), R"({"detail":"Upstream timed out"})");
@@ -178,7 +219,7 @@ TEST_F(HttpAiChat, AnUpstreamNobodyListensOnIs502) {
 TEST(HttpAiIsolation, AHangingUpstreamHarmsOnlyItsTenant) {
   fake_upstream hanging{[](const fake_upstream::seen& s) {
     auto r = echo(s);
-    r.delay = 1500ms;
+    r.delay = 1500ms * time_scale();
     return r;
   }};
   fake_upstream quick{echo};
@@ -186,7 +227,7 @@ TEST(HttpAiIsolation, AHangingUpstreamHarmsOnlyItsTenant) {
     auto t = bulk_tenant(std::move(id));
     t.ai.provider = ai_provider::openai;
     t.ai.upstream = {to.base_url(), "m", ""};
-    t.ai.timeout_ms = 5000;
+    t.ai.timeout_ms = 5000 * time_scale();
     return t;
   };
   auto cfg = test_config();
@@ -200,7 +241,8 @@ TEST(HttpAiIsolation, AHangingUpstreamHarmsOnlyItsTenant) {
   std::vector<std::thread> callers;
   for (int i = 0; i < 3; ++i)
     callers.emplace_back([&, i] {
-      std::this_thread::sleep_for(std::chrono::milliseconds{100 * i});
+      std::this_thread::sleep_for(std::chrono::milliseconds{100 * i}
+                                  * time_scale());
       http_client c{server.port()};
       auto res = c.post("/chat", chat_json("slow", slow_sid, "wait"));
       if (res.result() == status::ok)
@@ -208,7 +250,8 @@ TEST(HttpAiIsolation, AHangingUpstreamHarmsOnlyItsTenant) {
       else if (res.result() == status::service_unavailable)
         ++busy;
     });
-  std::this_thread::sleep_for(500ms); // all three are in flight or refused
+  // All three are in flight or refused by now.
+  std::this_thread::sleep_for(500ms * time_scale());
   auto started = std::chrono::steady_clock::now();
   auto calm = setup.post("/chat", chat_json("calm", calm_sid, "now"));
   auto took = std::chrono::steady_clock::now() - started;
@@ -216,7 +259,7 @@ TEST(HttpAiIsolation, AHangingUpstreamHarmsOnlyItsTenant) {
     t.join();
   ASSERT_EQ(calm.result(), status::ok) << calm.body();
   // Well before the hanging upstream answers anybody.
-  EXPECT_LT(took, 1000ms);
+  EXPECT_LT(took, 1000ms * time_scale());
   EXPECT_EQ(ok.load(), 2);
   EXPECT_EQ(busy.load(), 1);
   EXPECT_EQ(hanging.requests().size(), 2u);

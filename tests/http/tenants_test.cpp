@@ -578,7 +578,9 @@ TEST_F(HttpAdminCreate, AnInvalidAiConfigIs422WithoutEchoingKeys) {
         R"({"provider":"openai","base_url":"ftp://x","model":"m",)"
         R"("api_key":"sk-echo-secret","temperature":9})",
         R"({"fallbacks":[{"base_url":"http://h","api_key":"sk-echo-secret"}]})",
-        R"({"fallbacks":[1,2,3,4,{"api_key":"sk-echo-secret"}]})"}) {
+        R"({"fallbacks":[1,2,3,4,{"api_key":"sk-echo-secret"}]})",
+        R"({"apiKey":"sk-echo-secret"})",
+        R"({"fallbacks":{"base_url":"http://h","api_key":"sk-echo-secret"}})"}) {
     SCOPED_TRACE(ai);
     auto res = admin_post("/tenants",
                           std::string{R"({"id":"hooli","name":"H","welcome":"W","ai":)"}

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/eventually.hpp"
 #include "tests/support/fake_upstream.hpp"
 #include "tests/support/io_thread.hpp"
 
@@ -36,8 +37,8 @@ upstream::call call_to(const std::string& base_url,
   c.path = "/chat/completions";
   c.body = R"({"model":"m","messages":[{"role":"user","content":"hello"}]})";
   c.api_key = key;
-  c.connect_timeout = 2s;
-  c.timeout = 5s;
+  c.connect_timeout = 2s * time_scale();
+  c.timeout = 5s * time_scale();
   return c;
 }
 
@@ -152,15 +153,16 @@ TEST_F(UpstreamClient, StatusesAndRetryHintsArePassedOn) {
 
 TEST_F(UpstreamClient, ASlowUpstreamTimesOut) {
   fake_upstream fake{[](const fake_upstream::seen&) {
-    return fake_upstream::reply{http_answer(200, completion), 1500ms};
+    return fake_upstream::reply{http_answer(200, completion),
+                                1500ms * time_scale()};
   }};
   auto c = call_to(fake.base_url());
-  c.timeout = 300ms;
+  c.timeout = 300ms * time_scale();
   auto started = std::chrono::steady_clock::now();
   auto a = post(c);
   auto took = std::chrono::steady_clock::now() - started;
   EXPECT_EQ(a.error, upstream::failure::timeout) << a.detail;
-  EXPECT_LT(took, 1400ms);
+  EXPECT_LT(took, 1400ms * time_scale());
   EXPECT_EQ(idle(), 0u);
 }
 
