@@ -575,7 +575,7 @@ def drive_audit(c, s):
 
 def drive_password_pool(c, s):
     """PASSWORD_THREADS=1, PASSWORD_QUEUE=1 (and PASSWORD_QUEUE_PER_TENANT=1)
-    and slow hashes (about half a second): with one login being checked and
+    and slow hashes (about a second): with one login being checked and
     one waiting, another login, a new user, a new password and a signing
     key rotation (which runs on the same pool) are refused at once with
     503 and Retry-After: 1. The second login is sent once the first is
