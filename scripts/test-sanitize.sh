@@ -77,7 +77,7 @@ check_reports build-asan || status=1
 ((status == 0)) || { echo "test-sanitize: ASan + UBSan run failed" >&2; exit 1; }
 
 echo "== TSan: build-tsan (bridge and http suites)"
-build build-tsan thread bridge_tests http_tests limits_tests app_tests
+build build-tsan thread bridge_tests http_tests limits_tests app_tests upstream_tests
 reports="$(fresh_reports build-tsan)"
 (
   cd build-tsan
