@@ -5,6 +5,7 @@
 // in-flight cap.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -36,11 +37,15 @@ response tenant_busy(const request_facts& facts) {
   return res;
 }
 
+// The place of one request in its tenant's in-flight cap, given up once.
+using release_place = std::function<void()>;
+
 // Asks tenant `msg.tenant`'s actor `msg` within the tenant's in-flight cap
-// (past it: 503 at once), then answers with `on_answer(result, done)`. An
-// `on_answer` that returns true goes on working for the tenant (an
-// upstream call): it keeps the request's place in the cap and leaves it
-// itself, so that no other request takes it in between.
+// (past it: 503 at once), then answers with `on_answer(result, done)`,
+// the place given up first. An `on_answer` that also takes a
+// release_place may go on working for the tenant (an upstream call): it
+// keeps the place and gives it up itself, before it answers, so that no
+// other request takes it in between.
 template <class Result, class Message, class OnAnswer>
 void ask_about_tenant(const call& c, reply done, Message msg,
                       OnAnswer on_answer) {
@@ -53,10 +58,10 @@ void ask_about_tenant(const call& c, reply done, Message msg,
     std::move(msg),
     [&gate, tenant, done = std::move(done),
      on_answer = std::move(on_answer)](caf::expected<Result> result) {
-      using kept = decltype(on_answer(std::move(result), done));
-      if constexpr (std::is_same_v<kept, bool>) {
-        if (!on_answer(std::move(result), done))
-          gate.leave(tenant);
+      if constexpr (std::is_invocable_v<OnAnswer, caf::expected<Result>,
+                                        const reply&, release_place>) {
+        on_answer(std::move(result), done,
+                  [&gate, tenant] { gate.leave(tenant); });
       } else {
         gate.leave(tenant);
         on_answer(std::move(result), done);
@@ -108,9 +113,9 @@ void handle_session(const call& c, reply done) {
 // with the upstream's reply and model ("mock": false), the exchange told
 // to the actor for the session's history.
 // The call keeps the chat's place in the tenant's in-flight cap until it
-// ends (it leaves it), so that a hanging upstream holds at most
-// TENANT_MAX_IN_FLIGHT of its tenant's calls and none of another's.
-void answer_from_upstream(lane& asks, in_flight_gate& gate,
+// ends (`release`, before the answer), so that a hanging upstream holds at
+// most TENANT_MAX_IN_FLIGHT of its tenant's calls and none of another's.
+void answer_from_upstream(lane& asks, release_place release,
                           upstream::client& client, const request_facts& facts,
                           chat_request_body body, chat_result planned,
                           const reply& done) {
@@ -119,10 +124,10 @@ void answer_from_upstream(lane& asks, in_flight_gate& gate,
   auto tenant = body.tenant_id; // body moves into the continuation below
   call_upstream(
     client, facts, tenant, std::move(planned.plan),
-    [&asks, &gate, facts, body = std::move(body), window = planned.window,
-     session, message = std::move(message),
+    [&asks, release = std::move(release), facts, body = std::move(body),
+     window = planned.window, session, message = std::move(message),
      done](upstream_outcome out) mutable {
-      gate.leave(body.tenant_id);
+      release();
       if (out.refusal)
         return done(std::move(*out.refusal));
       chat_result answered;
@@ -158,12 +163,14 @@ void handle_chat(const call& c, reply done) {
   ask_about_tenant<chat_result>(
     c, std::move(done), std::move(msg),
     [facts = c.facts, body = std::move(body), &asks = c.asks,
-     &gate = c.ctx.gate, &upstream = c.upstream](
-      caf::expected<chat_result> result, const reply& done) -> bool {
-      if (!result) {
-        done(error_to_response(facts, result.error()));
-        return false;
-      }
+     &upstream = c.upstream](caf::expected<chat_result> result,
+                             const reply& done, release_place release) {
+      if (result && result->upstream)
+        return answer_from_upstream(asks, std::move(release), upstream, facts,
+                                    body, std::move(*result), done);
+      release();
+      if (!result)
+        return done(error_to_response(facts, result.error()));
       if (result->limited) {
         auto res = detail_response(
           facts, status::too_many_requests,
@@ -171,18 +178,11 @@ void handle_chat(const call& c, reply done) {
             + " chats per " + std::to_string(result->window.window_seconds)
             + " s");
         set_rate_headers(res, result->window, true);
-        done(std::move(res));
-        return false;
-      }
-      if (result->upstream) {
-        answer_from_upstream(asks, gate, upstream, facts, body,
-                             std::move(*result), done);
-        return true;
+        return done(std::move(res));
       }
       auto res = make_response(facts, status::ok, chat_body(body, *result));
       set_rate_headers(res, result->window, false);
       done(std::move(res));
-      return false;
     });
 }
 
