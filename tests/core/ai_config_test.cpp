@@ -273,6 +273,8 @@ TEST(UpstreamUrl, BadOnesSayWhy) {
   EXPECT_EQ(problem("http://h:70000"), "has a port that is not 1-65535");
   EXPECT_EQ(problem("http://h:"), "has an empty port");
   EXPECT_EQ(problem("http://[::1"), "has an unclosed '[' in its host");
+  EXPECT_EQ(problem("http://[::1]8000"), "has a malformed host");
+  EXPECT_EQ(problem("http://[::1]:"), "has an empty port");
   EXPECT_EQ(problem("http://h /v1"), "must be visible ASCII characters");
 }
 

@@ -160,6 +160,22 @@ TEST_F(HttpAiChat, RetriesHonourRetryAfterButNeverAnExhaustedQuota) {
   auto quota = chat("hooli", sid, "quota");
   EXPECT_EQ(quota.result(), status::too_many_requests);
   EXPECT_EQ(flaky.requests().size(), 4u);
+  // Retry-After in seconds is honoured too (0: at once).
+  calls = 0;
+  fake_upstream seconds{[&](const fake_upstream::seen& s) {
+    if (++calls <= 2)
+      return status_only(500, "Retry-After: 0\r\n");
+    return echo(s);
+  }};
+  ASSERT_EQ(admin_patch("/tenants/hooli",
+                        R"({"ai":{"base_url":")" + seconds.base_url() + R"("}})")
+              .result(),
+            status::ok);
+  started = std::chrono::steady_clock::now();
+  ASSERT_EQ(chat("hooli", sid, "again").result(), status::ok);
+  EXPECT_EQ(seconds.requests().size(), 3u);
+  // Backing off instead would wait at least 0.375 + 0.75 s.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1000ms * time_scale());
 }
 
 TEST_F(HttpAiChat, UpstreamFailuresHaveTheirOwnStatuses) {
