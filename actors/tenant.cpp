@@ -593,6 +593,22 @@ static uint64_t estimated_tokens(const chat_turn& turn) {
   return (turn.content.size() + 3) / 4 + 4;
 }
 
+// How many of the newest turns of `past` fit `bound`: at most its turns,
+// and about its tokens; the first that does not fit ends them.
+static std::size_t newest_that_fit(const std::vector<chat_turn>& past,
+                                   const ai_history& bound) {
+  std::size_t n = 0;
+  uint64_t tokens = 0;
+  while (n < past.size() && n < bound.turns) {
+    auto cost = estimated_tokens(past[past.size() - 1 - n]);
+    if (tokens + cost > bound.tokens)
+      break;
+    tokens += cost;
+    ++n;
+  }
+  return n;
+}
+
 upstream_plan tenant_state::plan_upstream(const session_record& session,
                                           std::string_view message) const {
   auto& ai = config.ai;
@@ -610,15 +626,7 @@ upstream_plan tenant_state::plan_upstream(const session_record& session,
     plan.messages.push_back({"system", std::move(prompt)});
   // The newest turns that fit in ai.history, oldest first.
   auto& past = session.history;
-  std::size_t first = past.size();
-  uint64_t tokens = 0;
-  while (first > 0 && past.size() - first < ai.history.turns) {
-    auto cost = estimated_tokens(past[first - 1]);
-    if (tokens + cost > ai.history.tokens)
-      break;
-    tokens += cost;
-    --first;
-  }
+  auto first = past.size() - newest_that_fit(past, ai.history);
   plan.messages.insert(plan.messages.end(),
                        past.begin() + static_cast<std::ptrdiff_t>(first),
                        past.end());
@@ -632,16 +640,7 @@ void tenant_state::remember(session_record& session, chat_turn turn) const {
   // What plan_upstream could never send is not kept: the oldest turns
   // beyond ai.history.turns, or beyond its tokens (which bounds a
   // session's memory too).
-  auto& bound = config.ai.history;
-  std::size_t keep = 0;
-  uint64_t tokens = 0;
-  while (keep < past.size() && keep < bound.turns) {
-    auto cost = estimated_tokens(past[past.size() - 1 - keep]);
-    if (tokens + cost > bound.tokens)
-      break;
-    tokens += cost;
-    ++keep;
-  }
+  auto keep = newest_that_fit(past, config.ai.history);
   past.erase(past.begin(),
              past.begin() + static_cast<std::ptrdiff_t>(past.size() - keep));
 }
