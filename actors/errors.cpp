@@ -25,13 +25,13 @@ std::vector<config_error> config_errors_of(const caf::error& e) {
   return ctx.get_as<std::vector<config_error>>(0);
 }
 
-caf::error make_login_throttled(uint32_t seconds) {
-  return caf::error{static_cast<uint8_t>(errc::login_throttled), errc_category,
+caf::error make_wait_error(errc x, uint32_t seconds) {
+  return caf::error{static_cast<uint8_t>(x), errc_category,
                     caf::make_message(seconds)};
 }
 
-uint32_t login_wait_of(const caf::error& e) {
-  if (!is(e, errc::login_throttled) || !e.context().match_elements<uint32_t>())
+uint32_t wait_of(const caf::error& e) {
+  if (e.category() != errc_category || !e.context().match_elements<uint32_t>())
     return 1;
   return std::max<uint32_t>(e.context().get_as<uint32_t>(0), 1);
 }

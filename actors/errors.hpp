@@ -29,11 +29,13 @@ caf::error make_error(std::vector<config_error> problems);
 /// The problems an invalid_config error carries; empty if none.
 std::vector<config_error> config_errors_of(const caf::error& e);
 
-/// A login_throttled error carrying the seconds to wait.
-caf::error make_login_throttled(uint32_t seconds);
+/// An error `x` carrying the seconds to wait before asking again
+/// (login_throttled, upstream_circuit_open).
+caf::error make_wait_error(errc x, uint32_t seconds);
 
-/// The seconds a login_throttled error says to wait (1 if it says none).
-uint32_t login_wait_of(const caf::error& e);
+/// The seconds an error made by make_wait_error says to wait (at least 1;
+/// 1 if it says none).
+uint32_t wait_of(const caf::error& e);
 
 /// What a client request to a tenant in `status` gets: no error for an
 /// active one, tenant_suspended, or unknown_tenant for an archived one.

@@ -340,6 +340,16 @@ struct chat_turn {
 /// outcome back (chat_completed).
 struct upstream_plan {
   std::vector<ai_upstream> routes;
+  /// Each route's number in the config (0: ai itself, i + 1:
+  /// ai.fallbacks[i]): routes whose breaker is open are left out.
+  std::vector<uint32_t> route_numbers;
+  /// The config the routes were taken from (its breakers), and the
+  /// tokens reserved for the call under limits.tokens_per_minute (0:
+  /// none), both given back in chat_completed.
+  uint64_t generation = 0;
+  uint64_t reservation = 0;
+  /// The routes whose half-open breaker let this call be their one trial.
+  std::vector<uint32_t> trials;
   /// The system prompt (if any), the history kept, then the user's turn.
   std::vector<chat_turn> messages;
   /// Negative: not sent (the upstream's default).
@@ -359,19 +369,47 @@ struct chat_result {
   std::string reply;
   std::string model;
   rate_window window;
+  /// limits.tokens_per_minute's window (limit 0: no such limit), and
+  /// whether it is what refused the chat (`limited` is set too).
+  rate_window tokens;
+  bool tokens_limited = false;
   bool upstream = false;
   upstream_plan plan;
 };
 
-/// What an upstream answered to a chat, for the session's history.
+/// How one route of a plan fared: `failed` if it gave no answer, timed
+/// out or answered 5xx (what counts towards its breaker).
+struct route_outcome {
+  uint32_t route = 0;
+  bool failed = false;
+};
+
+/// How a planned upstream chat ended, answered or not: the routes tried
+/// (for their breakers), the tokens used (settling the reservation), and
+/// for an answer the exchange, kept in the session's history.
 struct chat_completed {
   std::string tenant;
   session_id session;
-  /// The user's turn as it was sent, and the assistant's answer.
+  uint64_t generation = 0;
+  uint64_t reservation = 0;
+  std::vector<uint32_t> trials;
+  /// The routes tried, in order (an untried trial is given back).
+  std::vector<route_outcome> routes;
+  /// Retries made, over all routes.
+  uint32_t retries = 0;
+  /// Empty if answered; else what failed last ("timeout", "unreachable",
+  /// "rate_limited", "status", "bad_answer").
+  std::string failure;
+  /// The call's whole time.
+  uint32_t latency_ms = 0;
+  /// Answered: the user's turn as sent, the assistant's answer, the model
+  /// that gave it and the tokens (estimated when the upstream said none).
   std::string message;
   std::string reply;
+  std::string model;
   uint32_t prompt_tokens = 0;
   uint32_t completion_tokens = 0;
+  bool estimated = false;
 };
 
 } // namespace tenantd

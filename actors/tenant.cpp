@@ -225,6 +225,16 @@ void load_sessions_after(tenant_pointer self, int64_t after) {
 
 // Answers a chat for a session this tenant does not hold: the store knows
 // whether another tenant holds it (403) or nobody does (404).
+// limits.tokens_per_minute's window as the RateLimit fields show it.
+rate_window token_window_of(const token_window_view& v) {
+  auto clamp = [](uint64_t n) {
+    return static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX));
+  };
+  return rate_window{clamp(v.limit),
+                     static_cast<uint32_t>(token_budget::window_length.count()),
+                     clamp(v.remaining), v.reset_seconds};
+}
+
 caf::result<chat_result> not_ours(tenant_pointer self, const session_id& id) {
   auto rp = self->make_response_promise<chat_result>();
   self
@@ -610,12 +620,17 @@ static std::size_t newest_that_fit(const std::vector<chat_turn>& past,
 }
 
 upstream_plan tenant_state::plan_upstream(const session_record& session,
-                                          std::string_view message) const {
+                                          std::string_view message,
+                                          caf::actor_clock::time_point now) const {
   auto& ai = config.ai;
   upstream_plan plan;
-  plan.routes.push_back(ai.upstream);
-  plan.routes.insert(plan.routes.end(), ai.fallbacks.begin(),
-                     ai.fallbacks.end());
+  plan.generation = generation;
+  for (uint32_t i = 0; i <= ai.fallbacks.size(); ++i) {
+    if (i < breakers.size() && !breakers[i].would_admit(now))
+      continue;
+    plan.routes.push_back(i == 0 ? ai.upstream : ai.fallbacks[i - 1]);
+    plan.route_numbers.push_back(i);
+  }
   plan.temperature = ai.temperature.value_or(-1);
   plan.max_tokens = ai.max_tokens;
   plan.timeout_ms = ai.timeout_ms;
@@ -632,6 +647,64 @@ upstream_plan tenant_state::plan_upstream(const session_record& session,
                        past.end());
   plan.messages.push_back({"user", std::string{message}});
   return plan;
+}
+
+caf::actor_clock::time_point
+tenant_state::next_route_try(caf::actor_clock::time_point now) const {
+  auto next = caf::actor_clock::time_point::max();
+  for (auto& b : breakers)
+    next = std::min(next, b.next_try(now));
+  return next == caf::actor_clock::time_point::max() ? now : next;
+}
+
+uint64_t tenant_state::tokens_needed(const upstream_plan& plan) {
+  uint64_t bytes = 0;
+  for (auto& turn : plan.messages)
+    bytes += turn.content.size();
+  return prompt_bound(bytes, plan.messages.size()) + plan.max_tokens;
+}
+
+// The latest a call of `plan` can end: each route's three attempts and the
+// two waits between them (at most a minute each), and some slack for the
+// report to arrive. A reservation or a breaker's trial is given up then.
+static caf::timespan longest_call(const upstream_plan& plan) {
+  auto per_route = 3 * std::chrono::milliseconds{plan.timeout_ms}
+                   + 2 * std::chrono::minutes{1};
+  return static_cast<int64_t>(plan.routes.size()) * per_route
+         + std::chrono::seconds{10};
+}
+
+void tenant_state::start_call(upstream_plan& plan, uint64_t needed,
+                              caf::actor_clock::time_point now) {
+  auto deadline = now + longest_call(plan);
+  plan.reservation = tokens.reserve(now, needed, deadline);
+  for (auto number : plan.route_numbers)
+    if (number < breakers.size()
+        && breakers[number].state(now) == breaker_state::half_open
+        && breakers[number].admit(now, deadline))
+      plan.trials.push_back(number);
+}
+
+void tenant_state::end_call(const chat_completed& report,
+                            caf::actor_clock::time_point now) {
+  tokens.settle(now, report.reservation,
+                uint64_t{report.prompt_tokens} + report.completion_tokens);
+  if (report.generation != generation)
+    return;
+  for (auto& route : report.routes) {
+    if (route.route >= breakers.size())
+      continue;
+    if (route.failed)
+      breakers[route.route].failed(now);
+    else
+      breakers[route.route].succeeded();
+  }
+  for (auto trial : report.trials) {
+    auto tried = std::any_of(report.routes.begin(), report.routes.end(),
+                             [&](auto& r) { return r.route == trial; });
+    if (!tried && trial < breakers.size())
+      breakers[trial].trial_unused();
+  }
 }
 
 void tenant_state::remember(session_record& session, chat_turn turn) const {
@@ -654,6 +727,19 @@ bool tenant_state::configure(tenant_config cfg) {
     return false;
   reply = std::move(std::get<reply_template>(compiled));
   system_prompt = std::move(std::get<reply_template>(prompt));
+  // New routes, or new breaker settings, start with closed breakers.
+  auto same_routes = [](const ai_config& a, const ai_config& b) {
+    return a.upstream == b.upstream && a.fallbacks == b.fallbacks
+           && a.breaker == b.breaker;
+  };
+  if (breakers.empty() || !same_routes(config.ai, cfg.ai)) {
+    ++generation;
+    auto& b = cfg.ai.breaker;
+    breakers.assign(cfg.ai.fallbacks.size() + 1,
+                    circuit_breaker{b.failures,
+                                    std::chrono::milliseconds{b.cooldown_ms}});
+  }
+  tokens.set_limit(cfg.limits.tokens_per_minute);
   config = std::move(cfg);
   // A burst of a second's worth, and never less than the largest reply,
   // which could otherwise never be sent.
@@ -772,17 +858,46 @@ tenant(tenant_pointer self, store_actor store,
       if (st.reply_rate.backlog(now) > max_wait)
         return make_error(errc::reply_rate_exceeded);
       chat_result result;
+      // An upstream chat first needs a route whose breaker lets it go, and
+      // room for its tokens (neither counts it in the chat window).
+      bool upstream = st.config.ai.provider == ai_provider::openai;
+      upstream_plan plan;
+      uint64_t needed = 0;
+      if (upstream) {
+        plan = st.plan_upstream(*session, text::strip(msg.message), now);
+        if (plan.routes.empty()) {
+          auto wait = st.next_route_try(now) - now;
+          auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
+          return make_wait_error(errc::upstream_circuit_open,
+                                 static_cast<uint32_t>(std::max<int64_t>(seconds, 1)));
+        }
+        needed = tenant_state::tokens_needed(plan);
+        auto limit = st.tokens.limit();
+        if (limit != 0 && needed > limit)
+          return make_error(errc::chat_exceeds_token_limit);
+        bool fits = st.tokens.fits(now, needed);
+        result.tokens = token_window_of(st.tokens.view(now));
+        if (!fits) {
+          ++st.rate_limited;
+          st.series->rate_limited.Increment();
+          result.limited = true;
+          result.tokens_limited = true;
+          return result;
+        }
+      }
       if (!st.admit(now, result.window)) {
         ++st.rate_limited;
         st.series->rate_limited.Increment();
         result.limited = true;
         return result;
       }
-      if (st.config.ai.provider == ai_provider::openai) {
+      if (upstream) {
         ++st.chats;
         st.series->chats.Increment();
+        st.start_call(plan, needed, now);
+        result.tokens = token_window_of(st.tokens.view(now));
         result.upstream = true;
-        result.plan = st.plan_upstream(*session, text::strip(msg.message));
+        result.plan = std::move(plan);
         return result;
       }
       // Bounded as sent (escaped): a config from the tenants file, or one
@@ -809,8 +924,11 @@ tenant(tenant_pointer self, store_actor store,
     },
     [self](chat_completed& msg) {
       auto& st = self->state;
+      if (msg.tenant != st.config.id)
+        return;
+      st.end_call(msg, self->clock().now());
       auto* session = st.sessions.find(msg.session);
-      if (msg.tenant != st.config.id || session == nullptr)
+      if (!msg.failure.empty() || session == nullptr)
         return;
       st.remember(*session, {"user", std::move(msg.message)});
       st.remember(*session, {"assistant", std::move(msg.reply)});
@@ -1019,7 +1137,7 @@ tenant(tenant_pointer self, store_actor store,
                                             self->clock().now())) {
         audit(self, msg.who, "login.throttled", login_target(msg.email),
               "denied");
-        return make_login_throttled(wait);
+        return make_wait_error(errc::login_throttled, wait);
       }
       auto* user = st.identity.user_by_email(msg.email);
       return check_login(self, user, std::move(msg.email),

@@ -12,12 +12,14 @@
 #include <caf/actor_clock.hpp>
 
 #include "actors/interfaces.hpp"
+#include "core/circuit_breaker.hpp"
 #include "core/reply_budget.hpp"
 #include "core/reply_template.hpp"
 #include "core/login_throttle.hpp"
 #include "core/session_table.hpp"
 #include "core/settings.hpp"
 #include "core/tenant_identity.hpp"
+#include "core/token_budget.hpp"
 #include "crypto/password.hpp"
 #include "metrics/metrics.hpp"
 #include "util/fair_pool.hpp"
@@ -120,6 +122,13 @@ struct tenant_state {
   /// before it). At most a second's worth of bandwidth is held.
   reply_budget reply_rate;
   std::deque<paced_answer> paced;
+  /// limits.tokens_per_minute, over the chats its upstream answers.
+  token_budget tokens;
+  /// One breaker per route of ai (0: ai itself, i + 1: ai.fallbacks[i]),
+  /// begun afresh when the routes or ai.breaker change; `generation`
+  /// counts those changes, so that a report on the old routes is ignored.
+  std::vector<circuit_breaker> breakers;
+  uint64_t generation = 0;
   uint64_t chats = 0;
   uint64_t rate_limited = 0;
   /// Sessions used (and counters changed) since the last touch to the store.
@@ -155,10 +164,27 @@ struct tenant_state {
   void count_sessions();
 
   /// What to send the tenant's upstream for `message` in `session`: the
-  /// routes, the rendered system prompt, as much history as ai.history
-  /// allows (newest kept first), the message.
+  /// routes whose breakers let a call go at `now` (none: `routes` empty),
+  /// the rendered system prompt, as much history as ai.history allows
+  /// (newest kept first), the message. Takes no breaker's trial.
   upstream_plan plan_upstream(const session_record& session,
-                              std::string_view message) const;
+                              std::string_view message,
+                              caf::actor_clock::time_point now) const;
+
+  /// When a route may next be tried: the earliest of the routes' breakers.
+  caf::actor_clock::time_point next_route_try(caf::actor_clock::time_point now) const;
+
+  /// The tokens `plan` may spend at most: its prompt's bound and
+  /// ai.max_tokens.
+  static uint64_t tokens_needed(const upstream_plan& plan);
+
+  /// Starts the call of `plan` at `now`: reserves `tokens` (already known
+  /// to fit) and takes the trials of half-open breakers.
+  void start_call(upstream_plan& plan, uint64_t tokens,
+                  caf::actor_clock::time_point now);
+
+  /// Settles a call's tokens and tells its routes' breakers how it went.
+  void end_call(const chat_completed& report, caf::actor_clock::time_point now);
 
   /// Adds `turn` to the session's history, dropping the oldest that
   /// ai.history no longer lets a chat send.

@@ -35,7 +35,8 @@ typename Inspector::result_type inspect(Inspector& f, session_id& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tenant_limits& x) {
   return f(caf::meta::type_name("tenant_limits"), x.chat_per_10s,
-           x.session_ttl, x.max_sessions, x.reply_bytes_per_s);
+           x.session_ttl, x.max_sessions, x.reply_bytes_per_s,
+           x.tokens_per_minute);
 }
 
 template <class Inspector>
@@ -370,13 +371,20 @@ typename Inspector::result_type inspect(Inspector& f, rate_window& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, chat_result& x) {
   return f(caf::meta::type_name("chat_result"), x.limited, x.reply, x.model,
-           x.window, x.upstream);
+           x.window, x.tokens, x.tokens_limited, x.upstream);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, route_outcome& x) {
+  return f(caf::meta::type_name("route_outcome"), x.route, x.failed);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, chat_completed& x) {
   return f(caf::meta::type_name("chat_completed"), x.tenant, x.session,
-           x.message, x.reply, x.prompt_tokens, x.completion_tokens);
+           x.generation, x.reservation, x.trials, x.routes, x.retries, x.failure,
+           x.latency_ms, x.message, x.reply, x.model, x.prompt_tokens,
+           x.completion_tokens, x.estimated);
 }
 
 /// Registers the message types and atoms below and the error category of
@@ -393,6 +401,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(tenantd, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tenantd, (tenantd::chat_request))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::chat_result))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::chat_completed))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::route_outcome))
+  CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::route_outcome>))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::config_error))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::create_tenant))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::expire_sessions))

@@ -26,6 +26,8 @@ constexpr int64_t max_timeout_ms = 600'000;
 constexpr int64_t max_connect_timeout_ms = 60'000;
 constexpr int64_t max_history_turns = 1000;
 constexpr int64_t max_history_tokens = 1'000'000;
+constexpr int64_t max_breaker_failures = 1000;
+constexpr int64_t max_breaker_cooldown_ms = 3'600'000;
 
 // Visible ASCII only: an API key goes into a header line, and a model name
 // into a JSON body and a metric label.
@@ -79,6 +81,25 @@ void read_history(const json::value& v, ai_history& out,
                    errors);
     else
       errors.push_back({"ai.history." + std::string{key}, "is not a known field"});
+  }
+}
+
+void read_breaker(const json::value& v, ai_breaker& out,
+                  std::vector<config_error>& errors) {
+  auto* obj = v.if_object();
+  if (obj == nullptr) {
+    errors.push_back({"ai.breaker", "must be an object"});
+    return;
+  }
+  for (auto& [key, val] : *obj) {
+    if (key == "failures")
+      read_integer("ai.breaker.failures", val, 0, max_breaker_failures,
+                   out.failures, errors);
+    else if (key == "cooldown_ms")
+      read_integer("ai.breaker.cooldown_ms", val, 100, max_breaker_cooldown_ms,
+                   out.cooldown_ms, errors);
+    else
+      errors.push_back({"ai.breaker." + std::string{key}, "is not a known field"});
   }
 }
 
@@ -140,13 +161,17 @@ bool ai_history::operator==(const ai_history& other) const {
   return turns == other.turns && tokens == other.tokens;
 }
 
+bool ai_breaker::operator==(const ai_breaker& other) const {
+  return failures == other.failures && cooldown_ms == other.cooldown_ms;
+}
+
 bool ai_config::operator==(const ai_config& other) const {
   return provider == other.provider && upstream == other.upstream
          && temperature == other.temperature && max_tokens == other.max_tokens
          && timeout_ms == other.timeout_ms
          && connect_timeout_ms == other.connect_timeout_ms
          && system_prompt == other.system_prompt && history == other.history
-         && fallbacks == other.fallbacks;
+         && breaker == other.breaker && fallbacks == other.fallbacks;
 }
 
 void read_ai_config(const json::value& v, ai_config& out,
@@ -202,12 +227,15 @@ void read_ai_config(const json::value& v, ai_config& out,
   }
   if (auto it = obj->find("history"); it != obj->end())
     read_history(it->value(), out.history, errors);
+  if (auto it = obj->find("breaker"); it != obj->end())
+    read_breaker(it->value(), out.breaker, errors);
   if (auto it = obj->find("fallbacks"); it != obj->end())
     read_fallbacks(it->value(), out.fallbacks, errors);
   static constexpr std::string_view known[] = {
     "provider",   "base_url",           "model",         "api_key",
     "api_key_set", "temperature",       "max_tokens",    "timeout_ms",
-    "connect_timeout_ms", "system_prompt", "history",    "fallbacks"};
+    "connect_timeout_ms", "system_prompt", "history",    "breaker",
+    "fallbacks"};
   for (auto& [key, val] : *obj)
     if (std::find(std::begin(known), std::end(known), key) == std::end(known))
       errors.push_back({"ai." + std::string{key}, "is not a known field"});
@@ -226,6 +254,8 @@ json::object to_json(const ai_config& config, secret_fields secrets) {
   obj["system_prompt"] = config.system_prompt;
   obj["history"] = json::object{{"turns", config.history.turns},
                                 {"tokens", config.history.tokens}};
+  obj["breaker"] = json::object{{"failures", config.breaker.failures},
+                                {"cooldown_ms", config.breaker.cooldown_ms}};
   json::array fallbacks;
   for (auto& route : config.fallbacks)
     fallbacks.push_back(upstream_json(route, secrets));

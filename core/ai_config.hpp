@@ -51,6 +51,17 @@ struct ai_history {
   bool operator==(const ai_history& other) const;
 };
 
+/// The circuit breaker of each route (per tenant and upstream): after
+/// `failures` failed calls in a row (no answer, a timeout, a 5xx) the route
+/// is skipped for `cooldown_ms`; then one call tries it again (half-open),
+/// and its success closes it. failures 0: never skipped.
+struct ai_breaker {
+  uint32_t failures = 5;
+  uint32_t cooldown_ms = 30'000;
+
+  bool operator==(const ai_breaker& other) const;
+};
+
 struct ai_config {
   ai_provider provider = ai_provider::mock;
   /// The first route (its base_url and model are required for openai).
@@ -65,6 +76,7 @@ struct ai_config {
   /// not {message}, which is the user's turn); empty: no system message.
   std::string system_prompt;
   ai_history history;
+  ai_breaker breaker;
   /// Tried in order when a route fails before any byte reached the client.
   std::vector<ai_upstream> fallbacks;
 

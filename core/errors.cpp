@@ -29,6 +29,8 @@ std::string to_string(errc x) {
     case errc::login_failed: return "login_failed";
     case errc::hashing_busy: return "hashing_busy";
     case errc::login_throttled: return "login_throttled";
+    case errc::upstream_circuit_open: return "upstream_circuit_open";
+    case errc::chat_exceeds_token_limit: return "chat_exceeds_token_limit";
   }
   return "unknown_error";
 }

@@ -65,8 +65,15 @@ enum class errc : uint8_t {
   /// The password pool's queue is full; nothing was done.
   hashing_busy,
   /// Too many failed logins in a row for the account or the address; the
-  /// error carries the seconds to wait (login_wait_of).
+  /// error carries the seconds to wait (wait_of).
   login_throttled,
+  /// Every route of the tenant's AI upstream has its circuit breaker open
+  /// (ai.breaker); the error carries the seconds until one may be tried
+  /// (wait_of). Nothing was sent.
+  upstream_circuit_open,
+  /// The chat's token reservation (its prompt's bound and ai.max_tokens)
+  /// is larger than limits.tokens_per_minute: it could never be admitted.
+  chat_exceeds_token_limit,
 };
 
 /// The code's name, e.g. "unknown_tenant".

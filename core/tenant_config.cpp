@@ -27,6 +27,7 @@ constexpr int64_t max_chat_per_10s = 1'000'000'000;
 constexpr int64_t max_session_ttl = 10 * 365 * 86400; // ten years
 constexpr int64_t max_max_sessions = 100'000'000;
 constexpr int64_t max_reply_bytes_per_s = int64_t{1} << 30;
+constexpr int64_t max_tokens_per_minute = 1'000'000'000;
 
 using config_fields::read_string;
 
@@ -52,6 +53,9 @@ void read_limits(const json::value& v, tenant_limits& out,
       read_limit(key, val, max_max_sessions, out.max_sessions, errors);
     else if (key == "reply_bytes_per_s")
       read_limit(key, val, max_reply_bytes_per_s, out.reply_bytes_per_s,
+                 errors);
+    else if (key == "tokens_per_minute")
+      read_limit(key, val, max_tokens_per_minute, out.tokens_per_minute,
                  errors);
     else
       errors.push_back({"limits." + std::string{key}, "is not a known limit"});
@@ -152,6 +156,8 @@ json::object to_json(const tenant_config& config, secret_fields secrets) {
     limits["max_sessions"] = config.limits.max_sessions;
   if (config.limits.reply_bytes_per_s != 0)
     limits["reply_bytes_per_s"] = config.limits.reply_bytes_per_s;
+  if (config.limits.tokens_per_minute != 0)
+    limits["tokens_per_minute"] = config.limits.tokens_per_minute;
   if (!limits.empty())
     obj["limits"] = std::move(limits);
   obj["reply"] = config.reply;
@@ -187,7 +193,8 @@ void hide_secrets(json::value& body) {
   auto* fallbacks = ai->if_contains("fallbacks");
   hide_all_but(*ai, {"provider", "base_url", "model", "temperature",
                      "max_tokens", "timeout_ms", "connect_timeout_ms",
-                     "system_prompt", "history", "fallbacks", "api_key_set"});
+                     "system_prompt", "history", "breaker", "fallbacks",
+                     "api_key_set"});
   if (fallbacks == nullptr)
     return;
   auto* list = fallbacks->if_array();

@@ -31,6 +31,10 @@ struct tenant_limits {
   /// Reply bytes (as sent) per second for the whole tenant, faster replies
   /// being held back; 0 = the service's TENANT_REPLY_BYTES_PER_S.
   uint32_t reply_bytes_per_s = 0;
+  /// Upstream tokens (prompt and completion) per 60-second window for the
+  /// whole tenant, reserved before each call and settled after it; 0 = no
+  /// limit. Only chats answered by an upstream spend tokens.
+  uint32_t tokens_per_minute = 0;
 };
 
 /// Who may open sessions and chat in a tenant.

@@ -95,6 +95,16 @@ response error_to_response(const request_facts& facts, const caf::error& err) {
     res.set(beast_http::field::retry_after, "1");
     return res;
   }
+  if (is(err, errc::upstream_circuit_open)) {
+    auto res = detail_response(facts, status::service_unavailable,
+                               "Upstream circuit open");
+    res.set(beast_http::field::retry_after, std::to_string(wait_of(err)));
+    return res;
+  }
+  if (is(err, errc::chat_exceeds_token_limit))
+    return detail_response(facts, status::payload_too_large,
+                           "Chat needs more tokens than "
+                           "limits.tokens_per_minute allows");
   if (is(err, errc::storage_failed))
     return detail_response(facts, status::service_unavailable,
                            "Storage unavailable");

@@ -61,7 +61,9 @@ bool read_completion(const std::string& text, upstream_outcome& out) {
   out.reply = std::string{content->get_string()};
   if (auto* model = obj->if_contains("model"); model && model->is_string())
     out.model = std::string{model->get_string()};
+  out.estimated = true;
   if (auto* usage = obj->if_contains("usage"); usage && usage->is_object()) {
+    out.estimated = false;
     auto count = [&](const char* key) -> uint32_t {
       auto* n = usage->as_object().if_contains(key);
       return n != nullptr && n->is_int64() && n->get_int64() >= 0
@@ -149,16 +151,58 @@ std::chrono::milliseconds retry_delay(const upstream::answer& a,
   return std::chrono::milliseconds{static_cast<int64_t>(base * jitter)};
 }
 
+// What counts against a route's breaker: no answer, a timeout, a 5xx,
+// or an answer that is not a completion. A 4xx (a bad key, a rate limit)
+// says the upstream is up.
+bool breaker_failure(const upstream::answer& a, bool answered_badly) {
+  if (a.error == upstream::failure::too_large)
+    return false;
+  return a.error != upstream::failure::none || a.status >= 500 || answered_badly;
+}
+
+// The kind of a failure, for metrics and the actor.
+const char* failure_kind(const upstream::answer& a, bool too_long) {
+  if (too_long || a.error == upstream::failure::too_large)
+    return "bad_answer";
+  if (a.error == upstream::failure::timeout)
+    return "timeout";
+  if (a.error != upstream::failure::none)
+    return "unreachable";
+  if (a.status == 429)
+    return "rate_limited";
+  if (a.status >= 200 && a.status < 300)
+    return "bad_answer";
+  return "status";
+}
+
+// Four bytes a token: what a reply without usage is counted as.
+uint32_t estimate_tokens(std::size_t bytes) {
+  return static_cast<uint32_t>(std::min<std::size_t>((bytes + 3) / 4, UINT32_MAX));
+}
+
 struct attempt_state {
   upstream::client& client;
   request_facts facts;
   std::string tenant;
   upstream_plan plan;
   std::function<void(upstream_outcome)> done;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::size_t next = 0;
-  /// Retries of the current route so far.
+  /// Retries of the current route so far, and over all routes.
   unsigned retries = 0;
+  unsigned all_retries = 0;
+  std::vector<route_outcome> routes;
   std::optional<boost::asio::steady_timer> wait;
+
+  void finish(upstream_outcome out) {
+    out.routes = std::move(routes);
+    out.retries = all_retries;
+    out.latency = std::chrono::steady_clock::now() - started;
+    out.generation = plan.generation;
+    out.reservation = plan.reservation;
+    out.trials = plan.trials;
+    done(std::move(out));
+  }
 };
 
 void try_next(std::shared_ptr<attempt_state> st) {
@@ -179,17 +223,29 @@ void try_next(std::shared_ptr<attempt_state> st) {
       too_long = text::json_escaped_size(out.reply) > st->plan.max_reply_bytes;
       if (out.model.empty())
         out.model = route.model;
-      if (!too_long)
-        return st->done(std::move(out));
+      if (!too_long) {
+        st->routes.push_back({st->plan.route_numbers[st->next], false});
+        if (out.estimated) {
+          std::size_t prompt = 0;
+          for (auto& turn : st->plan.messages)
+            prompt += turn.content.size();
+          out.prompt_tokens = estimate_tokens(prompt);
+          out.completion_tokens = estimate_tokens(out.reply.size());
+        }
+        return st->finish(std::move(out));
+      }
     }
+    bool answered = a.error == upstream::failure::none && a.status >= 200
+                    && a.status < 300;
     log::warning("upstream", "an upstream call failed",
                  {{"tenant", st->tenant},
-                  {"route", std::to_string(st->next)},
+                  {"route", std::to_string(st->plan.route_numbers[st->next])},
                   {"failure", std::string{upstream::to_string(a.error)}},
                   {"status", std::to_string(a.status)},
                   {"detail", a.detail}});
     if (!too_long && st->retries < max_retries && retryable(a)) {
       auto delay = retry_delay(a, st->retries++);
+      ++st->all_retries;
       st->wait.emplace(st->client.context(), delay);
       st->wait->async_wait([st](boost::system::error_code ec) {
         if (!ec)
@@ -198,15 +254,42 @@ void try_next(std::shared_ptr<attempt_state> st) {
       return;
     }
     st->retries = 0;
+    st->routes.push_back({st->plan.route_numbers[st->next],
+                          breaker_failure(a, answered && !too_long)});
     if (++st->next < st->plan.routes.size())
       return try_next(st);
     out = {};
     out.refusal = refusal_for(st->facts, a, too_long);
-    st->done(std::move(out));
+    out.failure = failure_kind(a, too_long);
+    st->finish(std::move(out));
   });
 }
 
 } // namespace
+
+chat_completed report_of(const upstream_outcome& out, const std::string& tenant,
+                         const session_id& session, std::string message) {
+  chat_completed r;
+  r.tenant = tenant;
+  r.session = session;
+  r.generation = out.generation;
+  r.reservation = out.reservation;
+  r.trials = out.trials;
+  r.routes = out.routes;
+  r.retries = out.retries;
+  r.failure = out.failure;
+  r.latency_ms = static_cast<uint32_t>(
+    std::chrono::duration_cast<std::chrono::milliseconds>(out.latency).count());
+  if (out.refusal)
+    return r;
+  r.message = std::move(message);
+  r.reply = out.reply;
+  r.model = out.model;
+  r.prompt_tokens = out.prompt_tokens;
+  r.completion_tokens = out.completion_tokens;
+  r.estimated = out.estimated;
+  return r;
+}
 
 void call_upstream(upstream::client& client, const request_facts& facts,
                    const std::string& tenant, upstream_plan plan,

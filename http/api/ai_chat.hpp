@@ -5,6 +5,7 @@
 // routes in order on the request's I/O thread until one answers, and says
 // what came of it. Shared by the routes that chat (POST /chat).
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -18,13 +19,32 @@ namespace tenantd::http::api {
 /// response that says why there is none: 504 for a timeout, 429 (with the
 /// upstream's Retry-After) for an upstream's rate limit, 502 otherwise.
 /// The detail never holds a key, an address or the upstream's body.
+/// Either way, how the routes fared, for the tenant's actor
+/// (chat_completed).
 struct upstream_outcome {
   std::optional<response> refusal;
   std::string reply;
   std::string model;
   uint32_t prompt_tokens = 0;
   uint32_t completion_tokens = 0;
+  /// The upstream said no usage: the tokens are estimated.
+  bool estimated = false;
+  std::vector<route_outcome> routes;
+  uint32_t retries = 0;
+  /// Empty if answered; else the kind of the last failure ("timeout",
+  /// "unreachable", "rate_limited", "status", "bad_answer").
+  std::string failure;
+  std::chrono::steady_clock::duration latency{};
+  /// The plan's, given back.
+  uint64_t generation = 0;
+  uint64_t reservation = 0;
+  std::vector<uint32_t> trials;
 };
+
+/// The report of `out` for the tenant's actor: the exchange (user's turn
+/// `message`), the routes, the tokens to settle the plan's reservation.
+chat_completed report_of(const upstream_outcome& out, const std::string& tenant,
+                         const session_id& session, std::string message);
 
 /// Tries the routes of `plan` in order, each retried up to twice as the
 /// OpenAI SDKs do (a broken connection, 408, 409, 429, 5xx; honouring

@@ -116,7 +116,7 @@ lane::continuation<principal> answer_token(const call& c, reply done,
     if (!who) {
       auto& err = who.error();
       if (is(err, errc::login_throttled))
-        return done(throttled(facts, login_wait_of(err)));
+        return done(throttled(facts, wait_of(err)));
       // The grant's own failures; anything else (busy, storage, a tenant
       // that cannot be served) is not the client's and says so.
       bool refused = is(err, errc::login_failed)

@@ -70,16 +70,32 @@ void ask_about_tenant(const call& c, reply done, Message msg,
 }
 
 // RateLimit-Policy / RateLimit per draft-ietf-httpapi-ratelimit-headers
-// (-08 onwards), plus Retry-After when refused.
-void set_rate_headers(response& res, const rate_window& w, bool limited) {
-  if (w.limit == 0)
+// (-08 onwards): the chat window ("chat", limits.chat_per_10s) and the
+// token window ("tokens", limits.tokens_per_minute), each if limited, as
+// one list; plus Retry-After for the window that refused.
+void set_rate_headers(response& res, const chat_result& r, bool limited) {
+  std::string policy;
+  std::string state;
+  auto add = [&](const char* name, const rate_window& w) {
+    if (w.limit == 0)
+      return;
+    auto sep = policy.empty() ? "" : ", ";
+    policy += sep + std::string{"\""} + name + "\";q=" + std::to_string(w.limit)
+              + ";w=" + std::to_string(w.window_seconds);
+    state += sep + std::string{"\""} + name + "\";r="
+             + std::to_string(w.remaining) + ";t="
+             + std::to_string(w.reset_seconds);
+  };
+  add("chat", r.window);
+  add("tokens", r.tokens);
+  if (policy.empty())
     return;
-  res.set("RateLimit-Policy", "\"chat\";q=" + std::to_string(w.limit)
-                                + ";w=" + std::to_string(w.window_seconds));
-  res.set("RateLimit", "\"chat\";r=" + std::to_string(w.remaining)
-                         + ";t=" + std::to_string(w.reset_seconds));
+  res.set("RateLimit-Policy", policy);
+  res.set("RateLimit", state);
   if (limited)
-    res.set(beast_http::field::retry_after, std::to_string(w.reset_seconds));
+    res.set(beast_http::field::retry_after,
+            std::to_string(r.tokens_limited ? r.tokens.reset_seconds
+                                            : r.window.reset_seconds));
 }
 
 // The client's address over CLIENT_RATE_LIMIT: 429 with Retry-After.
@@ -125,20 +141,20 @@ void answer_from_upstream(lane& asks, release_place release,
   call_upstream(
     client, facts, tenant, std::move(planned.plan),
     [&asks, release = std::move(release), facts, body = std::move(body),
-     window = planned.window, session, message = std::move(message),
+     window = planned.window, tokens = planned.tokens, session, message = std::move(message),
      done](upstream_outcome out) mutable {
       release();
+      asks.tell_tenant(report_of(out, body.tenant_id, session, std::move(message)));
       if (out.refusal)
         return done(std::move(*out.refusal));
       chat_result answered;
       answered.upstream = true;
-      answered.reply = out.reply;
-      answered.model = out.model;
+      answered.reply = std::move(out.reply);
+      answered.model = std::move(out.model);
+      answered.window = window;
+      answered.tokens = tokens;
       auto res = make_response(facts, status::ok, chat_body(body, answered));
-      set_rate_headers(res, window, false);
-      asks.tell_tenant(chat_completed{body.tenant_id, session,
-                                      std::move(message), std::move(out.reply),
-                                      out.prompt_tokens, out.completion_tokens});
+      set_rate_headers(res, answered, false);
       done(std::move(res));
     });
 }
@@ -172,16 +188,17 @@ void handle_chat(const call& c, reply done) {
       if (!result)
         return done(error_to_response(facts, result.error()));
       if (result->limited) {
+        auto& w = result->tokens_limited ? result->tokens : result->window;
         auto res = detail_response(
           facts, status::too_many_requests,
-          "Rate limit exceeded: " + std::to_string(result->window.limit)
-            + " chats per " + std::to_string(result->window.window_seconds)
-            + " s");
-        set_rate_headers(res, result->window, true);
+          "Rate limit exceeded: " + std::to_string(w.limit)
+            + (result->tokens_limited ? " tokens per " : " chats per ")
+            + std::to_string(w.window_seconds) + " s");
+        set_rate_headers(res, *result, true);
         return done(std::move(res));
       }
       auto res = make_response(facts, status::ok, chat_body(body, *result));
-      set_rate_headers(res, result->window, false);
+      set_rate_headers(res, *result, false);
       done(std::move(res));
     });
 }

@@ -130,7 +130,7 @@ TEST_F(IdentityTest, FailedLoginsOfAnEmailAreThrottledKnownOrNot) {
     // The sixth try waits, even with the right password.
     auto held = login("acme", email);
     EXPECT_ERRC(held, errc::login_throttled);
-    EXPECT_EQ(login_wait_of(held.error()), 1u);
+    EXPECT_EQ(wait_of(held.error()), 1u);
   }
   // Another email of the tenant is not held back.
   EXPECT_ERRC(login("acme", "bob@example.com"), errc::login_failed);

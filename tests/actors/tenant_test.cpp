@@ -346,9 +346,13 @@ protected:
                  std::string reply) {
     auto tenant = tenant_of("ai");
     ASSERT_TRUE(tenant);
-    self->send(*tenant, chat_completed{"ai", *session_id::parse(sid),
-                                       std::move(message), std::move(reply),
-                                       1, 1});
+    chat_completed report;
+    report.tenant = "ai";
+    report.session = *session_id::parse(sid);
+    report.message = std::move(message);
+    report.reply = std::move(reply);
+    report.prompt_tokens = report.completion_tokens = 1;
+    self->send(*tenant, std::move(report));
     run();
   }
 

@@ -26,6 +26,7 @@ const char* const openai_config = R"({
          "connect_timeout_ms": 2000,
          "system_prompt": "You are {name}'s assistant. {welcome}",
          "history": {"turns": 6, "tokens": 900},
+         "breaker": {"failures": 3, "cooldown_ms": 5000},
          "fallbacks": [{"base_url": "http://127.0.0.1:8080", "model": "llama",
                         "api_key": "fallback-key"}]}})";
 
@@ -75,6 +76,8 @@ TEST(AiConfig, AWholeRouteIsRead) {
   EXPECT_EQ(ai.system_prompt, "You are {name}'s assistant. {welcome}");
   EXPECT_EQ(ai.history.turns, 6u);
   EXPECT_EQ(ai.history.tokens, 900u);
+  EXPECT_EQ(ai.breaker.failures, 3u);
+  EXPECT_EQ(ai.breaker.cooldown_ms, 5000u);
   ASSERT_EQ(ai.fallbacks.size(), 1u);
   EXPECT_EQ(ai.fallbacks[0].base_url, "http://127.0.0.1:8080");
   EXPECT_EQ(ai.fallbacks[0].model, "llama");
@@ -157,6 +160,13 @@ TEST(AiConfig, EachFieldIsChecked) {
             "ai.history.turns must be between 0 and 1000");
   EXPECT_EQ(single_error(route({{"history", {{"rounds", 1}}}})),
             "ai.history.rounds is not a known field");
+  EXPECT_EQ(single_error(route({{"breaker", {{"failures", 1001}}}})),
+            "ai.breaker.failures must be between 0 and 1000");
+  EXPECT_EQ(single_error(route({{"breaker", {{"cooldown_ms", 99}}}})),
+            "ai.breaker.cooldown_ms must be between 100 and 3600000");
+  EXPECT_EQ(single_error(route({{"breaker", {{"open", true}}}})),
+            "ai.breaker.open is not a known field");
+  EXPECT_EQ(single_error(route({{"breaker", 5}})), "ai.breaker must be an object");
   EXPECT_EQ(single_error(route({{"stream", true}})),
             "ai.stream is not a known field");
   EXPECT_EQ(single_error(route({{"api_key_set", true}})),

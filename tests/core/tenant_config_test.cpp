@@ -175,6 +175,19 @@ TEST(ParseTenantConfig, ReplyBytesPerSIsALimitOf1To1GiB) {
   }
 }
 
+TEST(ParseTenantConfig, TokensPerMinuteIsALimitOf1To1e9) {
+  auto obj = minimal();
+  obj["limits"] = json::object{{"tokens_per_minute", 600}};
+  auto cfg = parse_ok(obj);
+  EXPECT_EQ(cfg.limits.tokens_per_minute, 600u);
+  EXPECT_EQ(to_json(cfg).at("limits").at("tokens_per_minute"), 600);
+  for (auto bad : {int64_t{0}, int64_t{1'000'000'001}}) {
+    obj["limits"] = json::object{{"tokens_per_minute", bad}};
+    ASSERT_EQ(parse_errors(obj).size(), 1u) << bad;
+    EXPECT_EQ(parse_errors(obj)[0].field, "limits.tokens_per_minute");
+  }
+}
+
 // -- parse_tenant_config: refused configs ------------------------------------
 
 TEST(ParseTenantConfigErrors, NotAnObject) {

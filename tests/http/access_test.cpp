@@ -390,6 +390,7 @@ TEST_F(HttpAccess, ATenantAdminTunesItsAiButNotWhereItsCallsGo) {
        {R"({"ai":{"base_url":"http://169.254.169.254/latest"}})",
         R"({"ai":{"fallbacks":[{"base_url":"http://10.0.0.1","model":"m"}]}})",
         R"({"ai":{"history":{"turns":1000,"tokens":1000000}}})",
+        R"({"ai":{"breaker":{"failures":0}}})",
         R"({"ai":{"timeout_ms":600000}})", R"({"ai":null})"}) {
     SCOPED_TRACE(patch);
     expect_detail(request_as(client, headers[admin_a], verb::patch,

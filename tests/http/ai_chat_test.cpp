@@ -230,6 +230,114 @@ TEST_F(HttpAiChat, AnUpstreamNobodyListensOnIs502) {
   EXPECT_EQ(res.body(), R"({"detail":"Upstream unreachable"})");
 }
 
+// limits.tokens_per_minute holds under concurrency: each chat reserves
+// its prompt's bound and max_tokens before the call, so of many chats sent
+// at once only as many as fit are admitted, and the tokens the upstream
+// reports used never exceed the limit.
+TEST_F(HttpAiChat, ParallelChatsNeverExceedTheTokenBudget) {
+  std::atomic<int> answered{0};
+  fake_upstream metered{[&](const fake_upstream::seen&) {
+    ++answered;
+    // 114 tokens used, of the 116 each chat reserves (52 for its prompt
+    // "You are Hooli's assistant." and "hi", 64 of max_tokens).
+    return fake_upstream::reply{
+      http_answer(200, R"({"model":"m","choices":[{"message":{"content":"ok"}}],)"
+                       R"("usage":{"prompt_tokens":50,"completion_tokens":64}})"),
+      200ms * time_scale()};
+  }};
+  create_ai_tenant(metered.base_url());
+  ASSERT_EQ(admin_patch("/tenants/hooli",
+                        R"({"limits":{"tokens_per_minute":600}})").result(),
+            status::ok);
+  auto sid = open_session("hooli");
+  std::atomic<int> ok{0};
+  std::atomic<int> limited{0};
+  std::vector<std::thread> callers;
+  std::vector<std::string> policies(16);
+  for (int i = 0; i < 16; ++i)
+    callers.emplace_back([&, i] {
+      http_client c{server.port()};
+      auto res = c.post("/chat", chat_json("hooli", sid, "hi"));
+      if (res.result() == status::ok)
+        ++ok;
+      if (res.result() == status::too_many_requests) {
+        ++limited;
+        policies[i] = header(res, "RateLimit-Policy") + " | "
+                      + header(res, "Retry-After") + " | " + res.body();
+      }
+    });
+  for (auto& t : callers)
+    t.join();
+  // 600 / 116: five at once; once they settle at 114 each, 30 are left.
+  EXPECT_EQ(ok.load(), 5);
+  EXPECT_EQ(limited.load(), 11);
+  EXPECT_EQ(answered.load(), 5);
+  for (auto& p : policies)
+    if (!p.empty()) {
+      EXPECT_EQ(p.substr(0, p.find(" | ")), "\"tokens\";q=600;w=60");
+      EXPECT_NE(p.find(R"({"detail":"Rate limit exceeded: 600 tokens per 60 s"})"),
+                std::string::npos) << p;
+    }
+  auto after = chat("hooli", sid, "hi");
+  EXPECT_EQ(after.result(), status::too_many_requests);
+  EXPECT_EQ(header(after, "RateLimit"), "\"tokens\";r=30;t="
+                                          + header(after, "Retry-After"));
+  // A chat that could never fit is told so, not to wait.
+  ASSERT_EQ(admin_patch("/tenants/hooli",
+                        R"({"limits":{"tokens_per_minute":100}})").result(),
+            status::ok);
+  auto never = chat("hooli", sid, "hi");
+  EXPECT_EQ(never.result(), status::payload_too_large);
+  EXPECT_EQ(never.body(), R"({"detail":"Chat needs more tokens than limits.tokens_per_minute allows"})");
+}
+
+// ai.breaker: a route that keeps failing is skipped for the cooldown
+// (the fallback answers without waiting on it); with every route open the
+// chat is refused 503 at once; after the cooldown one trial goes, and its
+// success closes the breaker.
+TEST_F(HttpAiChat, TheBreakerSkipsAFailingRouteAndOpensAt503) {
+  std::atomic<bool> primary_up{false};
+  std::atomic<bool> spare_up{true};
+  auto flaky = [](std::atomic<bool>& up) {
+    return [&up](const fake_upstream::seen& s) {
+      return up ? echo(s) : status_only(500, "retry-after-ms: 1\r\n");
+    };
+  };
+  fake_upstream primary{flaky(primary_up)};
+  fake_upstream spare{flaky(spare_up)};
+  auto cooldown = 600 * time_scale();
+  create_ai_tenant(primary.base_url(),
+                   json::array{{{"base_url", spare.base_url()},
+                                {"model", "spare-model"}}},
+                   {{"breaker", {{"failures", 1}, {"cooldown_ms", cooldown}}}});
+  auto sid = open_session("hooli");
+  ASSERT_EQ(chat("hooli", sid, "one").result(), status::ok);
+  EXPECT_EQ(primary.requests().size(), 3u); // tried, retried twice, failed
+  // Open: the spare answers at once, the primary is not called.
+  ASSERT_EQ(chat("hooli", sid, "two").result(), status::ok);
+  EXPECT_EQ(primary.requests().size(), 3u);
+  EXPECT_EQ(spare.requests().size(), 2u);
+  // The spare fails too (502) and opens: nothing is left to call.
+  spare_up = false;
+  EXPECT_EQ(chat("hooli", sid, "three").result(), status::bad_gateway);
+  auto open = chat("hooli", sid, "four");
+  EXPECT_EQ(open.result(), status::service_unavailable);
+  EXPECT_EQ(open.body(), R"({"detail":"Upstream circuit open"})");
+  // Whole seconds until the cooldown ends, rounded up.
+  auto wait = std::stoi(header(open, "Retry-After"));
+  EXPECT_GE(wait, 1);
+  EXPECT_LE(wait, (cooldown + 999) / 1000);
+  EXPECT_EQ(primary.requests().size(), 3u);
+  EXPECT_EQ(spare.requests().size(), 5u);
+  // After the cooldown: the primary's trial answers and closes it.
+  primary_up = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds{cooldown} + 50ms);
+  ASSERT_EQ(chat("hooli", sid, "five").result(), status::ok);
+  ASSERT_EQ(chat("hooli", sid, "six").result(), status::ok);
+  EXPECT_EQ(primary.requests().size(), 5u);
+  EXPECT_EQ(spare.requests().size(), 5u);
+}
+
 // A hanging upstream holds at most its own tenant's in-flight cap: past it
 // that tenant gets 503, while another tenant's chats are answered at once.
 TEST(HttpAiIsolation, AHangingUpstreamHarmsOnlyItsTenant) {

@@ -554,6 +554,7 @@ TEST_F(HttpAdminPatch, AnAiKeyIsWriteOnly) {
                             R"("max_tokens":1024,"timeout_ms":60000,)"
                             R"("connect_timeout_ms":5000,"system_prompt":"",)"
                             R"("history":{"turns":20,"tokens":4000},)"
+                            R"("breaker":{"failures":5,"cooldown_ms":30000},)"
                             R"("fallbacks":[]})"));
   auto got = admin_get("/tenants/hooli");
   EXPECT_EQ(json::parse(got.body()).at("ai"), ai);
