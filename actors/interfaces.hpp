@@ -104,6 +104,16 @@ using store_actor = tenant_admin_actor::extend<
   // Names the tenant holding the unexpired session, or "" for none. Fails
   // with errc::storage_failed.
   caf::replies_to<find_session_owner>::with<std::string>,
+  // Appends turns to a session's conversation (nothing if the tenant no
+  // longer holds the session). Not acknowledged: committed with the next
+  // group.
+  caf::reacts_to<store_messages>,
+  // A page of a session's conversation (empty for a session not held).
+  // Fails with errc::storage_failed.
+  caf::replies_to<load_messages>::with<message_page>,
+  // Deletes a session's conversation; answers once committed. Fails with
+  // errc::storage_failed.
+  caf::replies_to<clear_messages>::with<caf::ok_atom>,
   // Records a tenant's session uses, API key uses and counters. Not
   // acknowledged:
   // committed with the next group.
@@ -165,11 +175,25 @@ using tenant_actor = caf::typed_actor<
   // exceed MAX_REPLY_BYTES, errc::not_serving, or errc::storage_failed.
   // A tenant whose AI route is an upstream (ai.provider "openai") answers
   // an admitted chat with the plan of the call instead of a reply
-  // (chat_result::upstream), its answer not held back.
+  // (chat_result::upstream), its answer not held back: then also
+  // errc::upstream_circuit_open (every route's breaker open, with the
+  // seconds to wait) or errc::chat_exceeds_token_limit, and a chat without
+  // room in limits.tokens_per_minute is chat_result::tokens_limited.
   caf::replies_to<chat_request>::with<chat_result>,
-  // What the upstream answered to a planned chat: kept in the session's
-  // history (an unknown or expired session is ignored). No answer.
+  // How a planned upstream chat ended: its tokens settled, its routes'
+  // breakers told, and an answer kept in the session's history, in memory
+  // and in the store (an unknown or expired session is ignored). No answer.
   caf::reacts_to<chat_completed>,
+  // A page of a session's conversation, oldest first; then, with
+  // delete_messages, clears it (in memory and committed in the store).
+  // The session's principal may, as may the tenant's admins and the
+  // platform admin; a session opened without a credential is anyone's who
+  // knows its id, as for chat_request. Fails with errc::unknown_session,
+  // errc::foreign_session, errc::foreign_principal, the credential errors
+  // below, errc::unknown_tenant, errc::tenant_suspended, errc::not_serving
+  // or errc::storage_failed.
+  caf::replies_to<read_messages>::with<message_page>,
+  caf::replies_to<delete_messages>::with<caf::ok_atom>,
   // Every request below names the tenant and the principal asking. The
   // principal is resolved in this tenant alone: errc::foreign_credential
   // for another tenant's credential, errc::invalid_credential for a key

@@ -294,6 +294,46 @@ struct find_session_owner {
   session_id session;
 };
 
+/// Turns of a session's conversation to keep (store side).
+struct store_messages {
+  std::string tenant;
+  session_id session;
+  std::vector<stored_message> messages;
+};
+
+/// A page of a session's conversation from the store: after seq `after`,
+/// or with `newest`, the newest `limit` turns.
+struct load_messages {
+  std::string tenant;
+  session_id session;
+  int64_t after = 0;
+  uint32_t limit = 100;
+  bool newest = false;
+};
+
+/// Deletes a session's conversation in the store.
+struct clear_messages {
+  std::string tenant;
+  session_id session;
+};
+
+/// A client reading a session's conversation: up to `limit` turns after
+/// seq `after`, oldest first.
+struct read_messages {
+  std::string tenant;
+  session_id session;
+  principal who;
+  int64_t after = 0;
+  uint32_t limit = 100;
+};
+
+/// A client clearing a session's conversation.
+struct delete_messages {
+  std::string tenant;
+  session_id session;
+  principal who;
+};
+
 /// A tenant's session uses and counters since its last report.
 struct record_uses {
   std::string tenant;

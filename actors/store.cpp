@@ -481,6 +481,28 @@ store_actor::behavior_type store(store_pointer self,
           db.session_owner(msg.session, now_millis(self))};
       });
     },
+    [self](const store_messages& msg) {
+      write(self, [&](storage_backend& db) {
+        db.append_messages(msg.tenant, msg.session, msg.messages);
+      });
+    },
+    [self](const load_messages& msg) -> caf::result<message_page> {
+      return read<message_page>(self, [&](storage_backend& db) {
+        if (!msg.newest)
+          return caf::expected<message_page>{
+            db.messages(msg.tenant, msg.session, msg.after, msg.limit)};
+        message_page page;
+        page.messages = db.newest_messages(msg.tenant, msg.session, msg.limit);
+        return caf::expected<message_page>{std::move(page)};
+      });
+    },
+    [self](const clear_messages& msg) -> caf::result<caf::ok_atom> {
+      return write_and_ack<caf::ok_atom>(
+        self, [&](storage_backend& db) -> caf::expected<caf::ok_atom> {
+          db.clear_messages(msg.tenant, msg.session);
+          return caf::ok_atom::value;
+        });
+    },
     [self](const record_uses& msg) {
       write(self, [&](storage_backend& db) {
         for (auto& s : msg.sessions)

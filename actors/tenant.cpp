@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <variant>
 
 #include <caf/all.hpp>
 
@@ -223,8 +224,6 @@ void load_sessions_after(tenant_pointer self, int64_t after) {
            [self](caf::error& err) { self->quit(std::move(err)); });
 }
 
-// Answers a chat for a session this tenant does not hold: the store knows
-// whether another tenant holds it (403) or nobody does (404).
 // limits.tokens_per_minute's window as the RateLimit fields show it.
 rate_window token_window_of(const token_window_view& v) {
   auto clamp = [](uint64_t n) {
@@ -235,8 +234,11 @@ rate_window token_window_of(const token_window_view& v) {
                      clamp(v.remaining), v.reset_seconds};
 }
 
-caf::result<chat_result> not_ours(tenant_pointer self, const session_id& id) {
-  auto rp = self->make_response_promise<chat_result>();
+// Answers a request for a session this tenant does not hold: the store
+// knows whether another tenant holds it (403) or nobody does (404).
+template <class Result>
+caf::result<Result> not_ours(tenant_pointer self, const session_id& id) {
+  auto rp = self->make_response_promise<Result>();
   self
     ->request(self->state.store, self->state.settings.internal_timeout,
               find_session_owner{id})
@@ -749,6 +751,91 @@ bool tenant_state::configure(tenant_config cfg) {
   return true;
 }
 
+// -- the sessions a request names ---------------------------------------------
+
+namespace {
+
+/// The tenant does not hold the session: the store says whose it is.
+struct not_held {};
+
+// The live session `id` that `who` may use for a client request naming
+// tenant `tenant` at `now`, after the tenant's refusals and the
+// principal's checks; an expired one is ended here. The session's owner
+// may use it (anyone, if it has none); with `admins_too`, so may the
+// tenant's admins and the platform admin.
+std::variant<caf::error, not_held, session_record*>
+held_session(tenant_pointer self, const std::string& tenant,
+             const principal& who, const session_id& id,
+             caf::actor_clock::time_point now, bool admins_too) {
+  auto& st = self->state;
+  if (auto err = st.refusal(tenant, now))
+    return err;
+  auto asker = acting(self, who, tenant_action::use_sessions);
+  if (auto* err = std::get_if<caf::error>(&asker))
+    return std::move(*err);
+  auto* session = st.sessions.find(id);
+  if (session != nullptr && st.expired(*session, now)) {
+    st.sessions.erase(id);
+    st.series->sessions_expired.Increment();
+    st.count_sessions();
+    self->send(st.store, expire_sessions{{id}});
+    return make_error(errc::unknown_session);
+  }
+  if (session == nullptr) {
+    if (id == session_id::nil())
+      return make_error(errc::unknown_session);
+    return not_held{};
+  }
+  auto& acting_as = std::get<acting_principal>(asker);
+  bool admin = acting_as.kind == principal_kind::platform_admin
+               || (acting_as.kind != principal_kind::anonymous
+                   && acting_as.role == tenant_role::admin);
+  if (!session->owner.empty() && session->owner != acting_as.owner_tag()
+      && !(admins_too && admin))
+    return make_error(errc::foreign_principal);
+  return session;
+}
+
+// An admitted upstream chat of `session`: a route whose breaker lets it
+// go, room for its tokens (neither counts the chat in the chat window),
+// the chat window, then the plan, its tokens reserved.
+caf::expected<chat_result> upstream_chat(tenant_pointer self,
+                                         session_record& session,
+                                         std::string_view message,
+                                         caf::actor_clock::time_point now) {
+  auto& st = self->state;
+  chat_result result;
+  auto plan = st.plan_upstream(session, message, now);
+  if (plan.routes.empty()) {
+    auto wait = st.next_route_try(now) - now;
+    auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
+    return make_wait_error(errc::upstream_circuit_open,
+                           static_cast<uint32_t>(std::max<int64_t>(seconds, 1)));
+  }
+  auto needed = tenant_state::tokens_needed(plan);
+  auto limit = st.tokens.limit();
+  if (limit != 0 && needed > limit)
+    return make_error(errc::chat_exceeds_token_limit);
+  bool fits = st.tokens.fits(now, needed);
+  result.tokens = token_window_of(st.tokens.view(now));
+  if (!fits || !st.admit(now, result.window)) {
+    ++st.rate_limited;
+    st.series->rate_limited.Increment();
+    result.limited = true;
+    result.tokens_limited = !fits;
+    return result;
+  }
+  ++st.chats;
+  st.series->chats.Increment();
+  st.start_call(plan, needed, now);
+  result.tokens = token_window_of(st.tokens.view(now));
+  result.upstream = true;
+  result.plan = std::move(plan);
+  return result;
+}
+
+} // namespace
+
 tenant_actor::behavior_type
 tenant(tenant_pointer self, store_actor store,
        tenant_supervisor_actor supervisor, std::string id,
@@ -805,7 +892,8 @@ tenant(tenant_pointer self, store_actor store,
       auto id = session_id::generate();
       st.sessions.emplace(
         id, session_record{now, now, false,
-                           std::get<acting_principal>(asker).owner_tag()});
+                           std::get<acting_principal>(asker).owner_tag(), {},
+                           true});
       schedule_sweep(self);
       auto rp = self->make_response_promise<session_grant>();
       self
@@ -831,80 +919,66 @@ tenant(tenant_pointer self, store_actor store,
     [self](const chat_request& msg) -> caf::result<chat_result> {
       auto& st = self->state;
       auto now = self->clock().now();
-      if (auto err = st.refusal(msg.tenant, now))
-        return err;
-      auto asker = acting(self, msg.who, tenant_action::use_sessions);
-      if (auto* err = std::get_if<caf::error>(&asker))
+      auto held = held_session(self, msg.tenant, msg.who, msg.session, now,
+                               false);
+      if (auto* err = std::get_if<caf::error>(&held))
         return std::move(*err);
+      if (std::holds_alternative<not_held>(held))
+        return not_ours<chat_result>(self, msg.session);
       auto id = msg.session;
-      auto* session = st.sessions.find(id);
-      if (session != nullptr && st.expired(*session, now)) {
-        st.sessions.erase(id);
-        st.series->sessions_expired.Increment();
-        st.count_sessions();
-        self->send(st.store, expire_sessions{{id}});
-        return make_error(errc::unknown_session);
-      }
-      if (session == nullptr)
-        return id == session_id::nil() ? make_error(errc::unknown_session)
-                                       : not_ours(self, id);
-      if (!session->owner.empty()
-          && session->owner != std::get<acting_principal>(asker).owner_tag())
-        return make_error(errc::foreign_principal);
+      auto* session = std::get<session_record*>(held);
       touch(self, id, *session, now);
       st.counters_changed = true;
       // Nothing rendered for a chat its answer could not wait for.
       auto max_wait = st.settings.replies.max_wait;
       if (st.reply_rate.backlog(now) > max_wait)
         return make_error(errc::reply_rate_exceeded);
-      chat_result result;
-      // An upstream chat first needs a route whose breaker lets it go, and
-      // room for its tokens (neither counts it in the chat window).
-      bool upstream = st.config.ai.provider == ai_provider::openai;
-      upstream_plan plan;
-      uint64_t needed = 0;
-      if (upstream) {
-        plan = st.plan_upstream(*session, text::strip(msg.message), now);
-        if (plan.routes.empty()) {
-          auto wait = st.next_route_try(now) - now;
-          auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
-          return make_wait_error(errc::upstream_circuit_open,
-                                 static_cast<uint32_t>(std::max<int64_t>(seconds, 1)));
-        }
-        needed = tenant_state::tokens_needed(plan);
-        auto limit = st.tokens.limit();
-        if (limit != 0 && needed > limit)
-          return make_error(errc::chat_exceeds_token_limit);
-        bool fits = st.tokens.fits(now, needed);
-        result.tokens = token_window_of(st.tokens.view(now));
-        if (!fits) {
-          ++st.rate_limited;
-          st.series->rate_limited.Increment();
-          result.limited = true;
-          result.tokens_limited = true;
-          return result;
-        }
+      auto message = text::strip(msg.message);
+      if (st.config.ai.provider == ai_provider::openai) {
+        if (session->history_loaded)
+          return upstream_chat(self, *session, message, now);
+        // After a restart or a passivation: the newest stored turns first.
+        auto rp = self->make_response_promise<chat_result>();
+        self
+          ->request(st.store, st.settings.internal_timeout,
+                    load_messages{st.config.id, id, 0,
+                                  st.config.ai.history.turns, true})
+          .then(
+            [self, rp, id, message = std::string{message}](
+              message_page& page) mutable {
+              auto& st = self->state;
+              auto* s = st.sessions.find(id);
+              if (s == nullptr) {
+                rp.deliver(make_error(errc::unknown_session));
+                return;
+              }
+              if (!s->history_loaded) {
+                for (auto& m : page.messages)
+                  st.remember(*s, {std::move(m.role), std::move(m.content)});
+                s->history_loaded = true;
+              }
+              auto r = upstream_chat(self, *s, message, self->clock().now());
+              if (r)
+                rp.deliver(std::move(*r));
+              else
+                rp.deliver(std::move(r.error()));
+            },
+            [rp](caf::error&) mutable {
+              rp.deliver(make_error(errc::storage_failed));
+            });
+        return rp;
       }
+      chat_result result;
       if (!st.admit(now, result.window)) {
         ++st.rate_limited;
         st.series->rate_limited.Increment();
         result.limited = true;
         return result;
       }
-      if (upstream) {
-        ++st.chats;
-        st.series->chats.Increment();
-        st.start_call(plan, needed, now);
-        result.tokens = token_window_of(st.tokens.view(now));
-        result.upstream = true;
-        result.plan = std::move(plan);
-        return result;
-      }
       // Bounded as sent (escaped): a config from the tenants file, or one
       // stored under other settings, was not checked against the bound.
       auto max = st.settings.replies.max_reply_bytes;
-      auto reply = st.reply.render_within(st.config, text::strip(msg.message),
-                                          max);
+      auto reply = st.reply.render_within(st.config, message, max);
       auto bytes = reply ? text::json_escaped_size(*reply) : max + 1;
       if (bytes > max) {
         log::warning("tenant", "a reply exceeded MAX_REPLY_BYTES",
@@ -926,12 +1000,60 @@ tenant(tenant_pointer self, store_actor store,
       auto& st = self->state;
       if (msg.tenant != st.config.id)
         return;
-      st.end_call(msg, self->clock().now());
+      auto now = self->clock().now();
+      st.end_call(msg, now);
       auto* session = st.sessions.find(msg.session);
       if (!msg.failure.empty() || session == nullptr)
         return;
+      auto at = to_unix_millis(now);
+      std::vector<stored_message> turns{
+        {0, at, "user", msg.message, msg.prompt_tokens, msg.estimated, {}},
+        {0, at, "assistant", msg.reply, msg.completion_tokens, msg.estimated,
+         msg.model}};
+      self->send(st.store, store_messages{st.config.id, msg.session,
+                                          std::move(turns)});
       st.remember(*session, {"user", std::move(msg.message)});
       st.remember(*session, {"assistant", std::move(msg.reply)});
+    },
+    [self](const read_messages& msg) -> caf::result<message_page> {
+      auto& st = self->state;
+      auto held = held_session(self, msg.tenant, msg.who, msg.session,
+                               self->clock().now(), true);
+      if (auto* err = std::get_if<caf::error>(&held))
+        return std::move(*err);
+      if (std::holds_alternative<not_held>(held))
+        return not_ours<message_page>(self, msg.session);
+      auto rp = self->make_response_promise<message_page>();
+      self
+        ->request(st.store, st.settings.internal_timeout,
+                  load_messages{st.config.id, msg.session, msg.after,
+                                msg.limit, false})
+        .then([rp](message_page& page) mutable { rp.deliver(std::move(page)); },
+              [rp](caf::error&) mutable {
+                rp.deliver(make_error(errc::storage_failed));
+              });
+      return rp;
+    },
+    [self](const delete_messages& msg) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      auto held = held_session(self, msg.tenant, msg.who, msg.session,
+                               self->clock().now(), true);
+      if (auto* err = std::get_if<caf::error>(&held))
+        return std::move(*err);
+      if (std::holds_alternative<not_held>(held))
+        return not_ours<caf::ok_atom>(self, msg.session);
+      auto* session = std::get<session_record*>(held);
+      session->history.clear();
+      session->history_loaded = true;
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      self
+        ->request(st.store, st.settings.internal_timeout,
+                  clear_messages{st.config.id, msg.session})
+        .then([rp](caf::ok_atom ok) mutable { rp.deliver(ok); },
+              [rp](caf::error&) mutable {
+                rp.deliver(make_error(errc::storage_failed));
+              });
+      return rp;
     },
     [self](create_user& msg) -> caf::result<user_record> {
       auto& st = self->state;

@@ -375,6 +375,46 @@ typename Inspector::result_type inspect(Inspector& f, chat_result& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stored_message& x) {
+  return f(caf::meta::type_name("stored_message"), x.seq, x.at, x.role,
+           x.content, x.tokens, x.estimated, x.model);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, message_page& x) {
+  return f(caf::meta::type_name("message_page"), x.messages, x.next);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, store_messages& x) {
+  return f(caf::meta::type_name("store_messages"), x.tenant, x.session,
+           x.messages);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, load_messages& x) {
+  return f(caf::meta::type_name("load_messages"), x.tenant, x.session,
+           x.after, x.limit, x.newest);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, clear_messages& x) {
+  return f(caf::meta::type_name("clear_messages"), x.tenant, x.session);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, read_messages& x) {
+  return f(caf::meta::type_name("read_messages"), x.tenant, x.session, x.who,
+           x.after, x.limit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delete_messages& x) {
+  return f(caf::meta::type_name("delete_messages"), x.tenant, x.session,
+           x.who);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, route_outcome& x) {
   return f(caf::meta::type_name("route_outcome"), x.route, x.failed);
 }
@@ -403,6 +443,14 @@ CAF_BEGIN_TYPE_ID_BLOCK(tenantd, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tenantd, (tenantd::chat_completed))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::route_outcome))
   CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::route_outcome>))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::stored_message))
+  CAF_ADD_TYPE_ID(tenantd, (std::vector<tenantd::stored_message>))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::message_page))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::store_messages))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::load_messages))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::clear_messages))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::read_messages))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::delete_messages))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::config_error))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::create_tenant))
   CAF_ADD_TYPE_ID(tenantd, (tenantd::expire_sessions))

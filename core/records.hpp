@@ -82,6 +82,32 @@ struct session_page {
   int64_t next = 0;
 };
 
+/// One turn of a session's conversation with its tenant's AI upstream, as
+/// stored (session_messages).
+struct stored_message {
+  /// Its place in the store: increasing, the cursor of a page.
+  int64_t seq = 0;
+  /// Unix ms.
+  int64_t at = 0;
+  /// "user" or "assistant".
+  std::string role;
+  std::string content;
+  /// Its tokens as the upstream counted them (prompt tokens for a user's
+  /// turn, completion tokens for the answer), or estimated (4 bytes a
+  /// token) when the upstream said none.
+  uint32_t tokens = 0;
+  bool estimated = false;
+  /// For an answer, the model that gave it.
+  std::string model;
+};
+
+/// Part of a session's conversation, oldest first.
+struct message_page {
+  std::vector<stored_message> messages;
+  /// Pass as `after` for the next page; 0: this was the last.
+  int64_t next = 0;
+};
+
 /// Everything a tenant actor needs to (re)activate, with the first page of
 /// its sessions (most tenants have no other; the rest it reads page by
 /// page).

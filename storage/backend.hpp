@@ -137,6 +137,29 @@ public:
   /// The archived tenants whose sessions are not all deleted yet.
   virtual std::vector<std::string> archived_with_sessions() = 0;
 
+  // -- session messages (a session's conversation; gone with the session) ----
+
+  /// Appends `messages` to session `session` of tenant `tenant`; nothing
+  /// if the tenant does not hold it (any more).
+  virtual void append_messages(std::string_view tenant,
+                               const session_id& session,
+                               const std::vector<stored_message>& messages) = 0;
+
+  /// Up to `limit` of the session's messages after seq `after` (0: from
+  /// the first), oldest first.
+  virtual message_page messages(std::string_view tenant,
+                                const session_id& session, int64_t after,
+                                std::size_t limit) = 0;
+
+  /// The session's newest `limit` messages, oldest first.
+  virtual std::vector<stored_message>
+  newest_messages(std::string_view tenant, const session_id& session,
+                  std::size_t limit) = 0;
+
+  /// Deletes the session's messages; returns how many.
+  virtual uint64_t clear_messages(std::string_view tenant,
+                                  const session_id& session) = 0;
+
   // -- users and API keys -----------------------------------------------------
 
   /// The tenant's users, in creation order.

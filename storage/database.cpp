@@ -118,6 +118,28 @@ constexpr const char* migrations[] = {
       SELECT RAISE(ABORT, 'audit events are append-only');
     END;
   )sql",
+  // 4: sessions' conversations with their tenants' AI upstreams
+  // (storage/messages.hpp), gone with their session however it goes
+  // (expired, purged, its tenant archived).
+  R"sql(
+    CREATE TABLE session_messages (
+      seq INTEGER PRIMARY KEY,
+      tenant TEXT NOT NULL,
+      session BLOB NOT NULL,
+      at INTEGER NOT NULL,
+      role TEXT NOT NULL,
+      content TEXT NOT NULL,
+      tokens INTEGER NOT NULL,
+      estimated INTEGER NOT NULL,
+      model TEXT NOT NULL
+    );
+    CREATE INDEX session_messages_by_session
+      ON session_messages (session, seq);
+    CREATE TRIGGER sessions_take_their_messages AFTER DELETE ON sessions
+    BEGIN
+      DELETE FROM session_messages WHERE session = OLD.id;
+    END;
+  )sql",
 };
 
 } // namespace

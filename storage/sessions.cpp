@@ -144,6 +144,12 @@ std::string sessions_table::owner(const session_id& id, int64_t now) {
   return q.next() ? q.text(0) : std::string{};
 }
 
+int64_t sessions_table::row(const session_id& id) {
+  auto& index = ids();
+  auto i = index.find(id);
+  return i == index.end() ? 0 : i->second;
+}
+
 uint64_t sessions_table::purge_expired(int64_t now, std::size_t limit) {
   std::vector<session_id> deleted;
   {

@@ -51,6 +51,8 @@ public:
                     std::size_t limit);
   uint64_t count(std::string_view tenant_id, int64_t now);
   std::string owner(const session_id& id, int64_t now);
+  /// The row (seq) of stored session `id`, or 0.
+  int64_t row(const session_id& id);
   /// Deletes up to `limit` sessions expired at `now`; returns how many.
   uint64_t purge_expired(int64_t now, std::size_t limit);
 

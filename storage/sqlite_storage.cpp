@@ -5,6 +5,7 @@
 #include "storage/audit.hpp"
 #include "storage/database.hpp"
 #include "storage/identity.hpp"
+#include "storage/messages.hpp"
 #include "storage/sessions.hpp"
 #include "storage/tenants.hpp"
 
@@ -37,12 +38,13 @@ std::string config_key(const std::string& dir) {
 struct sqlite_storage::parts {
   parts(const std::string& dir, std::size_t history_limit)
     : db(dir), box(config_key(dir)), tenants(db, history_limit, box),
-      sessions(db), identity(db), audit(db) {
+      sessions(db), messages(db), identity(db), audit(db) {
   }
   database db; // makes the directory, and locks it
   crypto::secret_box box;
   tenants_table tenants;
   sessions_table sessions;
+  messages_table messages;
   identity_tables identity;
   audit_table audit;
 };
@@ -217,6 +219,30 @@ void sqlite_storage::delete_api_key(std::string_view tenant,
 void sqlite_storage::touch_api_key(std::string_view tenant,
                                    std::string_view id, int64_t at) {
   p_->identity.touch_api_key(tenant, id, at);
+}
+
+void sqlite_storage::append_messages(
+  std::string_view tenant, const session_id& session,
+  const std::vector<stored_message>& messages) {
+  if (auto row = p_->sessions.row(session))
+    p_->messages.append(tenant, session, row, messages);
+}
+
+message_page sqlite_storage::messages(std::string_view tenant,
+                                      const session_id& session, int64_t after,
+                                      std::size_t limit) {
+  return p_->messages.page(tenant, session, after, limit);
+}
+
+std::vector<stored_message>
+sqlite_storage::newest_messages(std::string_view tenant,
+                                const session_id& session, std::size_t limit) {
+  return p_->messages.newest(tenant, session, limit);
+}
+
+uint64_t sqlite_storage::clear_messages(std::string_view tenant,
+                                        const session_id& session) {
+  return p_->messages.clear(tenant, session);
 }
 
 void sqlite_storage::append_audit(const audit_event& e) {

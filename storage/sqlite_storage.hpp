@@ -74,6 +74,16 @@ public:
   void touch_api_key(std::string_view tenant, std::string_view id,
                      int64_t at) override;
 
+  void append_messages(std::string_view tenant, const session_id& session,
+                       const std::vector<stored_message>& messages) override;
+  message_page messages(std::string_view tenant, const session_id& session,
+                        int64_t after, std::size_t limit) override;
+  std::vector<stored_message> newest_messages(std::string_view tenant,
+                                              const session_id& session,
+                                              std::size_t limit) override;
+  uint64_t clear_messages(std::string_view tenant,
+                          const session_id& session) override;
+
   void append_audit(const audit_event& e) override;
   std::pair<int64_t, std::string> last_audit(std::string_view tenant) override;
   audit_page audit_events(const audit_filter& f) override;

@@ -12,7 +12,7 @@ void append(std::vector<route>& to, const std::vector<route>& part) {
 
 std::vector<route> all_routes() {
   std::vector<route> all;
-  for (auto part : {seed_routes(), ops_routes(), tenant_routes(),
+  for (auto part : {seed_routes(), message_routes(), ops_routes(), tenant_routes(),
                     user_routes(), key_routes(), auth_routes(),
                     audit_routes()})
     append(all, part);
@@ -21,6 +21,7 @@ std::vector<route> all_routes() {
 
 std::vector<route> public_routes() {
   auto all = seed_routes();
+  append(all, message_routes());
   for (auto& r : ops_routes())
     if (r.path != "/metrics")
       all.push_back(r);
@@ -35,6 +36,7 @@ std::vector<route> public_routes() {
 
 std::vector<route> admin_routes() {
   auto all = ops_routes();
+  append(all, message_routes());
   append(all, tenant_routes());
   append(all, user_routes());
   append(all, key_routes());

@@ -13,6 +13,9 @@ namespace tenantd::http::api {
 /// The seed's contract (seed.cpp): GET /, POST /session, POST /chat.
 std::vector<route> seed_routes();
 
+/// A session's conversation (messages.cpp): /sessions/{id}/messages.
+std::vector<route> message_routes();
+
 /// For operators (ops.cpp): GET /openapi.json, /metrics, /healthz, /readyz.
 std::vector<route> ops_routes();
 
@@ -36,9 +39,9 @@ std::vector<route> audit_routes();
 std::vector<route> all_routes();
 
 /// With a separate admin listener (ADMIN_LISTEN): the public port serves
-/// the seed's routes, ops but /metrics, a tenant's users, keys and audit
+/// the seed's routes, a session's messages, ops but /metrics, a tenant's users, keys and audit
 /// (for its own admins) and the token endpoints but rotation; the admin
-/// port serves ops, the tenants admin API, users, keys, audit and every
+/// port serves ops, a session's messages, the tenants admin API, users, keys, audit and every
 /// token endpoint. /healthz and /readyz are on both.
 std::vector<route> public_routes();
 std::vector<route> admin_routes();

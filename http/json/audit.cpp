@@ -7,47 +7,21 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/text.hpp"
-#include "http/form.hpp"
 #include "http/json/identity.hpp"
 
 namespace tenantd::http {
 
 namespace json = boost::json;
 
-namespace {
-
-json::object query_error(std::string_view name, std::string_view value,
-                         std::string msg) {
-  return {{"type", "value_error"},
-          {"loc", json::array{"query", name}},
-          {"msg", std::move(msg)},
-          {"input", value}};
-}
-
-} // namespace
-
 decoded<audit_filter> decode_audit_query(std::string_view raw,
                                          bool allow_tenant) {
   audit_filter f;
   json::array errors;
-  auto fields = parse_form(raw);
-  if (fields) {
-    // Echoed in errors, and JSON must be valid UTF-8: the decoded bytes
-    // are anyone's.
-    std::map<std::string, std::string> valid;
-    for (auto& [name, value] : *fields)
-      valid.emplace(text::replace_invalid_utf8(name),
-                    text::replace_invalid_utf8(value));
-    fields = std::move(valid);
-  }
-  if (!fields) {
-    validation_failure failure;
-    failure.detail.push_back(
-      query_error("", text::replace_invalid_utf8(raw),
-                  "a parameter is given more than once"));
-    return failure;
-  }
-  for (auto& [name, value] : *fields) {
+  auto decoded_fields = decode_query_form(raw);
+  if (auto* bad = std::get_if<validation_failure>(&decoded_fields))
+    return std::move(*bad);
+  auto& fields = std::get<std::map<std::string, std::string>>(decoded_fields);
+  for (auto& [name, value] : fields) {
     if (name == "from" || name == "to") {
       auto at = parse_rfc3339(value);
       if (!at)
@@ -60,12 +34,11 @@ decoded<audit_filter> decode_audit_query(std::string_view raw,
     } else if (name == "principal") {
       f.actor = value;
     } else if (name == "cursor" || name == "limit") {
-      int64_t n = 0;
-      auto end = value.data() + value.size();
-      auto [ptr, ec] = std::from_chars(value.data(), end, n);
-      bool ok = ec == std::errc{} && ptr == end
-                && (name == "cursor" ? n > 0 : (n >= 1 && n <= 1000));
-      if (!ok)
+      auto number = name == "cursor"
+                      ? query_integer(value, 1, INT64_MAX)
+                      : query_integer(value, 1, 1000);
+      int64_t n = number.value_or(0);
+      if (!number)
         errors.push_back(query_error(
           name, value,
           name == "cursor" ? "must be a cursor from a page's next"

@@ -11,6 +11,7 @@
 #include <boost/json/stream_parser.hpp>
 
 #include "core/text.hpp"
+#include "http/form.hpp"
 #include "http/json/diagnostics.hpp"
 
 namespace tenantd::http {
@@ -542,6 +543,41 @@ decoded<json::object> decode_merge_patch(std::string_view body,
                                          std::string_view content_type,
                                          const body_limits& limits) {
   return parse_body_object(body, content_type, limits);
+}
+
+decoded<std::map<std::string, std::string>>
+decode_query_form(std::string_view raw) {
+  auto fields = parse_form(raw);
+  if (!fields) {
+    validation_failure failure;
+    failure.detail.push_back(
+      query_error("", text::replace_invalid_utf8(raw),
+                  "a parameter is given more than once"));
+    return failure;
+  }
+  std::map<std::string, std::string> valid;
+  for (auto& [name, value] : *fields)
+    valid.emplace(text::replace_invalid_utf8(name),
+                  text::replace_invalid_utf8(value));
+  return valid;
+}
+
+json::object query_error(std::string_view name, std::string_view value,
+                         std::string msg) {
+  return {{"type", "value_error"},
+          {"loc", json::array{"query", name}},
+          {"msg", std::move(msg)},
+          {"input", value}};
+}
+
+std::optional<int64_t> query_integer(std::string_view value, int64_t min,
+                                     int64_t max) {
+  int64_t n = 0;
+  auto end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, n);
+  if (ec != std::errc{} || ptr != end || n < min || n > max)
+    return std::nullopt;
+  return n;
 }
 
 decoded<page_request> decode_page_query(std::string_view raw) {

@@ -5,6 +5,8 @@
 // field reported as 422), responses are compact UTF-8 JSON with the seed's
 // key order.
 
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -101,6 +103,20 @@ bool is_merge_patch_content_type(std::string_view content_type);
 decoded<boost::json::object> decode_merge_patch(std::string_view body,
                                                 std::string_view content_type,
                                                 const body_limits& limits = {});
+
+/// A query string's parameters by name, names and values made valid UTF-8
+/// (errors echo them, and JSON must be valid UTF-8); a 422 if a parameter
+/// is given more than once.
+decoded<std::map<std::string, std::string>>
+decode_query_form(std::string_view raw);
+
+/// A 422 item about query parameter `name` (a value_error).
+boost::json::object query_error(std::string_view name, std::string_view value,
+                                std::string msg);
+
+/// `value` as a decimal integer from `min` to `max`, or nothing.
+std::optional<int64_t> query_integer(std::string_view value, int64_t min,
+                                     int64_t max);
 
 /// Decodes GET /tenants's query string (without the '?'): optional `offset`
 /// (>= 0) and `limit` (1 to 1000); any other parameter is refused.

@@ -54,6 +54,13 @@ stalled_store(store_actor::stateful_pointer<silent_state> self,
     [=](const find_session_owner&) -> caf::result<std::string> {
       return hold<std::string>(self);
     },
+    [=](const store_messages&) {},
+    [=](const load_messages&) -> caf::result<message_page> {
+      return hold<message_page>(self);
+    },
+    [=](const clear_messages&) -> caf::result<caf::ok_atom> {
+      return hold<caf::ok_atom>(self);
+    },
     [=](const store_user&) -> caf::result<caf::ok_atom> {
       return hold<caf::ok_atom>(self);
     },

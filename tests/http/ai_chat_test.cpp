@@ -20,22 +20,8 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 using bhttp::status;
 
-// A completion whose reply says how many messages it got, and the last.
-fake_upstream::reply echo(const fake_upstream::seen& s) {
-  auto req = json::parse(s.body);
-  auto& messages = req.at("messages").as_array();
-  auto last = std::string{messages.back().at("content").as_string()};
-  auto reply = "[" + std::to_string(messages.size()) + "] " + last;
-  json::object completion{
-    {"id", "c"}, {"object", "chat.completion"}, {"model", "served-model"},
-    {"choices", json::array{{{"index", 0},
-                             {"message", {{"role", "assistant"},
-                                          {"content", reply}}},
-                             {"finish_reason", "stop"}}}},
-    {"usage", {{"prompt_tokens", 10}, {"completion_tokens", 3},
-               {"total_tokens", 13}}}};
-  return {http_answer(200, json::serialize(completion))};
-}
+// The completion most tests answer with.
+constexpr auto echo = echo_completion;
 
 fake_upstream::reply status_only(unsigned code, std::string headers = {},
                                  const std::string& error_code = "x") {

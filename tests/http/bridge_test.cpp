@@ -97,6 +97,8 @@ tenant_actor::behavior_type fake_tenant(tenant_actor::pointer self,
       return r;
     },
     [=](const chat_completed&) {},
+    [=](const read_messages&) { return message_page{}; },
+    [=](const delete_messages&) { return caf::ok_atom::value; },
     [=](const create_user&) { return user_record{}; },
     [=](const list_users&) { return user_page{}; },
     [=](const read_user&) { return user_record{}; },

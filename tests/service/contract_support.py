@@ -57,6 +57,8 @@ REVOKE = ("POST", "/auth/revoke")
 ROTATE = ("POST", "/auth/keys/rotate")
 JWKS = ("GET", "/.well-known/jwks.json")
 OIDC = ("GET", "/.well-known/openid-configuration")
+MESSAGES = ("GET", "/sessions/{id}/messages")
+MESSAGES_CLEAR = ("DELETE", "/sessions/{id}/messages")
 TENANT_AUDIT = ("GET", "/tenants/{id}/audit")
 AUDIT_VERIFY = ("GET", "/tenants/{id}/audit/verify")
 ALL_AUDIT = ("GET", "/audit")
@@ -70,7 +72,7 @@ TENANT_ROUTES = IDENTITY + [TENANT_AUDIT, AUDIT_VERIFY]
 LOGIN_FREE_FAILURES = 5
 # Routes open to anyone: a credential sent must be valid all the same.
 OPEN = [ROOT, OPENAPI, METRICS, HEALTHZ, READYZ, SESSION, CHAT, GRANT, REVOKE,
-        JWKS, OIDC]
+        JWKS, OIDC, MESSAGES, MESSAGES_CLEAR]
 FORM = "application/x-www-form-urlencoded"
 # A made-up id in a path where one is needed.
 PATH_VALUES = {"id": "acme", "user_id": "usr_AAAAAAAAAAAAAAAAAAAAAA",

@@ -188,6 +188,33 @@ def drive_serving(c, s):
             200)
 
 
+def drive_messages(c, s):
+    """A session's conversation: read (a mock tenant's sessions have an
+    empty one), cleared, and refused for a bad query, another tenant and an
+    unknown session."""
+    sid = (s.request("POST", "/session", {"tenant_id": "acme"}).json()
+           or {}).get("session_id", "")
+    mine = f"/sessions/{sid}/messages?tenant_id=acme"
+    check_get(c, MESSAGES, "a session of the tenant", s, mine, 200)
+    c.check(MESSAGES_CLEAR, "a session of the tenant",
+            s.request("DELETE", mine), 204)
+    for situation, query in [("no tenant_id", ""),
+                             ("limit 0", "tenant_id=acme&limit=0"),
+                             ("an unknown parameter", "tenant_id=acme&x=1")]:
+        check_get(c, MESSAGES, situation, s,
+                  f"/sessions/{sid}/messages?{query}", 422)
+    c.check(MESSAGES_CLEAR, "no tenant_id",
+            s.request("DELETE", f"/sessions/{sid}/messages"), 422)
+    theirs = f"/sessions/{sid}/messages?tenant_id=globex"
+    check_get(c, MESSAGES, "another tenant's session", s, theirs, 403)
+    c.check(MESSAGES_CLEAR, "another tenant's session",
+            s.request("DELETE", theirs), 403)
+    unknown = f"/sessions/{uuid.uuid4()}/messages?tenant_id=acme"
+    check_get(c, MESSAGES, "an unknown session", s, unknown, 404)
+    c.check(MESSAGES_CLEAR, "an unknown session",
+            s.request("DELETE", unknown), 404)
+
+
 def drive_admin(c, s):
     """The /tenants operations. Creates the tenants drive_serving uses."""
     for op_key in ADMIN:
@@ -597,6 +624,11 @@ def drive_stalled_store(c, s):
                            "grant_type=client_credentials", content_type=FORM,
                            token=forge_key("globex"))),
     ]
+    # globex's actor waits for the store to load it, and an unknown
+    # session's owner is asked of the store.
+    late = f"/sessions/{uuid.uuid4()}/messages?tenant_id=globex"
+    stalled += background_get(s, MESSAGES, late)
+    stalled.append((MESSAGES_CLEAR, Background(s.request, "DELETE", late)))
     # The audit trail is read by the store, behind the stalled write.
     for op_key in [USERS, USER, KEYS, TENANT_AUDIT, AUDIT_VERIFY, ALL_AUDIT]:
         stalled += background_get(s, op_key, fill(op_key[1], id="globex"),
@@ -720,6 +752,7 @@ def main():
         servers.append(main_server)
         drive_admin(c, main_server)
         drive_serving(c, main_server)
+        drive_messages(c, main_server)
         drive_open_routes_credentials(c, main_server)
         drive_identity(c, main_server)
         drive_audit(c, main_server)

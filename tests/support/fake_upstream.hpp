@@ -28,6 +28,8 @@
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "tests/support/temp_dir.hpp"
 
@@ -215,5 +217,24 @@ private:
   std::vector<std::thread> serving_;
   std::thread accepting_;
 };
+
+/// A completion whose reply says how many messages it got, and the last:
+/// "[N] <last>", from model "served-model", with usage 10 + 3.
+inline fake_upstream::reply echo_completion(const fake_upstream::seen& s) {
+  namespace json = boost::json;
+  auto req = json::parse(s.body);
+  auto& messages = req.at("messages").as_array();
+  auto last = std::string{messages.back().at("content").as_string()};
+  auto reply = "[" + std::to_string(messages.size()) + "] " + last;
+  json::object completion{
+    {"id", "c"}, {"object", "chat.completion"}, {"model", "served-model"},
+    {"choices", json::array{{{"index", 0},
+                             {"message", {{"role", "assistant"},
+                                          {"content", reply}}},
+                             {"finish_reason", "stop"}}}},
+    {"usage", {{"prompt_tokens", 10}, {"completion_tokens", 3},
+               {"total_tokens", 13}}}};
+  return {http_answer(200, json::serialize(completion))};
+}
 
 } // namespace tenantd::test
