@@ -685,13 +685,40 @@ void tenant_state::start_call(upstream_plan& plan, uint64_t needed,
         && breakers[number].state(now) == breaker_state::half_open
         && breakers[number].admit(now, deadline))
       plan.trials.push_back(number);
+  publish_breakers(now);
+}
+
+std::string tenant_state::route_model(uint32_t route) const {
+  auto& ai = config.ai;
+  if (route == 0 || route > ai.fallbacks.size())
+    return ai.upstream.model;
+  return ai.fallbacks[route - 1].model;
+}
+
+void tenant_state::publish_breakers(caf::actor_clock::time_point now) {
+  std::vector<std::pair<std::string, int>> states;
+  for (uint32_t i = 0; i < breakers.size(); ++i)
+    states.emplace_back(route_model(i), static_cast<int>(breakers[i].state(now)));
+  series->upstreams.set_breakers(std::move(states));
 }
 
 void tenant_state::end_call(const chat_completed& report,
                             caf::actor_clock::time_point now) {
   tokens.settle(now, report.reservation,
                 uint64_t{report.prompt_tokens} + report.completion_tokens);
-  if (report.generation != generation)
+  bool current = report.generation == generation;
+  metrics::upstream_figures::call figures;
+  figures.model = current && !report.routes.empty()
+                    ? route_model(report.routes.back().route)
+                    : route_model(0);
+  figures.failure = report.failure;
+  figures.retries = report.retries;
+  figures.seconds = report.latency_ms / 1000.0;
+  figures.first_token_seconds = figures.seconds;
+  figures.prompt_tokens = report.prompt_tokens;
+  figures.completion_tokens = report.completion_tokens;
+  series->upstreams.record(figures);
+  if (!current)
     return;
   for (auto& route : report.routes) {
     if (route.route >= breakers.size())
@@ -707,6 +734,7 @@ void tenant_state::end_call(const chat_completed& report,
     if (!tried && trial < breakers.size())
       breakers[trial].trial_unused();
   }
+  publish_breakers(now);
 }
 
 void tenant_state::remember(session_record& session, chat_turn turn) const {

@@ -187,8 +187,15 @@ struct tenant_state {
   void start_call(upstream_plan& plan, uint64_t tokens,
                   caf::actor_clock::time_point now);
 
-  /// Settles a call's tokens and tells its routes' breakers how it went.
+  /// Settles a call's tokens, tells its routes' breakers how it went and
+  /// counts it in the tenant's upstream metrics.
   void end_call(const chat_completed& report, caf::actor_clock::time_point now);
+
+  /// The configured model of route `route` (0: ai itself).
+  std::string route_model(uint32_t route) const;
+
+  /// Sets the breaker-state metrics of the routes as they are at `now`.
+  void publish_breakers(caf::actor_clock::time_point now);
 
   /// Adds `turn` to the session's history, dropping the oldest that
   /// ai.history no longer lets a chat send.

@@ -393,6 +393,120 @@ std::string line_start(std::string_view name, unsigned code,
 
 } // namespace
 
+const std::array<std::array<std::string_view, 3>, upstream_figures::family_count>
+  upstream_figures::families = {{
+    {"tenantd_upstream_calls_total",
+     "Upstream chats answered, by tenant and the model of the route", "counter"},
+    {"tenantd_upstream_tokens_total",
+     "Upstream tokens used (as the upstream reported them, else estimated), by "
+     "tenant, model and kind (prompt, completion)",
+     "counter"},
+    {"tenantd_upstream_errors_total",
+     "Upstream chats that failed, by tenant, model of the last route tried "
+     "and kind (timeout, unreachable, rate_limited, status, bad_answer)",
+     "counter"},
+    {"tenantd_upstream_retries_total",
+     "Upstream retries (of a route, as the OpenAI SDKs retry), by tenant and "
+     "model", "counter"},
+    {"tenantd_upstream_duration_seconds",
+     "Time of an upstream chat (retries and fallbacks included), by tenant "
+     "and model", "histogram"},
+    {"tenantd_upstream_first_token_seconds",
+     "Time until the first token of an upstream chat reached the service, by "
+     "tenant and model", "histogram"},
+    {"tenantd_upstream_breaker_state",
+     "Each route's circuit breaker as of the tenant's last upstream chat: 0 "
+     "closed, 1 open, 2 half-open", "gauge"},
+  }};
+
+void upstream_figures::histogram::observe(double seconds) {
+  for (std::size_t i = 0; i < std::size(bounds); ++i)
+    if (seconds <= bounds[i])
+      ++buckets[i];
+  sum += seconds;
+  ++count;
+}
+
+void upstream_figures::record(const call& c) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto& m = models_[c.model];
+  m.retries += c.retries;
+  m.latency.observe(c.seconds);
+  if (!c.failure.empty()) {
+    ++m.errors[c.failure];
+    return;
+  }
+  ++m.answered;
+  m.prompt_tokens += c.prompt_tokens;
+  m.completion_tokens += c.completion_tokens;
+  m.first_token.observe(c.first_token_seconds);
+}
+
+void upstream_figures::set_breakers(
+  std::vector<std::pair<std::string, int>> routes) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  breakers_ = std::move(routes);
+}
+
+void upstream_figures::append_samples(std::string_view tenant,
+                                      std::string* out) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto start = [&](std::string& to, std::string_view name,
+                   std::string_view model) {
+    to += name;
+    to += '{';
+    write_label(to, "model", model, true);
+    write_label(to, "tenant", tenant);
+  };
+  auto sample = [](std::string& to, auto value) {
+    to += "} ";
+    write_value(to, value);
+    to += '\n';
+  };
+  auto write_histogram = [&](std::string& to, std::string_view name,
+                             std::string_view model, const histogram& h) {
+    auto bucket = std::string{name} + "_bucket";
+    for (std::size_t i = 0; i <= std::size(bounds); ++i) {
+      start(to, bucket, model);
+      std::string le;
+      if (i == std::size(bounds))
+        le = "+Inf";
+      else
+        write_value(le, bounds[i]);
+      write_label(to, "le", le);
+      sample(to, i == std::size(bounds) ? h.count : h.buckets[i]);
+    }
+    start(to, std::string{name} + "_sum", model);
+    sample(to, h.sum);
+    start(to, std::string{name} + "_count", model);
+    sample(to, h.count);
+  };
+  for (auto& [model, m] : models_) {
+    start(out[0], families[0][0], model);
+    sample(out[0], m.answered);
+    for (auto [kind, n] : {std::pair{"prompt", m.prompt_tokens},
+                           std::pair{"completion", m.completion_tokens}}) {
+      start(out[1], families[1][0], model);
+      write_label(out[1], "kind", kind);
+      sample(out[1], n);
+    }
+    for (auto& [kind, n] : m.errors) {
+      start(out[2], families[2][0], model);
+      write_label(out[2], "kind", kind);
+      sample(out[2], n);
+    }
+    start(out[3], families[3][0], model);
+    sample(out[3], m.retries);
+    write_histogram(out[4], families[4][0], model, m.latency);
+    write_histogram(out[5], families[5][0], model, m.first_token);
+  }
+  for (std::size_t i = 0; i < breakers_.size(); ++i) {
+    start(out[6], families[6][0], breakers_[i].first);
+    write_label(out[6], "route", std::to_string(i));
+    sample(out[6], static_cast<double>(breakers_[i].second));
+  }
+}
+
 void metrics::write_tenant_families(std::string& out) const {
   struct family {
     std::string_view name;
@@ -426,6 +540,7 @@ void metrics::write_tenant_families(std::string& out) const {
   };
   std::vector<row> rows;
   std::string latencies;
+  std::string upstream[upstream_figures::family_count];
   write_header(out, requests_total,
                "HTTP requests answered, by tenant, route template, method "
                "and status code",
@@ -439,6 +554,7 @@ void metrics::write_tenant_families(std::string& out) const {
       r.label = entry->label;
       for (std::size_t i = 0; i < std::size(families); ++i)
         r.values[i] = ((*entry->series).*families[i].value).Value();
+      entry->series->upstreams.append_samples(entry->label, upstream);
     }
     std::lock_guard<std::mutex> entry_guard{entry->mtx};
     for (auto& c : entry->counts) {
@@ -464,6 +580,11 @@ void metrics::write_tenant_families(std::string& out) const {
                "tenantd_http_request_duration_seconds)",
                "summary");
   out += latencies;
+  for (std::size_t i = 0; i < upstream_figures::family_count; ++i) {
+    auto& f = upstream_figures::families[i];
+    write_header(out, f[0], f[1], f[2]);
+    out += upstream[i];
+  }
   for (std::size_t i = 0; i < std::size(families); ++i) {
     auto& f = families[i];
     write_header(out, f.name, f.help, f.type);

@@ -19,10 +19,12 @@
 // histogram has no tenant label (a tenant's latency is its summary's sum
 // and count). docs/benchmarks.md, "Scrape".
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -59,6 +61,67 @@ private:
   std::atomic<double> value_{0};
 };
 
+/// A tenant's calls to its AI upstreams, by the configured model of the
+/// route that made them (a tenant has at most five routes, so the labels
+/// are bounded; the model an upstream names in its answer is not used, it
+/// could be anything): written by the tenant's actor as each call ends,
+/// read by a scrape.
+class upstream_figures {
+public:
+  /// The histograms' bucket bounds, in seconds.
+  static constexpr double bounds[] = {0.05, 0.1, 0.25, 0.5, 1,
+                                      2.5,  5,   10,   30,  60};
+
+  struct call {
+    std::string model;
+    /// Empty if answered, else the failure's kind ("timeout", ...).
+    std::string failure;
+    uint32_t retries = 0;
+    double seconds = 0;
+    /// Until the first token reached the service (for a call answered
+    /// whole, its answer).
+    double first_token_seconds = 0;
+    uint64_t prompt_tokens = 0;
+    uint64_t completion_tokens = 0;
+  };
+
+  void record(const call& c);
+
+  /// Each route's breaker, in route order: its model and 0 (closed), 1
+  /// (open) or 2 (half-open).
+  void set_breakers(std::vector<std::pair<std::string, int>> routes);
+
+  /// Appends this tenant's samples to `out`, one string per family, in
+  /// the order of family_names.
+  void append_samples(std::string_view tenant, std::string* out) const;
+
+  static constexpr std::size_t family_count = 7;
+  /// Name, help and type of each family.
+  static const std::array<std::array<std::string_view, 3>, family_count>
+    families;
+
+private:
+  struct histogram {
+    std::array<uint64_t, std::size(bounds)> buckets{};
+    double sum = 0;
+    uint64_t count = 0;
+    void observe(double seconds);
+  };
+  struct per_model {
+    uint64_t answered = 0;
+    uint64_t prompt_tokens = 0;
+    uint64_t completion_tokens = 0;
+    uint64_t retries = 0;
+    std::map<std::string, uint64_t> errors;
+    histogram latency;
+    histogram first_token;
+  };
+
+  mutable std::mutex mtx_;
+  std::map<std::string, per_model> models_;
+  std::vector<std::pair<std::string, int>> breakers_;
+};
+
 /// What a tenant actor counts about its own work.
 struct tenant_series {
   tenant_value chats;            ///< chats answered
@@ -68,6 +131,7 @@ struct tenant_series {
   /// Unexpired sessions held by the tenant's actor; a passivated tenant
   /// keeps the figure it had when it was passivated.
   tenant_value sessions_active;
+  upstream_figures upstreams;
 };
 
 /// The tenant label of requests that name no tenant the registry knows.

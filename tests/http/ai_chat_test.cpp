@@ -216,6 +216,39 @@ TEST_F(HttpAiChat, AnUpstreamNobodyListensOnIs502) {
   EXPECT_EQ(res.body(), R"({"detail":"Upstream unreachable"})");
 }
 
+// /metrics counts each tenant's upstream chats by the configured model of
+// the route: answers, tokens, errors by kind, retries, durations and the
+// breakers' states.
+TEST_F(HttpAiChat, UpstreamChatsAreMeasuredPerTenantAndModel) {
+  fake_upstream fake{[](const fake_upstream::seen& s) {
+    auto n = json::parse(s.body).at("messages").as_array().back()
+               .at("content").as_string();
+    if (n == "fail")
+      return status_only(500, "retry-after-ms: 1\r\n");
+    return echo(s);
+  }};
+  create_ai_tenant(fake.base_url());
+  auto sid = open_session("hooli");
+  ASSERT_EQ(chat("hooli", sid, "hi").result(), status::ok);
+  ASSERT_EQ(chat("hooli", sid, "fail").result(), status::bad_gateway);
+  auto scrape = client.get("/metrics").body();
+  for (auto line :
+       {R"(tenantd_upstream_calls_total{model="gpt-test",tenant="hooli"} 1)",
+        R"(tenantd_upstream_tokens_total{model="gpt-test",tenant="hooli",kind="prompt"} 10)",
+        R"(tenantd_upstream_tokens_total{model="gpt-test",tenant="hooli",kind="completion"} 3)",
+        R"(tenantd_upstream_errors_total{model="gpt-test",tenant="hooli",kind="status"} 1)",
+        R"(tenantd_upstream_retries_total{model="gpt-test",tenant="hooli"} 2)",
+        R"(tenantd_upstream_duration_seconds_count{model="gpt-test",tenant="hooli"} 2)",
+        R"(tenantd_upstream_duration_seconds_bucket{model="gpt-test",tenant="hooli",le="+Inf"} 2)",
+        R"(tenantd_upstream_first_token_seconds_count{model="gpt-test",tenant="hooli"} 1)",
+        R"(tenantd_upstream_breaker_state{model="gpt-test",tenant="hooli",route="0"} 0)",
+        "# TYPE tenantd_upstream_duration_seconds histogram"})
+    EXPECT_NE(scrape.find(line), std::string::npos) << line;
+  // A mock tenant has none.
+  EXPECT_EQ(scrape.find(R"(tenantd_upstream_calls_total{model="gpt-test",tenant="acme")"),
+            std::string::npos);
+}
+
 // limits.tokens_per_minute holds under concurrency: each chat reserves
 // its prompt's bound and max_tokens before the call, so of many chats sent
 // at once only as many as fit are admitted, and the tokens the upstream
