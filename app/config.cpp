@@ -232,6 +232,14 @@ const std::vector<setting>& settings() {
        c.token_issuer = std::string{v};
        return true;
      }},
+    {"--upstream-ca-file", "UPSTREAM_CA_FILE",
+     "PEM file of CA certificates trusted for https:// AI upstreams besides "
+     "the system's trust store (a private CA); read at start-up",
+     "a file path", "none",
+     [](app_config& c, std::string_view v) {
+       c.upstream_ca_file = std::string{v};
+       return !v.empty();
+     }},
     text("--token-audience", "TOKEN_AUDIENCE",
          "the audience (\"aud\") of access tokens; others are refused",
          &app_config::token_audience),

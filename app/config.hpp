@@ -102,6 +102,9 @@ struct app_config {
   std::chrono::seconds access_token_ttl{900};
   std::string token_issuer;
   std::string token_audience = "tenantd";
+  /// PEM CA certificates trusted for https:// AI upstreams besides the
+  /// system's (a private CA); empty: the system's only.
+  std::string upstream_ca_file;
   std::size_t token_cache_entries = 20'000;
   /// Argon2id's cost (OWASP: m = 19 MiB, t = 2).
   std::size_t password_memory_kib = 19 * 1024;

@@ -24,6 +24,7 @@
 #include "http/api/api.hpp"
 #include "http/bridge.hpp"
 #include "http/router.hpp"
+#include "http/upstream/client.hpp"
 #include "http/tokens.hpp"
 #include "crypto/keyring.hpp"
 #include "crypto/password.hpp"
@@ -78,6 +79,9 @@ http::router_options router_options(const app_config& config,
   opts.limits.max_message_chars = config.max_message_chars;
   opts.tenant_max_in_flight = config.tenant_max_in_flight;
   opts.client_rate_limit = config.client_rate_limit;
+  // Throws naming the file if it cannot be read: the service does not start.
+  if (!config.upstream_ca_file.empty())
+    opts.upstream_tls = http::upstream::make_tls_context(config.upstream_ca_file);
   opts.logging = config.log_requests == "all"    ? http::request_logging::all
                  : config.log_requests == "none" ? http::request_logging::none
                                                  : http::request_logging::errors;

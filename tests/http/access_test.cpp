@@ -36,6 +36,7 @@ enum class cell {
   role,            // 403 Role does not permit this
   other_tenant,    // 403 Credential does not belong to tenant
   platform_only,   // 403 Not permitted
+  principal,       // 403 Session does not belong to principal
 };
 
 struct expectation {
@@ -60,6 +61,9 @@ expectation expected(cell c) {
               "403 other tenant"};
     case cell::platform_only:
       return {status::forbidden, "Not permitted", "403 platform only"};
+    case cell::principal:
+      return {status::forbidden, "Session does not belong to principal",
+              "403 principal"};
   }
   return {status::internal_server_error, nullptr, "?"};
 }
@@ -67,6 +71,8 @@ expectation expected(cell c) {
 enum endpoint : std::size_t {
   open_session_,
   chat_,
+  read_messages_,
+  clear_messages_,
   list_users,
   create_user_,
   read_self,
@@ -89,6 +95,8 @@ enum endpoint : std::size_t {
 const char* const endpoint_names[endpoints] = {
   "POST /session (A)",
   "POST /chat (A)",
+  "GET /sessions/{s}/messages?tenant_id=A",
+  "DELETE /sessions/{s}/messages?tenant_id=A",
   "GET /tenants/A/users",
   "POST /tenants/A/users",
   "GET /tenants/A/users/{self}",
@@ -129,17 +137,19 @@ constexpr auto U = cell::unauthenticated;
 constexpr auto R = cell::role;
 constexpr auto T = cell::other_tenant;
 constexpr auto P = cell::platform_only;
+constexpr auto S = cell::principal;
 
 // A row per principal, a column per endpoint (in the order above).
-//                                    session chat | users: list create self patch delete | keys: list create delete | audit verify | /audit /tenants read patch suspend rotate
+// {s} is a session the member of A opened (the standing one).
+//                                    session chat | messages: read clear | users: list create self patch delete | keys: list create delete | audit verify | /audit /tenants read patch suspend rotate
 const std::array<std::array<cell, endpoints>, principals> matrix = {{
-  /* anonymous       */ {U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U},
-  /* member of A     */ {O, O, R, R, O, R, R, R, R, R, R, R, P, P, R, R, P, P},
-  /* admin of A      */ {O, O, O, N, O, O, D, O, N, D, O, O, P, P, O, O, P, P},
-  /* member key of A */ {O, O, R, R, R, R, R, R, R, R, R, R, P, P, R, R, P, P},
-  /* admin key of A  */ {O, O, O, N, O, O, D, O, N, D, O, O, P, P, O, O, P, P},
-  /* admin of B      */ {T, T, T, T, T, T, T, T, T, T, T, T, P, P, T, T, P, P},
-  /* platform admin  */ {O, O, O, N, O, O, D, O, N, D, O, O, O, O, O, O, O, O},
+  /* anonymous       */ {U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U},
+  /* member of A     */ {O, O, O, D, R, R, O, R, R, R, R, R, R, R, P, P, R, R, P, P},
+  /* admin of A      */ {O, O, O, D, O, N, O, O, D, O, N, D, O, O, P, P, O, O, P, P},
+  /* member key of A */ {O, O, S, S, R, R, R, R, R, R, R, R, R, R, P, P, R, R, P, P},
+  /* admin key of A  */ {O, O, O, D, O, N, O, O, D, O, N, D, O, O, P, P, O, O, P, P},
+  /* admin of B      */ {T, T, T, T, T, T, T, T, T, T, T, T, T, T, P, P, T, T, P, P},
+  /* platform admin  */ {O, O, O, D, O, N, O, O, D, O, N, D, O, O, O, O, O, O, O, O},
 }};
 
 void print_matrix() {
@@ -159,7 +169,9 @@ void print_matrix() {
   std::cout << "\nTenant A has \"auth\": \"required\". 401: `Not "
                "authenticated`; 403 role: `Role does not permit this`; 403 "
                "other tenant: `Credential does not belong to tenant`; 403 "
-               "platform only: `Not permitted`. {self} is the caller's own "
+               "platform only: `Not permitted`; 403 principal: `Session does "
+               "not belong to principal`. {s} is a session the member of A "
+               "opened. {self} is the caller's own "
                "user (a member's record for a key); a member key is no "
                "user, so it cannot read one. A tenant's admins PATCH its "
                "name, welcome, model and reply only (anything else: 403 "
@@ -221,6 +233,14 @@ protected:
       case chat_:
         return chat_as(client, as, "alpha",
                        opened.empty() ? standing_session : opened);
+      case read_messages_:
+        return request_as(client, as, verb::get,
+                          "/sessions/" + standing_session
+                            + "/messages?tenant_id=alpha");
+      case clear_messages_:
+        return request_as(client, as, verb::delete_,
+                          "/sessions/" + standing_session
+                            + "/messages?tenant_id=alpha");
       case list_users:
         return request_as(client, as, verb::get, users);
       case create_user_: {

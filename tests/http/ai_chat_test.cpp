@@ -357,6 +357,30 @@ TEST_F(HttpAiChat, TheBreakerSkipsAFailingRouteAndOpensAt503) {
   EXPECT_EQ(spare.requests().size(), 5u);
 }
 
+// UPSTREAM_CA_FILE: an https:// upstream whose certificate a private CA
+// signed is trusted when that CA is configured, and refused otherwise.
+TEST(HttpAiTls, APrivateCaIsTrustedOnlyWhenConfigured) {
+  test_certificate cert{"IP:127.0.0.1"};
+  fake_upstream fake{echo, &cert};
+  auto tenant = bulk_tenant("secure");
+  tenant.ai.provider = ai_provider::openai;
+  tenant.ai.upstream = {fake.base_url(), "m", ""};
+  ASSERT_EQ(tenant.ai.upstream.base_url.rfind("https://", 0), 0u);
+  auto chat_once = [&](const std::string& ca_file) {
+    auto cfg = test_config();
+    cfg.upstream_ca_file = ca_file;
+    running_service server{{tenant}, cfg};
+    http_client c{server.port()};
+    return c.post("/chat", chat_json("secure", test::open_session(c, "secure"),
+                                     "hi"));
+  };
+  auto trusted = chat_once(cert.cert());
+  EXPECT_EQ(trusted.result(), status::ok) << trusted.body();
+  auto untrusted = chat_once("");
+  EXPECT_EQ(untrusted.result(), status::bad_gateway);
+  EXPECT_EQ(untrusted.body(), R"({"detail":"Upstream unreachable"})");
+}
+
 // A hanging upstream holds at most its own tenant's in-flight cap: past it
 // that tenant gets 503, while another tenant's chats are answered at once.
 TEST(HttpAiIsolation, AHangingUpstreamHarmsOnlyItsTenant) {
