@@ -13,7 +13,7 @@ CTEST_JOBS ?= 2
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all run build-all test test-sanitize bench bench-nginx versus-seed soak abuse \
+.PHONY: all run build-all test test-sanitize bench bench-nginx bench-upstream versus-seed soak abuse \
         attack flood fuzz clean
 
 all: build-all
@@ -48,6 +48,9 @@ bench: build-all
 	./bench/run.sh $(BUILD_DIR)
 
 # Beside Debian's nginx serving bodies of the same size (docs/benchmarks.md).
+bench-upstream: build-all
+	./bench/upstream.sh $(BUILD_DIR)
+
 bench-nginx: build-all
 	./bench/versus-nginx.sh $(BUILD_DIR)
 
