@@ -11,6 +11,7 @@
 #include <boost/json/value.hpp>
 
 #include "core/clock.hpp"
+#include "core/random.hpp"
 #include "core/text.hpp"
 #include "util/log.hpp"
 
@@ -659,6 +660,12 @@ tenant_state::next_route_try(caf::actor_clock::time_point now) const {
   return next == caf::actor_clock::time_point::max() ? now : next;
 }
 
+uint64_t tenant_state::random_generation() {
+  uint64_t g = 0;
+  secure_random(&g, sizeof g);
+  return g >> 1; // room to count up
+}
+
 uint64_t tenant_state::tokens_needed(const upstream_plan& plan) {
   uint64_t bytes = 0;
   for (auto& turn : plan.messages)
@@ -704,8 +711,17 @@ void tenant_state::publish_breakers(caf::actor_clock::time_point now) {
 
 void tenant_state::end_call(const chat_completed& report,
                             caf::actor_clock::time_point now) {
-  tokens.settle(now, report.reservation,
-                uint64_t{report.prompt_tokens} + report.completion_tokens);
+  // A call the upstream may have spent tokens on without saying how many
+  // (it timed out, or answered what could not be used) is charged its
+  // whole reservation; one that said is charged what it said; one refused
+  // (unreachable, an error status) nothing.
+  uint64_t used = uint64_t{report.prompt_tokens} + report.completion_tokens;
+  bool spent_unknown = (report.failure == "timeout"
+                        || report.failure == "bad_answer")
+                       && used == 0;
+  if (spent_unknown)
+    used = tokens.reserved_by(report.reservation);
+  tokens.settle(now, report.reservation, used);
   bool current = report.generation == generation;
   metrics::upstream_figures::call figures;
   figures.model = current && !report.routes.empty()
@@ -842,6 +858,16 @@ caf::expected<chat_result> upstream_chat(tenant_pointer self,
   }
   auto needed = tenant_state::tokens_needed(plan);
   auto limit = st.tokens.limit();
+  // The oldest history goes first when the whole chat could never fit the
+  // limit; 413 only if the system prompt, the message and ai.max_tokens
+  // alone are over it.
+  auto& turns = plan.messages;
+  std::ptrdiff_t first_past = turns.front().role == "system" ? 1 : 0;
+  while (limit != 0 && needed > limit
+         && first_past + 1 < static_cast<std::ptrdiff_t>(turns.size())) {
+    turns.erase(turns.begin() + first_past);
+    needed = tenant_state::tokens_needed(plan);
+  }
   if (limit != 0 && needed > limit)
     return make_error(errc::chat_exceeds_token_limit);
   bool fits = st.tokens.fits(now, needed);
@@ -975,6 +1001,11 @@ tenant(tenant_pointer self, store_actor store,
             [self, rp, id, message = std::string{message}](
               message_page& page) mutable {
               auto& st = self->state;
+              // Suspended, archived or passivating meanwhile: refused now.
+              if (auto err = st.refusal(st.config.id, self->clock().now())) {
+                rp.deliver(std::move(err));
+                return;
+              }
               auto* s = st.sessions.find(id);
               if (s == nullptr) {
                 rp.deliver(make_error(errc::unknown_session));

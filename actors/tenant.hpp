@@ -132,7 +132,11 @@ struct tenant_state {
   /// begun afresh when the routes or ai.breaker change; `generation`
   /// counts those changes, so that a report on the old routes is ignored.
   std::vector<circuit_breaker> breakers;
-  uint64_t generation = 0;
+  /// Starts at a random point (as reservation ids do): a report meant for
+  /// the tenant's previous actor matches no generation here.
+  uint64_t generation = random_generation();
+
+  static uint64_t random_generation();
   uint64_t chats = 0;
   uint64_t rate_limited = 0;
   /// Sessions used (and counters changed) since the last touch to the store.

@@ -59,6 +59,11 @@ void token_budget::settle(steady_time now, uint64_t id, uint64_t used) {
   settled_ += used;
 }
 
+uint64_t token_budget::reserved_by(uint64_t id) const {
+  auto i = out_.find(id);
+  return i == out_.end() ? 0 : i->second.tokens;
+}
+
 token_window_view token_budget::view(steady_time now) const {
   token_window_view v;
   v.limit = limit_;

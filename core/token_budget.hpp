@@ -6,8 +6,9 @@
 // all pass and together overshoot; here each call reserves its worst case
 // first (a bound on its prompt plus ai.max_tokens), and a call is admitted
 // only while the settled tokens of the window and every reservation still
-// out fit the limit. Settling replaces the reservation by what the upstream
-// says it used. So the tokens charged to a window never exceed the limit,
+// out fit the limit. Settling replaces the reservation by what the call
+// used (what the upstream said; the tenant's actor charges the whole
+// reservation when it may have spent tokens without saying). So the tokens charged to a window never exceed the limit,
 // however many calls run at once, as long as each uses no more than it
 // reserved (an upstream honours max_tokens; a prompt's tokens are bounded
 // by its bytes, see prompt_bound).
@@ -65,6 +66,9 @@ public:
   /// Ends reservation `id` (0, unknown or dropped: none), charging `used`
   /// tokens to the window of `now`.
   void settle(steady_time now, uint64_t id, uint64_t used);
+
+  /// The tokens reservation `id` holds (0: none, or no longer).
+  uint64_t reserved_by(uint64_t id) const;
 
   token_window_view view(steady_time now) const;
 

@@ -123,7 +123,8 @@ constexpr const char* migrations[] = {
   // (expired, purged, its tenant archived).
   R"sql(
     CREATE TABLE session_messages (
-      seq INTEGER PRIMARY KEY,
+      -- Never reused, so that a page's cursor stays valid.
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
       tenant TEXT NOT NULL,
       session BLOB NOT NULL,
       at INTEGER NOT NULL,

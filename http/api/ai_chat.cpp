@@ -258,7 +258,12 @@ void try_next(std::shared_ptr<attempt_state> st) {
                           breaker_failure(a, answered && !too_long)});
     if (++st->next < st->plan.routes.size())
       return try_next(st);
+    // What an over-long answer said it used is charged all the same.
+    auto prompt_tokens = too_long ? out.prompt_tokens : 0;
+    auto completion_tokens = too_long ? out.completion_tokens : 0;
     out = {};
+    out.prompt_tokens = prompt_tokens;
+    out.completion_tokens = completion_tokens;
     out.refusal = refusal_for(st->facts, a, too_long);
     out.failure = failure_kind(a, too_long);
     st->finish(std::move(out));
@@ -280,13 +285,13 @@ chat_completed report_of(const upstream_outcome& out, const std::string& tenant,
   r.failure = out.failure;
   r.latency_ms = static_cast<uint32_t>(
     std::chrono::duration_cast<std::chrono::milliseconds>(out.latency).count());
+  r.prompt_tokens = out.prompt_tokens;
+  r.completion_tokens = out.completion_tokens;
   if (out.refusal)
     return r;
   r.message = std::move(message);
   r.reply = out.reply;
   r.model = out.model;
-  r.prompt_tokens = out.prompt_tokens;
-  r.completion_tokens = out.completion_tokens;
   r.estimated = out.estimated;
   return r;
 }

@@ -344,14 +344,18 @@ protected:
   /// Reports an exchange of `sid` as the HTTP layer does.
   void completed(const std::string& sid, std::string message,
                  std::string reply) {
-    auto tenant = tenant_of("ai");
-    ASSERT_TRUE(tenant);
     chat_completed report;
     report.tenant = "ai";
     report.session = *session_id::parse(sid);
     report.message = std::move(message);
     report.reply = std::move(reply);
     report.prompt_tokens = report.completion_tokens = 1;
+    send_report(std::move(report));
+  }
+
+  void send_report(chat_completed report) {
+    auto tenant = tenant_of("ai");
+    ASSERT_TRUE(tenant);
     self->send(*tenant, std::move(report));
     run();
   }
@@ -412,6 +416,54 @@ TEST_F(UpstreamPlanTest, TheTokenBudgetEndsTheHistorySent) {
             (std::vector<std::string>{"system: You serve Aico. Welcome!",
                                       "assistant: short", "user: recent",
                                       "assistant: newest", "user: now"}));
+}
+
+// limits.tokens_per_minute: a chat that would not fit with all its history
+// sends less of it (the oldest first) rather than being refused for good.
+TEST_F(UpstreamPlanTest, TheTokenLimitDropsTheOldestHistoryFirst) {
+  auto sid = session_for("ai");
+  completed(sid, std::string(100, 'a'), std::string(100, 'b'));
+  // 24 + 3 bytes, 2 messages (16 + 8), 1024 of max_tokens: 1075 without
+  // history; the user's 100-byte turn (108) must go, the answer fits.
+  ASSERT_TRUE(update("ai", R"({"limits":{"tokens_per_minute":1200}})"));
+  auto r = chat("ai", sid, "now");
+  ASSERT_TRUE(r) << render(r.error());
+  EXPECT_EQ(turns(r->plan),
+            (std::vector<std::string>{"system: You serve Aico. Welcome!",
+                                      "assistant: " + std::string(100, 'b'),
+                                      "user: now"}));
+  EXPECT_EQ(r->tokens.limit, 1200u);
+  // The earlier exchange reported 2 tokens used, settled in this window.
+  EXPECT_EQ(r->tokens.remaining, 1198u - tenant_state::tokens_needed(r->plan));
+}
+
+// A call that timed out may have been billed: it is charged its whole
+// reservation; one the upstream refused is charged nothing.
+TEST_F(UpstreamPlanTest, ATimedOutCallIsChargedItsReservation) {
+  ASSERT_TRUE(update("ai", R"({"limits":{"tokens_per_minute":5000}})"));
+  auto sid = session_for("ai");
+  auto first = chat("ai", sid, "one");
+  ASSERT_TRUE(first) << render(first.error());
+  auto reserved = tenant_state::tokens_needed(first->plan);
+  chat_completed timed_out;
+  timed_out.tenant = "ai";
+  timed_out.session = *session_id::parse(sid);
+  timed_out.generation = first->plan.generation;
+  timed_out.reservation = first->plan.reservation;
+  timed_out.failure = "timeout";
+  send_report(timed_out);
+  auto second = chat("ai", sid, "two");
+  ASSERT_TRUE(second) << render(second.error());
+  auto again = tenant_state::tokens_needed(second->plan);
+  EXPECT_EQ(second->tokens.remaining, 5000u - reserved - again);
+  chat_completed refused = timed_out;
+  refused.reservation = second->plan.reservation;
+  refused.failure = "status";
+  send_report(refused);
+  auto third = chat("ai", sid, "three");
+  ASSERT_TRUE(third) << render(third.error());
+  EXPECT_EQ(third->tokens.remaining,
+            5000u - reserved - tenant_state::tokens_needed(third->plan));
 }
 
 // -- the clock the actors read ------------------------------------------------

@@ -80,6 +80,13 @@ PATH_VALUES = {"id": "acme", "user_id": "usr_AAAAAAAAAAAAAAAAAAAAAA",
 
 # Documented statuses no situation can produce from outside the process.
 NOT_DRIVEN = {
+    MESSAGES: {
+        "503": "a failed read of the store: the contract's storage faults "
+        "lock the database for writes, and reads of a WAL database go on",
+    },
+    ("HEAD", "/sessions/{id}/messages"): {
+        "503": "as GET: a failed read of the store",
+    },
     LIST: {
         "504": "the registry answers the listing from its own memory, asking "
         "no other actor, and nothing outside the process can stall it",

@@ -502,6 +502,13 @@ def start_storage_faults(binary, tenants, work):
             return f"{what}/{(res.json() or {}).get('id', '')}"
         return setup
 
+    def opened_session(s):
+        res = s.request("POST", "/session", {"tenant_id": "globex"})
+        if res.status != 200:
+            raise RuntimeError(f"{s.name}: /session answered {res}")
+        return f"/sessions/{(res.json() or {}).get('session_id', '')}" \
+               "/messages?tenant_id=globex"
+
     def posted(what):
         def setup(s):
             res = s.admin("POST", what)
@@ -529,6 +536,7 @@ def start_storage_faults(binary, tenants, work):
                                   "password": "correct horse battery"}, 201),
          None),
         (KEY_CREATE, "/tenants/globex/keys", None, {"name": "held"}),
+        (MESSAGES_CLEAR, None, opened_session, None),
         (KEY_REVOKE, None, made("/tenants/globex/keys", {"name": "k"}, 201),
          None),
     ]:

@@ -34,8 +34,8 @@ TEST_F(Database, OpenCreatesDirectoryFileAndSchema) {
   EXPECT_EQ(raw_query(file_, "SELECT group_concat(name, ',') FROM (SELECT "
                              "name FROM sqlite_schema WHERE type = 'table' "
                              "ORDER BY name)"),
-            "api_keys,audit_events,session_messages,sessions,tenant_history,"
-            "tenants,users");
+            "api_keys,audit_events,session_messages,sessions,sqlite_sequence,"
+            "tenant_history,tenants,users");
   EXPECT_TRUE(db.tenants().empty());
   EXPECT_FALSE(db.in_transaction());
 }
