@@ -237,6 +237,20 @@ rate_window token_window_of(const token_window_view& v) {
 
 // Answers a request for a session this tenant does not hold: the store
 // knows whether another tenant holds it (403) or nobody does (404).
+// Asks the store `msg` and answers with its answer, or storage_failed.
+template <class Result, class Message>
+caf::result<Result> from_store(tenant_pointer self, Message msg) {
+  auto rp = self->make_response_promise<Result>();
+  self
+    ->request(self->state.store, self->state.settings.internal_timeout,
+              std::move(msg))
+    .then([rp](Result& r) mutable { rp.deliver(std::move(r)); },
+          [rp](caf::error&) mutable {
+            rp.deliver(make_error(errc::storage_failed));
+          });
+  return rp;
+}
+
 template <class Result>
 caf::result<Result> not_ours(tenant_pointer self, const session_id& id) {
   auto rp = self->make_response_promise<Result>();
@@ -1082,16 +1096,9 @@ tenant(tenant_pointer self, store_actor store,
         return std::move(*err);
       if (std::holds_alternative<not_held>(held))
         return not_ours<message_page>(self, msg.session);
-      auto rp = self->make_response_promise<message_page>();
-      self
-        ->request(st.store, st.settings.internal_timeout,
-                  load_messages{st.config.id, msg.session, msg.after,
-                                msg.limit, false})
-        .then([rp](message_page& page) mutable { rp.deliver(std::move(page)); },
-              [rp](caf::error&) mutable {
-                rp.deliver(make_error(errc::storage_failed));
-              });
-      return rp;
+      return from_store<message_page>(
+        self, load_messages{st.config.id, msg.session, msg.after, msg.limit,
+                            false});
     },
     [self](const delete_messages& msg) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
@@ -1104,15 +1111,8 @@ tenant(tenant_pointer self, store_actor store,
       auto* session = std::get<session_record*>(held);
       session->history.clear();
       session->history_loaded = true;
-      auto rp = self->make_response_promise<caf::ok_atom>();
-      self
-        ->request(st.store, st.settings.internal_timeout,
-                  clear_messages{st.config.id, msg.session})
-        .then([rp](caf::ok_atom ok) mutable { rp.deliver(ok); },
-              [rp](caf::error&) mutable {
-                rp.deliver(make_error(errc::storage_failed));
-              });
-      return rp;
+      return from_store<caf::ok_atom>(self,
+                                      clear_messages{st.config.id, msg.session});
     },
     [self](create_user& msg) -> caf::result<user_record> {
       auto& st = self->state;
