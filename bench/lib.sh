@@ -33,6 +33,34 @@ machine() {
     "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
 }
 
+# nginx_conf DIR PORT LOCATIONS: writes DIR/nginx.conf for one worker on
+# 127.0.0.1:PORT, no access log, long keep-alive, temp files in DIR, the
+# server block's LOCATIONS (nginx directives) answering JSON.
+nginx_conf() {
+  cat >"$1/nginx.conf" <<CONF
+worker_processes 1;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  keepalive_timeout 75s;
+  client_body_temp_path $1/body;
+  proxy_temp_path $1/proxy;
+  fastcgi_temp_path $1/fastcgi;
+  uwsgi_temp_path $1/uwsgi;
+  scgi_temp_path $1/scgi;
+  server {
+    listen 127.0.0.1:$2;
+    default_type application/json;
+    $3
+  }
+}
+CONF
+}
+
 # Raises this shell's soft limit of open files to the hard limit (children
 # inherit it): thousands of connections need thousands of descriptors, on
 # the server's side and the clients'.

@@ -45,29 +45,8 @@ trap cleanup EXIT
 
 completion='{"id":"chatcmpl-bench","object":"chat.completion","created":1,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! This is a fixed answer from the benchmark upstream."},"finish_reason":"stop"}],"usage":{"prompt_tokens":24,"completion_tokens":12,"total_tokens":36}}'
 mkdir -p "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-daemon off;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 10000000;
-  keepalive_timeout 75s;
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi;
-  uwsgi_temp_path $work/nginx/uwsgi;
-  scgi_temp_path $work/nginx/scgi;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    default_type application/json;
-    location = /v1/chat/completions { return 200 '$completion'; }
-    location = / { return 200 '{}'; }
-  }
-}
-CONF
+nginx_conf "$work/nginx" "$nginx_port" \
+  "location = /v1/chat/completions { return 200 '$completion'; } location = / { return 200 '{}'; }"
 "$nginx_bin" -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 nginx_pid=$!
 upstream=http://127.0.0.1:$nginx_port

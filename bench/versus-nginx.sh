@@ -106,29 +106,8 @@ root_size=$(curl -s "$url/" | wc -c)
 stop_tenantd
 
 mkdir -p "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-daemon off;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 10000000;
-  keepalive_timeout 75s;
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi;
-  uwsgi_temp_path $work/nginx/uwsgi;
-  scgi_temp_path $work/nginx/scgi;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    default_type application/json;
-    location = /chat { return 200 '$(body_of_size "$chat_size")'; }
-    location = / { return 200 '$(body_of_size "$root_size")'; }
-  }
-}
-CONF
+nginx_conf "$work/nginx" "$nginx_port" \
+  "location = /chat { return 200 '$(body_of_size "$chat_size")'; } location = / { return 200 '$(body_of_size "$root_size")'; }"
 "$nginx_bin" -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 nginx_pid=$!
 nginx_url=http://127.0.0.1:$nginx_port
