@@ -235,8 +235,6 @@ rate_window token_window_of(const token_window_view& v) {
                      clamp(v.remaining), v.reset_seconds};
 }
 
-// Answers a request for a session this tenant does not hold: the store
-// knows whether another tenant holds it (403) or nobody does (404).
 // Asks the store `msg` and answers with its answer, or storage_failed.
 template <class Result, class Message>
 caf::result<Result> from_store(tenant_pointer self, Message msg) {
@@ -251,6 +249,8 @@ caf::result<Result> from_store(tenant_pointer self, Message msg) {
   return rp;
 }
 
+// Answers a request for a session this tenant does not hold: the store
+// knows whether another tenant holds it (403) or nobody does (404).
 template <class Result>
 caf::result<Result> not_ours(tenant_pointer self, const session_id& id) {
   auto rp = self->make_response_promise<Result>();
