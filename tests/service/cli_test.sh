@@ -39,6 +39,13 @@ if PORT=abc "$bin" --tenants-file "$tenants" --data-dir "$work/refused" 2>"$work
   fail "PORT=abc without --port started"
 fi
 grep -q "invalid value for PORT: 'abc'" "$work/refused.log" || fail "PORT=abc: $(cat "$work/refused.log")"
+# An UPSTREAM_CA_FILE that cannot be read stops the start, naming the file.
+if UPSTREAM_CA_FILE="$work/no-such-ca.pem" timeout 10 "$bin" --port 0 --host 127.0.0.1 \
+     --tenants-file "$tenants" --data-dir "$work/no-ca" 2>"$work/no-ca.log"; then
+  fail "an unreadable UPSTREAM_CA_FILE started"
+fi
+grep -q "no-such-ca.pem: cannot read CA certificates" "$work/no-ca.log" \
+  || fail "UPSTREAM_CA_FILE: $(cat "$work/no-ca.log")"
 start_server PORT=abc LOG_FORMAT=json LOG_REQUESTS=all ADMIN_TOKEN=cli-test-token-0123456789
 curl -sf "$url/" >/dev/null || fail "GET / failed"
 curl -s -o /dev/null -H 'X-Request-Id: cli-1' "$url/nope"
