@@ -71,19 +71,28 @@ echo "ok: LOG_FORMAT=json writes $lines JSON lines"
 
 # --- LOG_LEVEL -----------------------------------------------------------------------
 # Without info lines there is no "listening on" line to read the port from:
-# take a free one.
-free_port=""
-for p in $(shuf -i 20000-60000 -n 50); do
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then free_port=$p; break; fi
+# take a free one below the ephemeral range, and take another if a parallel
+# test binds it first (a connect probe cannot reserve a port).
+serving=""
+for p in $(shuf -i 20000-32000 -n 20); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then continue; fi
+  : >"$log"
+  LOG_LEVEL=warning LOG_REQUESTS=all ADMIN_TOKEN=cli-test-token-0123456789 \
+    "$bin" --host 127.0.0.1 --port "$p" --tenants-file "$tenants" \
+    --data-dir "$work/data" 2>"$log" &
+  pid=$!
+  for _ in $(seq 500); do
+    kill -0 "$pid" 2>/dev/null || break
+    if curl -sf "http://127.0.0.1:$p/" >/dev/null; then serving=$p; break; fi
+    sleep 0.02
+  done
+  [[ -n "$serving" ]] && break
+  kill -0 "$pid" 2>/dev/null && fail "LOG_LEVEL=warning: not serving on $p"
+  wait "$pid" || true
+  pid=""
+  grep -q "Address already in use" "$log" || fail "LOG_LEVEL=warning: did not start"
 done
-[[ -n "$free_port" ]] || fail "no free port found"
-: >"$log"
-LOG_LEVEL=warning LOG_REQUESTS=all ADMIN_TOKEN=cli-test-token-0123456789 \
-  "$bin" --host 127.0.0.1 --port "$free_port" --tenants-file "$tenants" \
-  --data-dir "$work/data" 2>"$log" &
-pid=$!
-for _ in $(seq 500); do curl -sf "http://127.0.0.1:$free_port/" >/dev/null && break; sleep 0.02; done
-curl -sf "http://127.0.0.1:$free_port/" >/dev/null || fail "LOG_LEVEL=warning: not serving"
+[[ -n "$serving" ]] || fail "LOG_LEVEL=warning: no free port in 20 tries"
 kill -TERM "$pid"
 wait "$pid" || fail "the server did not stop cleanly"
 pid=""
