@@ -249,7 +249,8 @@ http::response ask_router(test_service& svc, http::request&& req) {
   auto answer = std::make_shared<slot>();
   svc.io().post([&svc, answer, req = std::move(req)]() mutable {
     svc.routes()(std::move(req), 0, boost::asio::ip::address_v4::loopback(),
-                 [answer](http::response res) {
+                 [answer](http::response res,
+                          std::shared_ptr<http::body_stream>) {
       std::lock_guard<std::mutex> guard{answer->mtx};
       FUZZ_CHECK(++answer->calls == 1, "a second answer to one request");
       answer->res = std::move(res);

@@ -22,6 +22,7 @@
 #include "http/in_flight_gate.hpp"
 #include "http/login_guard.hpp"
 #include "http/json/codec.hpp"
+#include "http/net/body_stream.hpp"
 
 namespace tenantd::metrics {
 class metrics;
@@ -48,8 +49,10 @@ using request = boost::beast::http::request<boost::beast::http::string_body>;
 using response = boost::beast::http::response<boost::beast::http::string_body>;
 
 /// Receives the response; called exactly once, on the connection's I/O
-/// thread.
-using responder = std::function<void(response)>;
+/// thread. With a body stream, the response is the head only (its body
+/// empty) and the body follows as the stream is written (body_stream.hpp).
+using responder
+  = std::function<void(response, std::shared_ptr<body_stream>)>;
 
 /// Which answered requests get a log line.
 enum class request_logging { none, errors, all };
@@ -123,6 +126,11 @@ public:
   void about_principal(const principal& who);
 
   void operator()(response res) const;
+
+  /// Answers with `head` (status and fields; its body is ignored) and a
+  /// body written as it comes: the handler writes into the stream it gets
+  /// and ends it. Counted and logged with the head's status.
+  std::shared_ptr<body_stream> stream(response head) const;
 
 private:
   struct state;

@@ -51,7 +51,7 @@ struct reply::state {
     }
   }
 
-  void answer(response res) {
+  void answer(response res, std::shared_ptr<body_stream> stream = nullptr) {
     answered = true;
     res.set("X-Request-Id", id);
     auto code = res.result_int();
@@ -61,7 +61,7 @@ struct reply::state {
     if (logging == request_logging::all
         || (logging == request_logging::errors && code >= 500))
       log_answer(code, took);
-    done(std::move(res));
+    done(std::move(res), std::move(stream));
   }
 
   // Names only what is bounded and safe: the id is sane (request_id), the
@@ -112,6 +112,15 @@ void reply::operator()(response res) const {
   if (state_->answered)
     return; // answered already: a second answer would break the order
   state_->answer(std::move(res));
+}
+
+std::shared_ptr<body_stream> reply::stream(response head) const {
+  if (state_->answered)
+    return nullptr;
+  head.body().clear();
+  auto body = std::make_shared<body_stream>();
+  state_->answer(std::move(head), body);
+  return body;
 }
 
 // -- the table ----------------------------------------------------------------

@@ -1,6 +1,7 @@
 #include "http/net/server.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <cctype>
 #include <deque>
@@ -19,6 +20,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "http/net/body_stream.hpp"
 #include "http/net/wire.hpp"
 #include "http/request_id.hpp"
 #include "http/respond.hpp"
@@ -278,6 +280,11 @@ private:
     std::optional<response> res;
     /// Its bytes as counted in unsent_.
     std::size_t counted = 0;
+    /// A streamed answer's body (res is its head), its head once written,
+    /// and whether it goes as chunks (HTTP/1.1) or until the close (1.0).
+    std::shared_ptr<body_stream> stream;
+    bool head_sent = false;
+    bool chunked = true;
   };
 
   const server_options& options() const {
@@ -448,7 +455,9 @@ private:
     read_deadline_.disarm();
     if (ec == beast_http::error::end_of_stream || ec == net::error::eof) {
       read_closed_ = true;
-      if (queue_.empty())
+      // A client that closes while answers stream has gone: no one will
+      // read the rest (and its stream's work stops).
+      if (queue_.empty() || streaming())
         close();
       return;
     }
@@ -495,11 +504,13 @@ private:
                         req.method() == beast_http::verb::head};
     try {
       owner_.handler_(std::move(req), lane_, from_,
-                      [self = shared_from_this(), seq](response res) {
+                      [self = shared_from_this(),
+                       seq](response res, std::shared_ptr<body_stream> body) {
                         auto ex = self->socket_.get_executor();
-                        net::dispatch(ex, [self, seq,
-                                           res = std::move(res)]() mutable {
-                          self->on_response(seq, std::move(res));
+                        net::dispatch(ex, [self, seq, res = std::move(res),
+                                           body = std::move(body)]() mutable {
+                          self->on_response(seq, std::move(res),
+                                            std::move(body));
                         });
                       });
     } catch (const std::exception& e) {
@@ -576,21 +587,85 @@ private:
     slot.res = std::move(res);
   }
 
-  void on_response(uint64_t seq, response res) {
+  void on_response(uint64_t seq, response res,
+                   std::shared_ptr<body_stream> body = nullptr) {
     // An answer for a request already answered (500 after its handler
-    // threw) is dropped.
-    if (seq < front_seq_ || seq - front_seq_ >= queue_.size())
+    // threw) is dropped, its stream closed.
+    if (seq < front_seq_ || seq - front_seq_ >= queue_.size()
+        || queue_[static_cast<std::size_t>(seq - front_seq_)].res
+        || closing_) {
+      if (body)
+        body->close();
       return;
+    }
     auto& slot = queue_[static_cast<std::size_t>(seq - front_seq_)];
-    if (slot.res)
-      return;
+    if (body) {
+      slot.chunked = res.version() >= 11;
+      res.erase(beast_http::field::content_length);
+      if (slot.chunked)
+        res.chunked(true);
+      else
+        res.keep_alive(false); // a 1.0 body ends with the connection
+      body->when_ready([weak = weak_from_this()] {
+        if (auto self = weak.lock())
+          self->write_front();
+      });
+      slot.stream = std::move(body);
+    }
     fill(slot, std::move(res));
     write_front();
+  }
+
+  // Writes the next piece of a streamed answer at the front: its head,
+  // then what has been written into its stream as one chunk, then the
+  // last chunk once it has ended. Nothing to write: the stream's wake
+  // calls again.
+  void write_stream_front() {
+    auto& front = queue_.front();
+    wire_.clear();
+    if (!front.head_sent) {
+      auto& res = *front.res;
+      if (draining_ || read_closed_)
+        res.keep_alive(false);
+      wire_ = wire_bytes(res);
+      front.head_sent = true;
+    }
+    auto bytes = front.stream->take();
+    if (!bytes.empty() && front.chunked) {
+      char size[20];
+      auto n = std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
+      wire_.append(size, static_cast<std::size_t>(n));
+      wire_ += bytes;
+      wire_ += "\r\n";
+    } else {
+      wire_ += bytes;
+    }
+    bool last = front.stream->ended();
+    if (last && front.chunked)
+      wire_ += "0\r\n\r\n";
+    if (wire_.empty() && !last)
+      return;
+    writing_ = true;
+    write_deadline_.arm(options().write_timeout);
+    net::async_write(
+      socket_, net::buffer(wire_),
+      [self = shared_from_this(), last](beast::error_code ec, std::size_t) {
+        if (ec || !last) {
+          self->writing_ = false;
+          self->write_deadline_.disarm();
+          if (ec)
+            return self->close();
+          return self->write_front();
+        }
+        self->on_write(ec);
+      });
   }
 
   void write_front() {
     if (writing_ || closing_ || queue_.empty() || !queue_.front().res)
       return;
+    if (queue_.front().stream)
+      return write_stream_front();
     auto& res = *queue_.front().res;
     if (draining_ || read_closed_)
       res.keep_alive(false);
@@ -649,6 +724,11 @@ private:
       });
   }
 
+  bool streaming() const {
+    return std::any_of(queue_.begin(), queue_.end(),
+                       [](const answer_slot& a) { return a.stream != nullptr; });
+  }
+
   void close() {
     if (closing_)
       return;
@@ -658,6 +738,10 @@ private:
     beast::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
     socket_.close(ec);
+    // Streams not ended stop their producers.
+    for (auto& slot : queue_)
+      if (slot.stream)
+        slot.stream->close();
   }
 
   tcp::socket socket_;

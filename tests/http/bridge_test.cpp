@@ -276,7 +276,9 @@ http::response answer(io_thread& io, http::router& route, http::request req) {
   std::promise<http::response> done;
   io.post([&] {
     route(std::move(req), 0, boost::asio::ip::address_v4::loopback(),
-          [&](http::response res) { done.set_value(std::move(res)); });
+          [&](http::response res, std::shared_ptr<http::body_stream>) {
+            done.set_value(std::move(res));
+          });
   });
   auto fut = done.get_future();
   EXPECT_EQ(fut.wait_for(5s), std::future_status::ready);

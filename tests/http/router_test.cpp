@@ -227,7 +227,8 @@ public:
     auto answers = std::make_shared<int>(0);
     io_.post([&, done, answers] {
       router_(std::move(req), 0, boost::asio::ip::address_v4::loopback(),
-              [done, answers](http::response res) {
+              [done, answers](http::response res,
+                              std::shared_ptr<http::body_stream>) {
         if (++*answers == 1)
           done->set_value(std::move(res));
         else

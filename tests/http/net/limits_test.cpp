@@ -88,10 +88,10 @@ private:
     res.body() = req.target() == "/big" ? big_body : R"({"ok":true})";
     res.prepare_payload();
     if (req.target() != "/slow")
-      return done(std::move(res));
+      return done(std::move(res), nullptr);
     auto timer = std::make_shared<boost::asio::steady_timer>(ioc_, 2500ms);
     timer->async_wait([timer, res, done](boost::system::error_code) {
-      done(res);
+      done(res, nullptr);
     });
   }
 
