@@ -36,6 +36,7 @@ std::string_view to_string(failure f) {
     case failure::timeout: return "timeout";
     case failure::broken: return "broken";
     case failure::too_large: return "too_large";
+    case failure::cancelled: return "cancelled";
   }
   return "unknown";
 }
@@ -112,6 +113,8 @@ struct client::exchange : std::enable_shared_from_this<exchange> {
     // getaddrinfo runs on Asio's resolver thread; the timer bounds it.
     resolve_timer.expires_at(connect_deadline);
     resolve_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (self->cancelled)
+        return;
       if (!ec)
         self->resolver.cancel();
     });
@@ -119,6 +122,8 @@ struct client::exchange : std::enable_shared_from_this<exchange> {
       c.url.host, std::to_string(c.url.port),
       [self = shared_from_this()](beast::error_code ec,
                                   tcp::resolver::results_type found) {
+        if (self->cancelled)
+          return;
         self->resolve_timer.cancel();
         if (ec == net::error::operation_aborted)
           return self->fail(failure::timeout, "resolving the host timed out");
@@ -134,6 +139,8 @@ struct client::exchange : std::enable_shared_from_this<exchange> {
     conn->tcp().async_connect(
       found, [self = shared_from_this()](beast::error_code ec,
                                          const tcp::endpoint&) {
+        if (self->cancelled)
+          return;
         if (ec == beast::error::timeout)
           return self->fail(failure::timeout, "connecting timed out");
         if (ec)
@@ -156,6 +163,8 @@ struct client::exchange : std::enable_shared_from_this<exchange> {
     stream.set_verify_callback(ssl::host_name_verification(host));
     stream.async_handshake(
       ssl::stream_base::client, [self = shared_from_this()](beast::error_code ec) {
+        if (self->cancelled)
+          return;
         if (ec == beast::error::timeout)
           return self->fail(failure::timeout, "the TLS handshake timed out");
         if (ec)
@@ -184,6 +193,8 @@ struct client::exchange : std::enable_shared_from_this<exchange> {
       beast_http::async_write(
         stream, req,
         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          if (self->cancelled)
+            return;
           if (ec)
             return self->broke(ec, "sending the request");
           self->read();
@@ -194,10 +205,14 @@ struct client::exchange : std::enable_shared_from_this<exchange> {
   void read() {
     parser.emplace();
     parser->body_limit(max_answer);
+    if (c.on_body)
+      return read_head();
     conn->with_stream([&](auto& stream) {
       beast_http::async_read(
         stream, conn->buffer, *parser,
         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          if (self->cancelled)
+            return;
           if (ec == beast_http::error::body_limit
               || ec == beast_http::error::header_limit)
             return self->fail(failure::too_large, "the answer is too large");
@@ -208,10 +223,91 @@ struct client::exchange : std::enable_shared_from_this<exchange> {
     });
   }
 
+  // A streamed call: the head first; a 2xx answer's body then goes to
+  // on_body as it comes, any other is read whole.
+  void read_head() {
+    conn->with_stream([&](auto& stream) {
+      beast_http::async_read_header(
+        stream, conn->buffer, *parser,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          if (self->cancelled)
+            return;
+          if (ec == beast_http::error::header_limit)
+            return self->fail(failure::too_large, "the answer is too large");
+          if (ec)
+            return self->broke(ec, "reading the answer");
+          auto code = self->parser->get().result_int();
+          if (code < 200 || code >= 300) {
+            self->c.on_body = nullptr;
+            return self->read_rest();
+          }
+          self->read_piece();
+        });
+    });
+  }
+
+  void read_rest() {
+    if (parser->is_done())
+      return answered();
+    conn->with_stream([&](auto& stream) {
+      beast_http::async_read(
+        stream, conn->buffer, *parser,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          if (self->cancelled)
+            return;
+          if (ec == beast_http::error::body_limit)
+            return self->fail(failure::too_large, "the answer is too large");
+          if (ec)
+            return self->broke(ec, "reading the answer");
+          self->answered();
+        });
+    });
+  }
+
+  // Hands over what the parser has of the body, then reads more until the
+  // end. Bytes already buffered are parsed before the socket is read.
+  void read_piece() {
+    auto& body = parser->get().body();
+    if (!body.empty()) {
+      auto piece = std::exchange(body, {});
+      c.on_body(piece);
+      if (!done) // cancelled by on_body
+        return;
+    }
+    if (parser->is_done())
+      return answered();
+    conn->with_stream([&](auto& stream) {
+      beast_http::async_read_some(
+        stream, conn->buffer, *parser,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          if (self->cancelled)
+            return;
+          if (ec == beast_http::error::body_limit)
+            return self->fail(failure::too_large, "the answer is too large");
+          if (ec)
+            return self->broke(ec, "reading the answer");
+          self->read_piece();
+        });
+    });
+  }
+
+  void cancel() {
+    if (!done)
+      return;
+    cancelled = true;
+    resolver.cancel();
+    resolve_timer.cancel();
+    // Pending operations end later (the socket is closed) and, finding
+    // cancelled, do nothing.
+    fail(failure::cancelled, "cancelled");
+  }
+
   // A connection that failed: a pooled one that broke before any byte of
   // its answer had gone stale (the upstream closed it while idle), and a
   // fresh one replaces it once.
   void broke(beast::error_code ec, const char* doing) {
+    if (cancelled)
+      return fail(failure::cancelled, "cancelled");
     if (ec == beast::error::timeout)
       return fail(failure::timeout, "the call timed out");
     if (reused && !retried && (!parser || !parser->got_some())) {
@@ -284,6 +380,7 @@ struct client::exchange : std::enable_shared_from_this<exchange> {
   std::optional<beast_http::response_parser<beast_http::string_body>> parser;
   bool reused = false;
   bool retried = false;
+  bool cancelled = false;
 };
 
 client::client(net::io_context& ioc, std::shared_ptr<ssl::context> tls,
@@ -293,14 +390,20 @@ client::client(net::io_context& ioc, std::shared_ptr<ssl::context> tls,
 
 client::~client() = default;
 
-void client::post(call c, std::function<void(answer)> done) {
+client::canceller client::post(call c, std::function<void(answer)> done) {
   if (c.url.tls && !tls_) {
     answer a;
     a.error = failure::tls;
     a.detail = "no TLS context";
-    return done(std::move(a));
+    done(std::move(a));
+    return [] {};
   }
-  std::make_shared<exchange>(*this, std::move(c), std::move(done))->start();
+  auto x = std::make_shared<exchange>(*this, std::move(c), std::move(done));
+  x->start();
+  return [weak = std::weak_ptr<exchange>(x)] {
+    if (auto x = weak.lock())
+      x->cancel();
+  };
 }
 
 std::unique_ptr<client::connection> client::take_idle(const std::string& key) {

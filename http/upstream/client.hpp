@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -39,6 +40,8 @@ enum class failure : uint8_t {
   broken,
   /// The answer was larger than client_options::max_answer_bytes.
   too_large,
+  /// The caller cancelled the call.
+  cancelled,
 };
 
 std::string_view to_string(failure f);
@@ -54,6 +57,10 @@ struct call {
   std::chrono::milliseconds connect_timeout{5000};
   /// The whole call, connecting included.
   std::chrono::milliseconds timeout{60000};
+  /// If set, a 2xx answer's body is handed to it piece by piece as it
+  /// arrives (a stream: server-sent events) and the answer's body is left
+  /// empty; any other answer is read whole, as without it.
+  std::function<void(std::string_view)> on_body;
 };
 
 struct answer {
@@ -96,10 +103,14 @@ public:
   client(const client&) = delete;
   client& operator=(const client&) = delete;
 
+  /// Cancels a call: its `done` runs (soon, on the client's thread) with
+  /// failure::cancelled unless it has run already. Harmless after the end.
+  using canceller = std::function<void()>;
+
   /// POSTs `c`; `done` runs once on this client's thread with the answer.
   /// A pooled connection that turns out closed before any byte of its
   /// answer is replaced by a fresh one, once. Call on this client's thread.
-  void post(call c, std::function<void(answer)> done);
+  canceller post(call c, std::function<void(answer)> done);
 
   /// The io_context its calls and completions run on.
   boost::asio::io_context& context() const {

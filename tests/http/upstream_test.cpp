@@ -190,6 +190,70 @@ TEST_F(UpstreamClient, ABrokenAnswerIsBrokenAndAHugeOneTooLarge) {
   EXPECT_EQ(post(call_to(huge.base_url())).error, upstream::failure::too_large);
 }
 
+// With on_body, a 2xx body is handed over as it arrives (the pieces
+// joined are the body), and the connection is kept after its last chunk;
+// an error status is still read whole.
+TEST_F(UpstreamClient, AStreamedBodyArrivesPieceByPiece) {
+  fake_upstream fake{[](const fake_upstream::seen& s) {
+    if (s.body.find("fail") != std::string::npos)
+      return fake_upstream::reply{http_answer(500, R"({"error":{}})")};
+    completion_stream_script script;
+    script.pieces = {"a", "b", "c"};
+    script.gap = 10ms;
+    return completion_stream(script);
+  }};
+  std::string streamed;
+  std::size_t pieces = 0;
+  auto c = call_to(fake.base_url());
+  c.on_body = [&](std::string_view bytes) {
+    streamed.append(bytes);
+    ++pieces;
+  };
+  auto a = post(std::move(c));
+  EXPECT_EQ(a.error, upstream::failure::none) << a.detail;
+  EXPECT_EQ(a.status, 200u);
+  EXPECT_TRUE(a.body.empty());
+  EXPECT_GE(pieces, 3u); // the parts came 10 ms apart
+  EXPECT_NE(streamed.find(R"("content":"b")"), std::string::npos);
+  EXPECT_EQ(streamed.substr(streamed.size() - 14), "data: [DONE]\n\n");
+  EXPECT_EQ(idle(), 1u);
+  auto failed = call_to(fake.base_url());
+  failed.body = "fail";
+  std::string ignored;
+  failed.on_body = [&](std::string_view bytes) { ignored.append(bytes); };
+  auto e = post(std::move(failed));
+  EXPECT_EQ(e.status, 500u);
+  EXPECT_EQ(e.body, R"({"error":{}})");
+  EXPECT_TRUE(ignored.empty());
+}
+
+// A cancelled call ends at once with failure::cancelled, and its
+// connection is closed (the upstream's writes fail), not pooled.
+TEST_F(UpstreamClient, ACancelledCallEndsAndClosesItsConnection) {
+  fake_upstream fake{[](const fake_upstream::seen&) {
+    completion_stream_script script;
+    script.pieces.assign(40, "x");
+    script.gap = 20ms;
+    return completion_stream(script);
+  }};
+  std::promise<upstream::answer> result;
+  upstream::client::canceller cancel;
+  auto c = call_to(fake.base_url());
+  c.on_body = [](std::string_view) {};
+  io_.post([&] {
+    cancel = client_->post(std::move(c), [&](upstream::answer a) {
+      result.set_value(std::move(a));
+    });
+  });
+  ASSERT_TRUE(eventually([&] { return fake.parts_written() >= 2; }));
+  io_.post([&] { cancel(); });
+  auto a = result.get_future().get();
+  EXPECT_EQ(a.error, upstream::failure::cancelled);
+  EXPECT_TRUE(eventually([&] { return fake.cut_off() == 1; }));
+  EXPECT_EQ(idle(), 0u);
+  io_.call([&] { cancel(); return 0; }); // harmless after the end
+}
+
 TEST_F(UpstreamClient, TlsWithAVerifiedCertificate) {
   fake_upstream fake{ok, &localhost_cert_};
   for (auto host : {"localhost", "127.0.0.1"}) {

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <list>
@@ -84,12 +85,20 @@ public:
     std::size_t connection = 0;
   };
 
+  /// Bytes written after the answer's first, each after its delay (a
+  /// streamed body).
+  struct part {
+    std::string bytes;
+    std::chrono::milliseconds delay{0};
+  };
+
   struct reply {
     std::string bytes;
     /// Waits before answering.
     std::chrono::milliseconds delay{0};
-    /// Closes the connection after the bytes.
+    /// Closes the connection after the bytes (and parts).
     bool close = false;
+    std::vector<part> parts{};
   };
 
   using script = std::function<reply(const seen&)>;
@@ -141,6 +150,17 @@ public:
 
   std::size_t connections() const {
     return accepted_;
+  }
+
+  /// Parts written so far, over all answers.
+  std::size_t parts_written() const {
+    return parts_written_;
+  }
+
+  /// Answers whose parts could not all be written: the client had gone
+  /// (closed its connection) in the middle.
+  std::size_t cut_off() const {
+    return cut_off_;
   }
 
 private:
@@ -195,6 +215,18 @@ private:
       if (stopping_)
         return;
       boost::asio::write(stream, boost::asio::buffer(r.bytes), ec);
+      for (auto& p : r.parts) {
+        if (ec)
+          break;
+        std::this_thread::sleep_for(p.delay);
+        if (stopping_)
+          return;
+        boost::asio::write(stream, boost::asio::buffer(p.bytes), ec);
+        if (!ec)
+          ++parts_written_;
+        else
+          ++cut_off_;
+      }
       if (ec)
         return;
       if (r.close) {
@@ -211,6 +243,8 @@ private:
   std::optional<boost::asio::ssl::context> tls_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> accepted_{0};
+  std::atomic<std::size_t> parts_written_{0};
+  std::atomic<std::size_t> cut_off_{0};
   mutable std::mutex mutex_;
   std::vector<seen> seen_;
   std::list<boost::asio::ip::tcp::socket> sockets_;
@@ -235,6 +269,68 @@ inline fake_upstream::reply echo_completion(const fake_upstream::seen& s) {
     {"usage", {{"prompt_tokens", 10}, {"completion_tokens", 3},
                {"total_tokens", 13}}}};
   return {http_answer(200, json::serialize(completion))};
+}
+
+/// A Chat Completions stream as the fake sends it: an event-stream head,
+/// at once, then each of `pieces` as a chunk event `gap` apart (the first
+/// after `first`: a slow first token), from model "served-model".
+struct completion_stream_script {
+  std::vector<std::string> pieces;
+  std::chrono::milliseconds first{0};
+  std::chrono::milliseconds gap{0};
+  /// A last chunk with usage (prompt 10, completion = the pieces' count).
+  bool usage = true;
+  /// Breaks off after the pieces: no usage, no [DONE], the connection
+  /// closed in the middle of the body.
+  bool truncated = false;
+};
+
+/// `data` as one HTTP/1.1 chunk.
+inline std::string http_chunk(const std::string& data) {
+  char size[20];
+  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  return size + data + "\r\n";
+}
+
+inline fake_upstream::reply completion_stream(const completion_stream_script& script) {
+  namespace json = boost::json;
+  auto event = [](const json::object& chunk) {
+    return http_chunk("data: " + json::serialize(chunk) + "\n\n");
+  };
+  auto chunk = [](json::value delta, json::value usage) {
+    json::array choices;
+    if (!delta.is_null())
+      choices.push_back({{"index", 0}, {"delta", std::move(delta)}});
+    return json::object{{"id", "c"}, {"object", "chat.completion.chunk"},
+                        {"model", "served-model"},
+                        {"choices", std::move(choices)},
+                        {"usage", std::move(usage)}};
+  };
+  fake_upstream::reply r;
+  r.bytes = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n";
+  r.bytes += event(chunk(json::object{{"role", "assistant"}, {"content", ""}},
+                         nullptr));
+  bool first = true;
+  for (auto& piece : script.pieces) {
+    r.parts.push_back({event(chunk(json::object{{"content", piece}}, nullptr)),
+                       first ? script.first : script.gap});
+    first = false;
+  }
+  if (script.truncated) {
+    r.close = true;
+    return r;
+  }
+  std::string tail;
+  if (script.usage) {
+    auto n = static_cast<int64_t>(script.pieces.size());
+    tail += event(chunk(nullptr, json::object{{"prompt_tokens", 10},
+                                              {"completion_tokens", n},
+                                              {"total_tokens", 10 + n}}));
+  }
+  tail += http_chunk("data: [DONE]\n\n") + "0\r\n\r\n";
+  r.parts.push_back({tail, script.gap});
+  return r;
 }
 
 } // namespace tenantd::test
