@@ -438,10 +438,13 @@ struct chat_completed {
   /// Retries made, over all routes.
   uint32_t retries = 0;
   /// Empty if answered; else what failed last ("timeout", "unreachable",
-  /// "rate_limited", "status", "bad_answer").
+  /// "rate_limited", "status", "bad_answer"; a stream's "truncated",
+  /// "token_limit", "cancelled").
   std::string failure;
-  /// The call's whole time.
+  /// The call's whole time, and its time to the first piece of a
+  /// streamed reply (else the whole time).
   uint32_t latency_ms = 0;
+  uint32_t first_token_ms = 0;
   /// Answered: the user's turn as sent, the assistant's answer, the model
   /// that gave it and the tokens (estimated when the upstream said none).
   std::string message;

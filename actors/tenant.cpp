@@ -731,7 +731,10 @@ void tenant_state::end_call(const chat_completed& report,
   // (unreachable, an error status) nothing.
   uint64_t used = uint64_t{report.prompt_tokens} + report.completion_tokens;
   bool spent_unknown = (report.failure == "timeout"
-                        || report.failure == "bad_answer")
+                        || report.failure == "bad_answer"
+                        || report.failure == "truncated"
+                        || report.failure == "token_limit"
+                        || report.failure == "cancelled")
                        && used == 0;
   if (spent_unknown)
     used = tokens.reserved_by(report.reservation);
@@ -744,7 +747,7 @@ void tenant_state::end_call(const chat_completed& report,
   figures.failure = report.failure;
   figures.retries = report.retries;
   figures.seconds = report.latency_ms / 1000.0;
-  figures.first_token_seconds = figures.seconds;
+  figures.first_token_seconds = report.first_token_ms / 1000.0;
   figures.prompt_tokens = report.prompt_tokens;
   figures.completion_tokens = report.completion_tokens;
   series->upstreams.record(figures);

@@ -423,7 +423,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, chat_completed& x) {
   return f(caf::meta::type_name("chat_completed"), x.tenant, x.session,
            x.generation, x.reservation, x.trials, x.routes, x.retries, x.failure,
-           x.latency_ms, x.message, x.reply, x.model, x.prompt_tokens,
+           x.latency_ms, x.first_token_ms, x.message, x.reply, x.model, x.prompt_tokens,
            x.completion_tokens, x.estimated);
 }
 

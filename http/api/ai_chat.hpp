@@ -12,6 +12,7 @@
 
 #include "actors/interfaces.hpp"
 #include "http/handler.hpp"
+#include "http/upstream/client.hpp"
 
 namespace tenantd::http::api {
 
@@ -31,10 +32,19 @@ struct upstream_outcome {
   bool estimated = false;
   std::vector<route_outcome> routes;
   uint32_t retries = 0;
+  /// Not answered: the refusal's detail (for a stream's error event).
+  std::string detail;
+  /// Streamed: a piece of the reply reached the client (then a failure
+  /// came after it: no retry, no fallback).
+  bool streamed = false;
   /// Empty if answered; else the kind of the last failure ("timeout",
-  /// "unreachable", "rate_limited", "status", "bad_answer").
+  /// "unreachable", "rate_limited", "status", "bad_answer"; for a stream
+  /// also "truncated" (it ended early), "token_limit" (it outgrew its
+  /// reservation), "cancelled" (the client went)).
   std::string failure;
   std::chrono::steady_clock::duration latency{};
+  /// Until the first piece of a streamed reply (else the whole latency).
+  std::chrono::steady_clock::duration first_token{};
   /// The plan's, given back.
   uint64_t generation = 0;
   uint64_t reservation = 0;
@@ -56,5 +66,19 @@ chat_completed report_of(const upstream_outcome& out, const std::string& tenant,
 void call_upstream(upstream::client& client, const request_facts& facts,
                    const std::string& tenant, upstream_plan plan,
                    std::function<void(upstream_outcome)> done);
+
+/// Like call_upstream, asking each route for a stream: `on_delta` gets
+/// each piece of the reply as it comes (the first one ends retries and
+/// fallbacks: it has reached the client), and `done` the outcome, its
+/// reply whole. The stream is stopped ("token_limit") once the reply
+/// outgrows plan.max_tokens (more pieces than that, or more than twice
+/// that at four bytes a token): the upstream ignores max_tokens and would
+/// overshoot the reservation; or ("bad_answer") MAX_REPLY_BYTES. The
+/// canceller stops the call ("cancelled"): the client has gone.
+upstream::client::canceller
+stream_upstream(upstream::client& client, const request_facts& facts,
+                const std::string& tenant, upstream_plan plan,
+                std::function<void(std::string_view)> on_delta,
+                std::function<void(upstream_outcome)> done);
 
 } // namespace tenantd::http::api

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -159,6 +160,90 @@ void answer_from_upstream(lane& asks, release_place release,
     });
 }
 
+// The head of a chat answered as server-sent events: 200 with the rate
+// headers; the events follow (chat_delta_event, chat_done_event).
+response event_stream_head(const request_facts& facts, const chat_result& r) {
+  auto res = make_response(facts, status::ok, std::string{}, "text/event-stream");
+  res.set(beast_http::field::cache_control, "no-cache");
+  set_rate_headers(res, r, false);
+  return res;
+}
+
+// A chat answered whole, as events: the head, its reply as one delta, the
+// done event (a mock reply, or an upstream's that came with no piece).
+void answer_as_events(const request_facts& facts, const chat_request_body& body,
+                      const chat_result& r, const chat_usage& usage,
+                      const reply& done) {
+  auto events = done.stream(event_stream_head(facts, r));
+  if (!events)
+    return;
+  if (!r.reply.empty())
+    events->write(chat_delta_event(r.reply));
+  events->write(chat_done_event(body, r, usage));
+  events->end();
+}
+
+// A chat the tenant's actor planned for its upstream, streamed: the head
+// goes with the first piece of the reply, so that a failure before it is
+// still a plain answer with its status (and retries and fallbacks are
+// still possible); after it, a failure is an error event. The client's
+// going cancels the call.
+void stream_from_upstream(lane& asks, release_place release,
+                          upstream::client& client, const request_facts& facts,
+                          chat_request_body body, chat_result planned,
+                          const reply& done) {
+  auto session = session_id::parse(body.session_id).value_or(session_id::nil());
+  auto message = planned.plan.messages.back().content;
+  auto tenant = body.tenant_id;
+  chat_result head;
+  head.upstream = true;
+  head.window = planned.window;
+  head.tokens = planned.tokens;
+  auto events = std::make_shared<std::shared_ptr<body_stream>>();
+  auto cancel = std::make_shared<upstream::client::canceller>();
+  *cancel = stream_upstream(
+    client, facts, tenant, std::move(planned.plan),
+    [facts, head, events, cancel, done](std::string_view piece) {
+      if (!*events) {
+        *events = done.stream(event_stream_head(facts, head));
+        if (!*events)
+          return;
+        (*events)->on_close([cancel] {
+          if (*cancel)
+            (*cancel)();
+        });
+      }
+      (*events)->write(chat_delta_event(piece));
+    },
+    [&asks, release = std::move(release), facts, body = std::move(body),
+     head, events, session, message = std::move(message),
+     done](upstream_outcome out) mutable {
+      release();
+      asks.tell_tenant(report_of(out, body.tenant_id, session, std::move(message)));
+      chat_result answered = head;
+      answered.reply = std::move(out.reply);
+      answered.model = std::move(out.model);
+      chat_usage usage{out.prompt_tokens, out.completion_tokens, out.estimated};
+      auto& stream = *events;
+      if (!stream) {
+        if (out.refusal)
+          return done(std::move(*out.refusal));
+        return answer_as_events(facts, body, answered, usage, done);
+      }
+      stream->write(out.refusal ? chat_error_event(out.detail, out.failure)
+                                : chat_done_event(body, answered, usage));
+      stream->end();
+    });
+}
+
+// Whether the client asks for events: "stream": true, or an Accept that
+// names text/event-stream.
+bool wants_events(const call& c, const chat_request_body& body) {
+  return body.stream
+         || c.req[beast_http::field::accept].find("text/event-stream")
+              != std::string_view::npos;
+}
+
 void handle_chat(const call& c, reply done) {
   if (auto refusal = client_over_limit(c))
     return done(std::move(*refusal));
@@ -168,6 +253,7 @@ void handle_chat(const call& c, reply done) {
   if (auto* bad = std::get_if<validation_failure>(&decoded))
     return done(unprocessable(c.facts, *bad));
   auto& body = std::get<chat_request_body>(decoded);
+  bool events = wants_events(c, body);
   chat_request msg;
   msg.tenant = body.tenant_id;
   // The seed compares ids as strings: anything but a canonical UUID names
@@ -178,9 +264,12 @@ void handle_chat(const call& c, reply done) {
   msg.who = c.who;
   ask_about_tenant<chat_result>(
     c, std::move(done), std::move(msg),
-    [facts = c.facts, body = std::move(body), &asks = c.asks,
+    [facts = c.facts, body = std::move(body), events, &asks = c.asks,
      &upstream = c.upstream](caf::expected<chat_result> result,
                              const reply& done, release_place release) {
+      if (result && result->upstream && events)
+        return stream_from_upstream(asks, std::move(release), upstream, facts,
+                                    body, std::move(*result), done);
       if (result && result->upstream)
         return answer_from_upstream(asks, std::move(release), upstream, facts,
                                     body, std::move(*result), done);
@@ -197,6 +286,8 @@ void handle_chat(const call& c, reply done) {
         set_rate_headers(res, *result, true);
         return done(std::move(res));
       }
+      if (events)
+        return answer_as_events(facts, body, *result, {}, done);
       auto res = make_response(facts, status::ok, chat_body(body, *result));
       set_rate_headers(res, *result, false);
       done(std::move(res));

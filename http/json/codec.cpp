@@ -338,12 +338,30 @@ void take_string(const json::object& obj, std::string_view key,
   out.assign(s.data(), s.size());
 }
 
-// Decodes a body into T, whose string fields are named by `fields`.
-template <class T, std::size_t N>
+// An optional boolean member: absent leaves `out`; anything but true or
+// false is pydantic's bool_type error.
+void take_optional_bool(const json::object& obj, std::string_view key,
+                        bool& out, json::array& errors) {
+  auto it = obj.find(key);
+  if (it == obj.end())
+    return;
+  if (!it->value().is_bool()) {
+    errors.push_back(error_item("bool_type", json::array{"body", key},
+                                "Input should be a valid boolean",
+                                it->value()));
+    return;
+  }
+  out = it->value().get_bool();
+}
+
+// Decodes a body into T, whose string fields are named by `fields`, then
+// lets `more` read what else T has.
+template <class T, std::size_t N, class More>
 decoded<T> decode(std::string_view body, std::string_view content_type,
                   const body_limits& limits,
                   const std::pair<std::string_view, std::string T::*> (
-                    &fields)[N]) {
+                    &fields)[N],
+                  More more) {
   std::string_view names[N];
   for (std::size_t i = 0; i < N; ++i)
     names[i] = fields[i].first;
@@ -355,6 +373,7 @@ decoded<T> decode(std::string_view body, std::string_view content_type,
   json::array errors;
   for (auto& [key, member] : fields)
     take_string(obj, key, result.*member, errors);
+  more(obj, result, errors);
   if (!errors.empty())
     return validation_failure{std::move(errors)};
   return result;
@@ -367,7 +386,8 @@ decoded<session_request_body> decode_session_request(std::string_view body,
                                                 const body_limits& limits) {
   static constexpr std::pair<std::string_view, std::string session_request_body::*>
     fields[] = {{"tenant_id", &session_request_body::tenant_id}};
-  return decode(body, content_type, limits, fields);
+  return decode(body, content_type, limits, fields,
+                [](const json::object&, session_request_body&, json::array&) {});
 }
 
 decoded<chat_request_body> decode_chat_request(std::string_view body,
@@ -377,7 +397,11 @@ decoded<chat_request_body> decode_chat_request(std::string_view body,
     fields[] = {{"tenant_id", &chat_request_body::tenant_id},
                 {"session_id", &chat_request_body::session_id},
                 {"message", &chat_request_body::message}};
-  auto result = decode(body, content_type, limits, fields);
+  auto result = decode(body, content_type, limits, fields,
+                       [](const json::object& obj, chat_request_body& out,
+                          json::array& errors) {
+                         take_optional_bool(obj, "stream", out.stream, errors);
+                       });
   auto* req = std::get_if<chat_request_body>(&result);
   if (req == nullptr
       || code_points_before(req->message, req->message.size())
@@ -454,6 +478,31 @@ std::string chat_body(const chat_request_body& req, const chat_result& result) {
   write_member(out, "reply", result.reply);
   write_member(out, "model", result.model);
   out += result.upstream ? ",\"mock\":false}" : ",\"mock\":true}";
+  return out;
+}
+
+std::string chat_delta_event(std::string_view piece) {
+  std::string out = "event: delta\ndata: {\"delta\":";
+  write_string(out, piece);
+  out += "}\n\n";
+  return out;
+}
+
+std::string chat_done_event(const chat_request_body& req,
+                            const chat_result& result, const chat_usage& usage) {
+  auto body = chat_body(req, result);
+  body.pop_back(); // its closing brace
+  body += ",\"usage\":{\"prompt_tokens\":" + std::to_string(usage.prompt_tokens)
+          + ",\"completion_tokens\":" + std::to_string(usage.completion_tokens)
+          + (usage.estimated ? ",\"estimated\":true}}" : ",\"estimated\":false}}");
+  return "event: done\ndata: " + body + "\n\n";
+}
+
+std::string chat_error_event(std::string_view detail, std::string_view kind) {
+  std::string out = "event: error\ndata: {";
+  write_member(out, "detail", detail);
+  write_member(out, "kind", kind);
+  out += "}\n\n";
   return out;
 }
 

@@ -47,6 +47,8 @@ struct chat_request_body {
   std::string tenant_id;
   std::string session_id;
   std::string message;
+  /// "stream": true asks for server-sent events.
+  bool stream = false;
 };
 
 template <class T>
@@ -78,6 +80,22 @@ std::string session_body(const session_grant& grant);
 
 /// {"tenant_id","session_id","reply","model","mock":true}
 std::string chat_body(const chat_request_body& req, const chat_result& result);
+
+/// POST /chat's answer as server-sent events ("stream": true or Accept:
+/// text/event-stream), each "event: <name>\ndata: <JSON>\n\n":
+/// "delta" {"delta":"<piece>"} for each piece of the reply as it comes;
+/// then "done", chat_body's object with "usage":{"prompt_tokens",
+/// "completion_tokens","estimated"}; or "error" {"detail","kind"} when the
+/// reply broke off after pieces were sent.
+std::string chat_delta_event(std::string_view piece);
+struct chat_usage {
+  uint32_t prompt_tokens = 0;
+  uint32_t completion_tokens = 0;
+  bool estimated = false;
+};
+std::string chat_done_event(const chat_request_body& req,
+                            const chat_result& result, const chat_usage& usage);
+std::string chat_error_event(std::string_view detail, std::string_view kind);
 
 // -- the admin API ------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 // parameters, key), fallbacks, and the statuses of upstream failures.
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +20,7 @@ using namespace tenantd::test;
 using namespace std::chrono_literals;
 namespace json = boost::json;
 using bhttp::status;
+using bhttp::verb;
 
 // The completion most tests answer with.
 constexpr auto echo = echo_completion;
@@ -430,6 +432,196 @@ TEST(HttpAiIsolation, AHangingUpstreamHarmsOnlyItsTenant) {
   EXPECT_EQ(ok.load(), 2);
   EXPECT_EQ(busy.load(), 1);
   EXPECT_EQ(hanging.requests().size(), 2u);
+}
+
+// -- streaming ----------------------------------------------------------------
+
+// A streamed chat's events: the deltas, then a done event or an error.
+struct streamed_chat {
+  http_response res;
+  std::vector<std::string> deltas;
+  std::optional<json::value> done;
+  std::optional<json::value> error;
+};
+
+streamed_chat stream_chat(http_client& c, std::string_view tenant,
+                          std::string_view session, std::string_view message) {
+  streamed_chat out;
+  out.res = c.post("/chat", stream_chat_json(tenant, session, message));
+  for (auto& e : parse_events(out.res.body())) {
+    auto data = json::parse(e.data);
+    if (e.name == "delta")
+      out.deltas.emplace_back(data.at("delta").as_string());
+    else if (e.name == "done")
+      out.done = data;
+    else if (e.name == "error")
+      out.error = data;
+  }
+  return out;
+}
+
+completion_stream_script pieces(std::vector<std::string> parts) {
+  completion_stream_script s;
+  s.pieces = std::move(parts);
+  return s;
+}
+
+TEST_F(HttpAiChat, AStreamedChatSendsDeltasThenTheReplyWithItsUsage) {
+  fake_upstream fake{[](const fake_upstream::seen&) {
+    auto script = pieces({"Hel", "lo", " there"});
+    script.gap = 20ms;
+    return completion_stream(script);
+  }};
+  create_ai_tenant(fake.base_url());
+  auto sid = open_session("hooli");
+  auto chat = stream_chat(client, "hooli", sid, "hi");
+  ASSERT_EQ(chat.res.result(), status::ok) << chat.res.body();
+  EXPECT_EQ(header(chat.res, "Content-Type"), "text/event-stream");
+  EXPECT_EQ(header(chat.res, "Cache-Control"), "no-cache");
+  EXPECT_TRUE(chat.res.chunked());
+  EXPECT_EQ(chat.deltas, (std::vector<std::string>{"Hel", "lo", " there"}));
+  ASSERT_TRUE(chat.done) << chat.res.body();
+  EXPECT_EQ(*chat.done,
+            json::parse(R"({"tenant_id":"hooli","session_id":")" + sid
+                        + R"(","reply":"Hello there","model":"served-model",)"
+                          R"("mock":false,"usage":{"prompt_tokens":10,)"
+                          R"("completion_tokens":3,"estimated":false}})"));
+  EXPECT_FALSE(chat.error);
+  // Asked of the upstream as a stream, with its usage at the end.
+  auto asked = json::parse(fake.requests().at(0).body);
+  EXPECT_EQ(asked.at("stream"), true);
+  EXPECT_EQ(asked.at("stream_options"), json::parse(R"({"include_usage":true})"));
+  // The exchange is in the session's history like any other.
+  auto history = json::parse(
+    client.get("/sessions/" + sid + "/messages?tenant_id=hooli").body());
+  auto& turns = history.at("messages").as_array();
+  ASSERT_EQ(turns.size(), 2u);
+  EXPECT_EQ(turns[1].at("content"), "Hello there");
+  EXPECT_EQ(turns[1].at("tokens"), 3);
+  // Accept: text/event-stream asks for the same, without "stream".
+  auto accepting = client.request(verb::post, "/chat", chat_json("hooli", sid, "again"),
+                                  "application/json",
+                                  {{"Accept", "text/event-stream"}});
+  EXPECT_EQ(header(accepting, "Content-Type"), "text/event-stream");
+  EXPECT_EQ(parse_events(accepting.body()).size(), 4u);
+  auto scrape = client.get("/metrics").body();
+  EXPECT_NE(scrape.find(R"(tenantd_upstream_first_token_seconds_count{model="gpt-test",tenant="hooli"} 2)"),
+            std::string::npos);
+}
+
+TEST_F(HttpAiChat, AStreamWithoutUsageIsEstimatedAndSaysSo) {
+  fake_upstream fake{[](const fake_upstream::seen&) {
+    auto script = pieces({"abcd", "efgh", "ij"});
+    script.usage = false;
+    return completion_stream(script);
+  }};
+  create_ai_tenant(fake.base_url());
+  auto sid = open_session("hooli");
+  auto chat = stream_chat(client, "hooli", sid, "hi");
+  ASSERT_TRUE(chat.done) << chat.res.body();
+  // Four bytes a token: "abcdefghij" is 3; the prompt ("You are Hooli's
+  // assistant." and "hi", 28 bytes) 7.
+  EXPECT_EQ(chat.done->at("usage"),
+            json::parse(R"({"prompt_tokens":7,"completion_tokens":3,"estimated":true})"));
+  auto history = json::parse(
+    client.get("/sessions/" + sid + "/messages?tenant_id=hooli").body());
+  EXPECT_EQ(history.at("messages").at(1).at("estimated"), true);
+}
+
+TEST_F(HttpAiChat, AStreamThatBreaksOffEndsWithAnErrorEvent) {
+  fake_upstream fake{[](const fake_upstream::seen&) {
+    auto script = pieces({"Once", " upon"});
+    script.truncated = true;
+    return completion_stream(script);
+  }};
+  create_ai_tenant(fake.base_url());
+  auto sid = open_session("hooli");
+  auto chat = stream_chat(client, "hooli", sid, "tell me");
+  ASSERT_EQ(chat.res.result(), status::ok);
+  EXPECT_EQ(chat.deltas, (std::vector<std::string>{"Once", " upon"}));
+  EXPECT_FALSE(chat.done);
+  ASSERT_TRUE(chat.error) << chat.res.body();
+  EXPECT_EQ(*chat.error, json::parse(R"({"detail":"Upstream stream ended early","kind":"truncated"})"));
+  // Not retried: its pieces had reached the client.
+  EXPECT_EQ(fake.requests().size(), 1u);
+  // A broken exchange is not history.
+  auto history = json::parse(
+    client.get("/sessions/" + sid + "/messages?tenant_id=hooli").body());
+  EXPECT_TRUE(history.at("messages").as_array().empty());
+  // The connection goes on.
+  EXPECT_EQ(client.get("/").result(), status::ok);
+}
+
+// Before its first piece reaches the client a streamed chat is retried and
+// falls back as a plain one is; if nothing answers, its answer is the plain
+// JSON refusal with its status.
+TEST_F(HttpAiChat, AStreamFailingBeforeItsFirstPieceFallsBackOrIsAPlainError) {
+  std::atomic<bool> spare_up{true};
+  fake_upstream broken{[](const fake_upstream::seen&) {
+    return status_only(500, "retry-after-ms: 1\r\n");
+  }};
+  fake_upstream spare{[&](const fake_upstream::seen&) {
+    return spare_up ? completion_stream(pieces({"from", " spare"}))
+                    : status_only(500, "retry-after-ms: 1\r\n");
+  }};
+  create_ai_tenant(broken.base_url(),
+                   json::array{{{"base_url", spare.base_url()},
+                                {"model", "spare-model"}}});
+  auto sid = open_session("hooli");
+  auto chat = stream_chat(client, "hooli", sid, "hi");
+  ASSERT_TRUE(chat.done) << chat.res.body();
+  EXPECT_EQ(chat.done->at("reply"), "from spare");
+  EXPECT_EQ(broken.requests().size(), 3u);
+  spare_up = false;
+  auto failed = stream_chat(client, "hooli", sid, "hi");
+  EXPECT_EQ(failed.res.result(), status::bad_gateway);
+  EXPECT_EQ(header(failed.res, "Content-Type"), "application/json");
+  EXPECT_EQ(failed.res.body(), R"j({"detail":"Upstream error (status 500)"})j");
+}
+
+// A client that goes in the middle of a stream cancels the upstream call:
+// the upstream's connection is closed before it has written everything,
+// and the tenant's in-flight place is given back.
+TEST_F(HttpAiChat, AClientThatGoesCancelsTheUpstreamCall) {
+  fake_upstream fake{[](const fake_upstream::seen&) {
+    completion_stream_script script;
+    script.pieces.assign(60, "word ");
+    script.gap = 25ms;
+    return completion_stream(script);
+  }};
+  create_ai_tenant(fake.base_url(), {}, {{"max_tokens", 1000}});
+  auto sid = open_session("hooli");
+  {
+    http_client leaving{server.port()};
+    leaving.write(wire_bytes(make_request(verb::post, "/chat",
+                                          stream_chat_json("hooli", sid, "go"))));
+    auto head = leaving.read_header_only();
+    ASSERT_EQ(head.result(), status::ok);
+    ASSERT_TRUE(eventually([&] { return fake.parts_written() >= 3; }));
+  } // closed here
+  EXPECT_TRUE(eventually([&] { return fake.cut_off() == 1; }));
+  EXPECT_LT(fake.parts_written(), 30u);
+  auto scrape = [&] { return client.get("/metrics").body(); };
+  EXPECT_TRUE(eventually([&] {
+    return scrape().find(R"(tenantd_upstream_errors_total{model="gpt-test",tenant="hooli",kind="cancelled"} 1)")
+           != std::string::npos;
+  }));
+}
+
+// A stream that outgrows its reservation (an upstream that ignores
+// max_tokens) is ended with an event that says so.
+TEST_F(HttpAiChat, AStreamOutgrowingItsReservationIsEnded) {
+  fake_upstream fake{[](const fake_upstream::seen&) {
+    completion_stream_script script;
+    script.pieces.assign(100, "t");
+    return completion_stream(script);
+  }};
+  create_ai_tenant(fake.base_url()); // max_tokens 64
+  auto chat = stream_chat(client, "hooli", open_session("hooli"), "hi");
+  EXPECT_EQ(chat.deltas.size(), 64u);
+  EXPECT_FALSE(chat.done);
+  ASSERT_TRUE(chat.error) << chat.res.body();
+  EXPECT_EQ(*chat.error, json::parse(R"({"detail":"Reply exceeds its token reservation","kind":"token_limit"})"));
 }
 
 } // namespace

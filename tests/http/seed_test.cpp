@@ -198,6 +198,29 @@ TEST_F(HttpChat, TheSeedDemoRepliesExactly) {
   }
 }
 
+// A mock tenant asked for a stream answers as an upstream's stream does:
+// its reply as one delta, then the done event (no tokens used).
+TEST_F(HttpChat, AMockReplyStreamsAsOneDeltaAndTheDoneEvent) {
+  auto sid = open_session("acme");
+  auto res = client.post("/chat", stream_chat_json("acme", sid, "hi"));
+  ASSERT_EQ(res.result(), status::ok) << res.body();
+  EXPECT_EQ(header(res, "Content-Type"), "text/event-stream");
+  auto events = parse_events(res.body());
+  ASSERT_EQ(events.size(), 2u) << res.body();
+  auto reply = seed_reply("acme", "hi");
+  EXPECT_EQ(events[0].name, "delta");
+  EXPECT_EQ(events[0].data, R"({"delta":)" + json_quote(reply) + "}");
+  EXPECT_EQ(events[1].name, "done");
+  auto done = chat_response("acme", sid, json_quote(reply), "mock-1");
+  done.pop_back();
+  EXPECT_EQ(events[1].data,
+            done + R"(,"usage":{"prompt_tokens":0,"completion_tokens":0,"estimated":false}})");
+  // Refusals stay plain JSON with their status.
+  auto foreign = client.post("/chat", stream_chat_json("globex", sid, "hi"));
+  EXPECT_EQ(foreign.result(), status::forbidden);
+  EXPECT_EQ(header(foreign, "Content-Type"), "application/json");
+}
+
 TEST(HttpChatReplyLimit, AReplyOverMaxReplyBytesIsNotSent) {
   // The tenants file is not checked against MAX_REPLY_BYTES (a config
   // stored under other settings is not either): the bound holds at render.

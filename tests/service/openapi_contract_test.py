@@ -124,6 +124,10 @@ def drive_serving(c, s):
     c.check(CHAT, "a tenant without limits", res, 200)
     if res.header("RateLimit") is not None:
         c.fail("POST /chat [a tenant without limits]", "sent RateLimit")
+    c.check(CHAT, "a streamed chat (server-sent events)",
+            s.request("POST", "/chat",
+                      dict(chat_body("contract-open", open_sid), stream=True)),
+            200)
     # Nothing listens on the AI tenant's upstreams (ports 1 and 9).
     res = s.request("POST", "/session", {"tenant_id": "contract-ai"})
     c.check(SESSION, "a tenant with an AI route", res, 200)
@@ -151,6 +155,8 @@ def drive_serving(c, s):
         ("fields missing", {"tenant_id": "acme"}, ["missing", "missing"]),
         ("message not a string", chat_body("acme", acme_sid, 42),
          ["string_type"]),
+        ("stream not a boolean", dict(chat_body("acme", acme_sid),
+                                      stream="yes"), ["bool_type"]),
         ("not an object", "hello", ["model_attributes_type"]),
         ("invalid JSON", b"{tenant_id: 1}", ["json_invalid"]),
         ("message over MAX_MESSAGE_CHARS", chat_body("acme", acme_sid,

@@ -104,6 +104,49 @@ inline std::string open_session(http_client& c, std::string_view tenant) {
   return std::string{json::parse(res.body()).at("session_id").as_string()};
 }
 
+/// POST /chat's body asking for server-sent events ("stream": true).
+inline std::string stream_chat_json(std::string_view tenant,
+                                    std::string_view session,
+                                    std::string_view message) {
+  auto body = json::parse(chat_json(tenant, session, message)).as_object();
+  body["stream"] = true;
+  return json::serialize(body);
+}
+
+/// One server-sent event: its name ("message" if none) and its data.
+struct sse_event {
+  std::string name;
+  std::string data;
+};
+
+/// The events of a text/event-stream body (name and data lines only).
+inline std::vector<sse_event> parse_events(std::string_view body) {
+  std::vector<sse_event> events;
+  sse_event next;
+  bool any = false;
+  while (!body.empty()) {
+    auto end = body.find('\n');
+    auto line = body.substr(0, end);
+    body = end == std::string_view::npos ? std::string_view{}
+                                         : body.substr(end + 1);
+    if (line.empty()) {
+      if (any)
+        events.push_back({next.name.empty() ? "message" : next.name, next.data});
+      next = {};
+      any = false;
+    } else if (line.rfind("event: ", 0) == 0) {
+      next.name = std::string{line.substr(7)};
+      any = true;
+    } else if (line.rfind("data: ", 0) == 0) {
+      if (!next.data.empty())
+        next.data += '\n';
+      next.data += line.substr(6);
+      any = true;
+    }
+  }
+  return events;
+}
+
 inline std::string header(const http_response& res, std::string_view name) {
   auto it = res.find(beast::string_view{name.data(), name.size()});
   return it == res.end() ? std::string{} : std::string{it->value()};

@@ -101,6 +101,21 @@ TEST(DecodeRequest, ChatRequest) {
             "OK acme|s-1|hello");
 }
 
+TEST(DecodeRequest, AChatAsksForAStreamWithABoolean) {
+  auto stream_of = [](std::string_view body) {
+    auto r = decode_chat_request(body, app_json);
+    auto* c = std::get_if<chat_request_body>(&r);
+    return c != nullptr && c->stream;
+  };
+  EXPECT_FALSE(stream_of(R"({"tenant_id":"t","session_id":"s","message":"m"})"));
+  EXPECT_TRUE(stream_of(R"({"tenant_id":"t","session_id":"s","message":"m","stream":true})"));
+  EXPECT_FALSE(stream_of(R"({"tenant_id":"t","session_id":"s","message":"m","stream":false})"));
+  // Anything else is refused at its field, as pydantic refuses a bool.
+  EXPECT_EQ(chat_outcome(R"({"tenant_id":"t","session_id":"s","message":"m","stream":"yes"})"),
+            R"({"detail":[{"type":"bool_type","loc":["body","stream"],)"
+            R"("msg":"Input should be a valid boolean","input":"yes"}]})");
+}
+
 TEST(DecodeRequest, FieldOrderInTheBodyDoesNotMatter) {
   EXPECT_EQ(chat_outcome(R"({"message":"m","session_id":"s","tenant_id":"t"})"),
             "OK t|s|m");

@@ -460,6 +460,44 @@ TEST_F(HttpConnection, Http10GetsAnAnswerAndAClose) {
   EXPECT_TRUE(client.closed_by_server());
 }
 
+// A streamed answer goes as HTTP/1.1 chunks, and the connection carries
+// the next answer after it, in order.
+TEST_F(HttpConnection, AStreamedAnswerIsChunkedAndTheConnectionGoesOn) {
+  auto sid = open_session("acme");
+  client.write(wire_bytes(make_request(verb::post, "/chat",
+                                       stream_chat_json("acme", sid, "one")))
+               + wire_bytes(make_request(verb::get, "/")));
+  auto streamed = client.read_response();
+  EXPECT_EQ(streamed.result(), status::ok);
+  EXPECT_TRUE(streamed.chunked());
+  EXPECT_EQ(header(streamed, "Content-Length"), "");
+  EXPECT_TRUE(streamed.keep_alive());
+  EXPECT_EQ(parse_events(streamed.body()).size(), 2u);
+  auto next = client.read_response();
+  EXPECT_EQ(next.result(), status::ok);
+  EXPECT_EQ(next.body(),
+            R"({"ok":true,"tenants":["acme","globex","initech","bulk"]})");
+}
+
+// HTTP/1.0 has no chunks: the events are the body, ended by the close.
+TEST_F(HttpConnection, AStreamedAnswerToHttp10EndsWithTheConnection) {
+  auto sid = open_session("acme");
+  auto body = stream_chat_json("acme", sid, "one");
+  client.write("POST /chat HTTP/1.0\r\nContent-Type: application/json\r\n"
+               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n"
+               + body);
+  // Without a length or chunks, the body is read until the server closes:
+  // that the answer is read at all says it did.
+  auto res = client.read_response();
+  EXPECT_EQ(res.version(), 10u);
+  EXPECT_FALSE(res.chunked());
+  EXPECT_EQ(header(res, "Content-Length"), "");
+  EXPECT_FALSE(res.keep_alive());
+  auto events = parse_events(res.body());
+  ASSERT_EQ(events.size(), 2u) << res.body();
+  EXPECT_EQ(events[1].name, "done");
+}
+
 // A client that sends "Expect: 100-continue" waits for "100 Continue" before
 // it sends the body (uvicorn sends it); without it, such clients stall (curl
 // for 1 s, others until their own timeout).
