@@ -233,7 +233,14 @@ TEST_F(HttpAiChat, UpstreamChatsAreMeasuredPerTenantAndModel) {
   auto sid = open_session("hooli");
   ASSERT_EQ(chat("hooli", sid, "hi").result(), status::ok);
   ASSERT_EQ(chat("hooli", sid, "fail").result(), status::bad_gateway);
-  auto scrape = client.get("/metrics").body();
+  // The report of a call reaches the tenant's actor as its answer goes:
+  // the scrape may come first.
+  std::string scrape;
+  eventually([&] {
+    scrape = client.get("/metrics").body();
+    return scrape.find(R"(tenantd_upstream_duration_seconds_count{model="gpt-test",tenant="hooli"} 2)")
+           != std::string::npos;
+  });
   for (auto line :
        {R"(tenantd_upstream_calls_total{model="gpt-test",tenant="hooli"} 1)",
         R"(tenantd_upstream_tokens_total{model="gpt-test",tenant="hooli",kind="prompt"} 10)",

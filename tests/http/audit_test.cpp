@@ -188,8 +188,9 @@ TEST_F(HttpAudit, AScenarioLeavesExactlyItsEventsNewestFirstAndLinked) {
     auto hash = std::string{e.at("hash").as_string()};
     EXPECT_TRUE(std::regex_match(hash, std::regex{"[0-9a-f]{64}"})) << hash;
     // Each event's hash is the next one's prev_hash.
-    if (i > 0)
+    if (i > 0) {
       EXPECT_EQ(hash, later_prev);
+    }
     later_prev = std::string{e.at("prev_hash").as_string()};
   }
   EXPECT_EQ(later_prev, ""); // the first event of the chain
