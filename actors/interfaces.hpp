@@ -180,6 +180,20 @@ using tenant_actor = caf::typed_actor<
   // seconds to wait) or errc::chat_exceeds_token_limit, and a chat without
   // room in limits.tokens_per_minute is chat_result::tokens_limited.
   caf::replies_to<chat_request>::with<chat_result>,
+  // A completion of the client's own conversation (POST
+  // /v1/chat/completions), admitted as a chat is (the chat window, the
+  // token window, the in-flight cap) but with no session: the plan's
+  // routes are those whose model is msg.model, the tenant's system prompt
+  // first, then the client's turns; a mock tenant answers its reply to
+  // the last user turn. Fails with errc::unknown_model, the credential
+  // errors below, errc::unknown_tenant, errc::tenant_suspended,
+  // errc::upstream_circuit_open, errc::chat_exceeds_token_limit,
+  // errc::reply_rate_exceeded, errc::reply_too_large or errc::not_serving.
+  caf::replies_to<completion_request>::with<chat_result>,
+  // The models a completion may ask for. Fails with the credential errors
+  // below, errc::unknown_tenant, errc::tenant_suspended or
+  // errc::not_serving.
+  caf::replies_to<list_models>::with<model_list>,
   // How a planned upstream chat ended: its tokens settled, its routes'
   // breakers told, and an answer kept in the session's history, in memory
   // and in the store (an unknown or expired session is ignored). No answer.

@@ -417,6 +417,34 @@ struct chat_result {
   upstream_plan plan;
 };
 
+/// POST /v1/chat/completions: a completion asked with one of the tenant's
+/// credentials, its conversation the client's own (no session, no
+/// history kept).
+struct completion_request {
+  std::string tenant;
+  principal who;
+  /// One of the models the tenant's routes serve (list_models).
+  std::string model;
+  /// The client's turns, system prompts included.
+  std::vector<chat_turn> messages;
+  /// 0: the tenant's ai.max_tokens; else at most that.
+  uint32_t max_tokens = 0;
+  /// Negative: the tenant's ai.temperature.
+  double temperature = -1;
+};
+
+/// GET /v1/models: the models a tenant's credential may ask for.
+struct list_models {
+  std::string tenant;
+  principal who;
+};
+
+struct model_list {
+  /// Distinct, in the order of the routes (ai.model, then the fallbacks');
+  /// a mock tenant's is its `model`.
+  std::vector<std::string> models;
+};
+
 /// How one route of a plan fared: `failed` if it gave no answer, timed
 /// out or answered 5xx (what counts towards its breaker).
 struct route_outcome {

@@ -636,16 +636,18 @@ static std::size_t newest_that_fit(const std::vector<chat_turn>& past,
   return n;
 }
 
-upstream_plan tenant_state::plan_upstream(const session_record& session,
-                                          std::string_view message,
-                                          caf::actor_clock::time_point now) const {
+upstream_plan tenant_state::plan_routes(caf::actor_clock::time_point now,
+                                        std::string_view model) const {
   auto& ai = config.ai;
   upstream_plan plan;
   plan.generation = generation;
   for (uint32_t i = 0; i <= ai.fallbacks.size(); ++i) {
+    auto& route = i == 0 ? ai.upstream : ai.fallbacks[i - 1];
+    if (!model.empty() && route.model != model)
+      continue;
     if (i < breakers.size() && !breakers[i].would_admit(now))
       continue;
-    plan.routes.push_back(i == 0 ? ai.upstream : ai.fallbacks[i - 1]);
+    plan.routes.push_back(route);
     plan.route_numbers.push_back(i);
   }
   plan.temperature = ai.temperature.value_or(-1);
@@ -653,6 +655,26 @@ upstream_plan tenant_state::plan_upstream(const session_record& session,
   plan.timeout_ms = ai.timeout_ms;
   plan.connect_timeout_ms = ai.connect_timeout_ms;
   plan.max_reply_bytes = settings.replies.max_reply_bytes;
+  return plan;
+}
+
+std::vector<std::string> tenant_state::served_models() const {
+  if (config.ai.provider != ai_provider::openai)
+    return {config.model};
+  std::vector<std::string> models;
+  for (uint32_t i = 0; i <= config.ai.fallbacks.size(); ++i) {
+    auto model = route_model(i);
+    if (std::find(models.begin(), models.end(), model) == models.end())
+      models.push_back(std::move(model));
+  }
+  return models;
+}
+
+upstream_plan tenant_state::plan_upstream(const session_record& session,
+                                          std::string_view message,
+                                          caf::actor_clock::time_point now) const {
+  auto& ai = config.ai;
+  auto plan = plan_routes(now);
   auto prompt = system_prompt.render(config, {});
   if (!prompt.empty())
     plan.messages.push_back({"system", std::move(prompt)});
@@ -857,16 +879,17 @@ held_session(tenant_pointer self, const std::string& tenant,
   return session;
 }
 
-// An admitted upstream chat of `session`: a route whose breaker lets it
-// go, room for its tokens (neither counts the chat in the chat window),
-// the chat window, then the plan, its tokens reserved.
-caf::expected<chat_result> upstream_chat(tenant_pointer self,
-                                         session_record& session,
-                                         std::string_view message,
-                                         caf::actor_clock::time_point now) {
+// An admitted upstream call of `plan`: a route whose breaker lets it go,
+// room for its tokens (neither counts the chat in the chat window), the
+// chat window, then the plan, its tokens reserved. With `drop_history`,
+// the turns between the system prompt and the last go, oldest first,
+// when the whole could never fit the limit.
+caf::expected<chat_result> admit_upstream(tenant_pointer self,
+                                          upstream_plan plan,
+                                          bool drop_history,
+                                          caf::actor_clock::time_point now) {
   auto& st = self->state;
   chat_result result;
-  auto plan = st.plan_upstream(session, message, now);
   if (plan.routes.empty()) {
     auto wait = st.next_route_try(now) - now;
     auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
@@ -880,7 +903,7 @@ caf::expected<chat_result> upstream_chat(tenant_pointer self,
   // alone are over it.
   auto& turns = plan.messages;
   std::ptrdiff_t first_past = turns.front().role == "system" ? 1 : 0;
-  while (limit != 0 && needed > limit
+  while (drop_history && limit != 0 && needed > limit
          && first_past + 1 < static_cast<std::ptrdiff_t>(turns.size())) {
     turns.erase(turns.begin() + first_past);
     needed = tenant_state::tokens_needed(plan);
@@ -903,6 +926,51 @@ caf::expected<chat_result> upstream_chat(tenant_pointer self,
   result.upstream = true;
   result.plan = std::move(plan);
   return result;
+}
+
+// An admitted upstream chat of `session`: its plan (system prompt,
+// history, message) admitted.
+caf::expected<chat_result> upstream_chat(tenant_pointer self,
+                                         session_record& session,
+                                         std::string_view message,
+                                         caf::actor_clock::time_point now) {
+  return admit_upstream(self, self->state.plan_upstream(session, message, now),
+                        true, now);
+}
+
+// The mock's reply to `message`, admitted by the chat window and paced by
+// the reply bandwidth.
+caf::result<chat_result> mock_chat(tenant_pointer self,
+                                   std::string_view message,
+                                   caf::actor_clock::time_point now) {
+  auto& st = self->state;
+  chat_result result;
+  if (!st.admit(now, result.window)) {
+    ++st.rate_limited;
+    st.series->rate_limited.Increment();
+    result.limited = true;
+    return result;
+  }
+  // Bounded as sent (escaped): a config from the tenants file, or one
+  // stored under other settings, was not checked against the bound.
+  auto max = st.settings.replies.max_reply_bytes;
+  auto reply = st.reply.render_within(st.config, message, max);
+  auto bytes = reply ? text::json_escaped_size(*reply) : max + 1;
+  if (bytes > max) {
+    log::warning("tenant", "a reply exceeded MAX_REPLY_BYTES",
+                 {{"tenant", st.config.id}});
+    return make_error(errc::reply_too_large);
+  }
+  // A large reply can still wait too long (it counts in the chat
+  // window, as one over MAX_REPLY_BYTES does).
+  auto due = st.reply_rate.reserve(now, bytes, st.settings.replies.max_wait);
+  if (!due)
+    return make_error(errc::reply_rate_exceeded);
+  ++st.chats;
+  st.series->chats.Increment();
+  result.reply = std::move(*reply);
+  result.model = st.config.model;
+  return answer_at(self, *due, std::move(result));
 }
 
 } // namespace
@@ -1044,33 +1112,50 @@ tenant(tenant_pointer self, store_actor store,
             });
         return rp;
       }
-      chat_result result;
-      if (!st.admit(now, result.window)) {
-        ++st.rate_limited;
-        st.series->rate_limited.Increment();
-        result.limited = true;
-        return result;
-      }
-      // Bounded as sent (escaped): a config from the tenants file, or one
-      // stored under other settings, was not checked against the bound.
-      auto max = st.settings.replies.max_reply_bytes;
-      auto reply = st.reply.render_within(st.config, message, max);
-      auto bytes = reply ? text::json_escaped_size(*reply) : max + 1;
-      if (bytes > max) {
-        log::warning("tenant", "a reply exceeded MAX_REPLY_BYTES",
-                     {{"tenant", st.config.id}});
-        return make_error(errc::reply_too_large);
-      }
-      // A large reply can still wait too long (it counts in the chat
-      // window, as one over MAX_REPLY_BYTES does).
-      auto due = st.reply_rate.reserve(now, bytes, max_wait);
-      if (!due)
+      return mock_chat(self, message, now);
+    },
+    [self](completion_request& msg) -> caf::result<chat_result> {
+      auto& st = self->state;
+      auto now = self->clock().now();
+      auto asker = admitted(self, msg.tenant, msg.who,
+                            tenant_action::use_sessions);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
+      auto models = st.served_models();
+      if (std::find(models.begin(), models.end(), msg.model) == models.end())
+        return make_error(errc::unknown_model);
+      if (st.reply_rate.backlog(now) > st.settings.replies.max_wait)
         return make_error(errc::reply_rate_exceeded);
-      ++st.chats;
-      st.series->chats.Increment();
-      result.reply = std::move(*reply);
-      result.model = st.config.model;
-      return answer_at(self, *due, std::move(result));
+      if (st.config.ai.provider != ai_provider::openai) {
+        // The mock answers the last user turn (the HTTP layer checked
+        // there is one).
+        std::string_view last;
+        for (auto& turn : msg.messages)
+          if (turn.role == "user")
+            last = turn.content;
+        return mock_chat(self, text::strip(last), now);
+      }
+      auto plan = st.plan_routes(now, msg.model);
+      if (msg.max_tokens != 0)
+        plan.max_tokens = std::min(plan.max_tokens, msg.max_tokens);
+      if (msg.temperature >= 0)
+        plan.temperature = msg.temperature;
+      auto prompt = st.system_prompt.render(st.config, {});
+      if (!prompt.empty())
+        plan.messages.push_back({"system", std::move(prompt)});
+      for (auto& turn : msg.messages)
+        plan.messages.push_back(std::move(turn));
+      auto r = admit_upstream(self, std::move(plan), false, now);
+      if (!r)
+        return std::move(r.error());
+      return std::move(*r);
+    },
+    [self](const list_models& msg) -> caf::result<model_list> {
+      auto asker = admitted(self, msg.tenant, msg.who,
+                            tenant_action::use_sessions);
+      if (auto* err = std::get_if<caf::error>(&asker))
+        return std::move(*err);
+      return model_list{self->state.served_models()};
     },
     [self](chat_completed& msg) {
       auto& st = self->state;

@@ -179,6 +179,16 @@ struct tenant_state {
                               std::string_view message,
                               caf::actor_clock::time_point now) const;
 
+  /// A plan without messages: the routes whose breaker lets a call go at
+  /// `now` (of those, with a `model`, the ones whose model it is), and the
+  /// call's settings.
+  upstream_plan plan_routes(caf::actor_clock::time_point now,
+                            std::string_view model = {}) const;
+
+  /// The models the routes serve, distinct, in route order; a mock
+  /// tenant's `model`.
+  std::vector<std::string> served_models() const;
+
   /// When a route may next be tried: the earliest of the routes' breakers.
   caf::actor_clock::time_point next_route_try(caf::actor_clock::time_point now) const;
 

@@ -366,6 +366,24 @@ typename Inspector::result_type inspect(Inspector& f, rate_window& x) {
            x.remaining, x.reset_seconds);
 }
 
+// The turns are left out as a chat_result's plan is: local only, and a
+// to_string of the message has no business with a conversation.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, completion_request& x) {
+  return f(caf::meta::type_name("completion_request"), x.tenant, x.who,
+           x.model, x.max_tokens, x.temperature);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_models& x) {
+  return f(caf::meta::type_name("list_models"), x.tenant, x.who);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, model_list& x) {
+  return f(caf::meta::type_name("model_list"), x.models);
+}
+
 // The upstream plan (and its routes' keys) is left out: chat results only
 // travel inside this process, and a key must never reach a to_string.
 template <class Inspector>
@@ -540,4 +558,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(tenantd, caf::first_custom_type_id)
   CAF_ADD_ATOM(tenantd, tenantd::atom, cleanup, "cleanup")
   CAF_ADD_ATOM(tenantd, tenantd::atom, pace, "pace")
 
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::completion_request))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::list_models))
+  CAF_ADD_TYPE_ID(tenantd, (tenantd::model_list))
 CAF_END_TYPE_ID_BLOCK(tenantd)

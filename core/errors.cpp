@@ -31,6 +31,7 @@ std::string to_string(errc x) {
     case errc::login_throttled: return "login_throttled";
     case errc::upstream_circuit_open: return "upstream_circuit_open";
     case errc::chat_exceeds_token_limit: return "chat_exceeds_token_limit";
+    case errc::unknown_model: return "unknown_model";
   }
   return "unknown_error";
 }

@@ -74,6 +74,8 @@ enum class errc : uint8_t {
   /// The chat's token reservation (its prompt's bound and ai.max_tokens)
   /// is larger than limits.tokens_per_minute: it could never be admitted.
   chat_exceeds_token_limit,
+  /// A completion asked for a model none of the tenant's routes serves.
+  unknown_model,
 };
 
 /// The code's name, e.g. "unknown_tenant".

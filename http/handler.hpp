@@ -178,6 +178,9 @@ enum class route_style {
   /// Ordinary REST: HEAD answered as GET without the body, a trailing
   /// slash is another (unknown) path.
   rest,
+  /// OpenAI's API (/v1): REST, and every refusal in OpenAI's error shape
+  /// ({"error":{"message","type","param","code"}}).
+  openai,
 };
 
 struct route {

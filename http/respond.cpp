@@ -105,6 +105,8 @@ response error_to_response(const request_facts& facts, const caf::error& err) {
     return detail_response(facts, status::payload_too_large,
                            "Chat needs more tokens than "
                            "limits.tokens_per_minute allows");
+  if (is(err, errc::unknown_model))
+    return detail_response(facts, status::not_found, "Unknown model");
   if (is(err, errc::storage_failed))
     return detail_response(facts, status::service_unavailable,
                            "Storage unavailable");

@@ -9,6 +9,7 @@
 #include "http/form.hpp"
 #include "http/bridge.hpp"
 #include "http/request_id.hpp"
+#include "http/json/openai.hpp"
 #include "http/respond.hpp"
 #include "http/upstream/client.hpp"
 #include "metrics/metrics.hpp"
@@ -214,7 +215,7 @@ std::string_view origin_form(std::string_view target) {
 bool answers(const route& r, verb method) {
   return r.method == method
          || (method == verb::head && r.method == verb::get
-             && r.style == route_style::rest);
+             && r.style != route_style::fastapi);
 }
 
 void add_allowed(std::string& allow, const route& r) {
@@ -224,7 +225,7 @@ void add_allowed(std::string& allow, const route& r) {
     allow += m;
   };
   add(beast_http::to_string(r.method));
-  if (r.method == verb::get && r.style == route_style::rest)
+  if (r.method == verb::get && r.style != route_style::fastapi)
     add("HEAD");
 }
 
@@ -277,10 +278,12 @@ void router::operator()(request&& req, std::size_t lane,
   // Metrics and logs name the route's template, never the raw path.
   std::string_view route_label = "unmatched";
   std::string allow; // the path's methods, for a 405
+  bool openai_path = false; // its refusals in OpenAI's shape
   for (auto& r : table_) {
     if (!fits(r.path, path, id, sub))
       continue;
     route_label = r.path;
+    openai_path = r.style == route_style::openai;
     if (answers(r, req.method())) {
       match = &r;
       break;
@@ -301,7 +304,8 @@ void router::operator()(request&& req, std::size_t lane,
     // Before anything else: without the credentials, a client learns
     // nothing (not even whether a tenant exists or a body would be valid).
     if (auto refusal = refuse_access(facts, who, match->who))
-      return answer(std::move(*refusal));
+      return answer(openai_path ? openai_error(std::move(*refusal))
+                                : std::move(*refusal));
     auto params = query.empty() ? query : query.substr(1);
     // A handler that throws has its reply destroyed unanswered, which
     // answers 500 (reply::state); the I/O thread goes on.
@@ -320,7 +324,7 @@ void router::operator()(request&& req, std::size_t lane,
     auto res = detail_response(facts, status::method_not_allowed,
                                "Method Not Allowed");
     res.set(beast_http::field::allow, allow);
-    return answer(std::move(res));
+    return answer(openai_path ? openai_error(std::move(res)) : std::move(res));
   }
   if (path.size() > 1) {
     auto other = other_spelling(path);

@@ -14,7 +14,7 @@ std::vector<route> all_routes() {
   std::vector<route> all;
   for (auto part : {seed_routes(), message_routes(), ops_routes(), tenant_routes(),
                     user_routes(), key_routes(), auth_routes(),
-                    audit_routes()})
+                    audit_routes(), openai_routes()})
     append(all, part);
   return all;
 }
@@ -27,6 +27,7 @@ std::vector<route> public_routes() {
       all.push_back(r);
   append(all, user_routes());
   append(all, key_routes());
+  append(all, openai_routes());
   for (auto& part : {auth_routes(), audit_routes()})
     for (auto& r : part)
       if (r.who != access::platform_admin)

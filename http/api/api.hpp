@@ -35,6 +35,10 @@ std::vector<route> auth_routes();
 /// The audit trail (audit.cpp): /tenants/{id}/audit, .../verify, /audit.
 std::vector<route> audit_routes();
 
+/// The OpenAI-compatible face (openai.cpp): /v1/chat/completions,
+/// /v1/models.
+std::vector<route> openai_routes();
+
 /// All of the above, in that order.
 std::vector<route> all_routes();
 
@@ -42,7 +46,8 @@ std::vector<route> all_routes();
 /// the seed's routes, a session's messages, ops but /metrics, a tenant's users, keys and audit
 /// (for its own admins) and the token endpoints but rotation; the admin
 /// port serves ops, a session's messages, the tenants admin API, users, keys, audit and every
-/// token endpoint. /healthz and /readyz are on both.
+/// token endpoint. /healthz and /readyz are on both. The OpenAI face is on
+/// the public port.
 std::vector<route> public_routes();
 std::vector<route> admin_routes();
 

@@ -96,6 +96,8 @@ tenant_actor::behavior_type fake_tenant(tenant_actor::pointer self,
       r.reply = name;
       return r;
     },
+    [=](const completion_request&) { return chat_result{}; },
+    [=](const list_models&) { return model_list{}; },
     [=](const chat_completed&) {},
     [=](const read_messages&) { return message_page{}; },
     [=](const delete_messages&) { return caf::ok_atom::value; },

@@ -62,6 +62,8 @@ MESSAGES_CLEAR = ("DELETE", "/sessions/{id}/messages")
 TENANT_AUDIT = ("GET", "/tenants/{id}/audit")
 AUDIT_VERIFY = ("GET", "/tenants/{id}/audit/verify")
 ALL_AUDIT = ("GET", "/audit")
+COMPLETIONS = ("POST", "/v1/chat/completions")
+MODELS = ("GET", "/v1/models")
 # The operations of a tenant's users and keys: any valid credential.
 IDENTITY = [USERS, USER_CREATE, USER, USER_PATCH, USER_DELETE, KEYS,
             KEY_CREATE, KEY_REVOKE]
@@ -86,6 +88,14 @@ NOT_DRIVEN = {
     },
     ("HEAD", "/sessions/{id}/messages"): {
         "503": "as GET: a failed read of the store",
+    },
+    COMPLETIONS: {
+        "503": "every route's breaker open or the tenant's in-flight cap "
+        "full need an upstream that fails or hangs on cue; the contract's "
+        "upstreams are closed ports (tests/http/ai_chat_test.cpp drives both "
+        "through the code /v1 shares with /chat)",
+        "504": "an upstream slower than ai.timeout_ms: none in the contract "
+        "run (tests/http/ai_chat_test.cpp drives it)",
     },
     LIST: {
         "504": "the registry answers the listing from its own memory, asking "

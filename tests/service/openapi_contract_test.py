@@ -221,6 +221,83 @@ def drive_messages(c, s):
             s.request("DELETE", unknown), 404)
 
 
+def drive_openai(c, s):
+    """The OpenAI-compatible face: completions and models with tenant API
+    keys, plain and streamed, and each refusal in OpenAI's shape."""
+    def key_of(tenant):
+        res = s.admin("POST", f"/tenants/{tenant}/keys", {"name": "sdk"})
+        c.check(KEY_CREATE, f"a key for the OpenAI face ({tenant})", res, 201)
+        return (res.json() or {}).get("key", "")
+
+    def ask(model, **extra):
+        return dict({"model": model,
+                     "messages": [{"role": "user", "content": "hello"}]},
+                    **extra)
+
+    acme = key_of("acme")
+    post = "/v1/chat/completions"
+    for method in ["GET", "HEAD"]:
+        op = (method, "/v1/models")
+        c.check(op, "a mock tenant's key",
+                s.request(method, "/v1/models", token=acme), 200)
+        c.check(op, "no credential", s.request(method, "/v1/models"), 401)
+        c.check(op, "the platform admin's token",
+                s.admin(method, "/v1/models"), 401)
+    c.check(COMPLETIONS, "a mock tenant's model",
+            s.request("POST", post, ask("mock-1"), token=acme), 200)
+    c.check(COMPLETIONS, "streamed",
+            s.request("POST", post, ask("mock-1", stream=True), token=acme),
+            200)
+    c.check(COMPLETIONS, "no credential", s.request("POST", post,
+                                                    ask("mock-1")), 401)
+    c.check(COMPLETIONS, "a key that opens nothing",
+            s.request("POST", post, ask("mock-1"), token=forge_key("acme")),
+            401)
+    c.check(COMPLETIONS, "a model the tenant has not",
+            s.request("POST", post, ask("gpt-5"), token=acme), 404)
+    c.check(COMPLETIONS, "no messages",
+            s.request("POST", post, {"model": "mock-1"}, token=acme), 400)
+    c.check(COMPLETIONS, "another method",
+            s.request("GET", post, token=acme), 405)
+    limited = key_of("contract-limited")
+    s.request("POST", post, ask("mock"), token=limited)
+    c.check(COMPLETIONS, "a tenant limited to 1 chat, again",
+            s.request("POST", post, ask("mock"), token=limited), 429)
+    ai = key_of("contract-ai")
+    c.check(COMPLETIONS, "a model whose routes are unreachable",
+            s.request("POST", post, ask("llama"), token=ai), 502)
+    c.check(PATCH, "a token limit no completion fits",
+            s.admin("PATCH", "/tenants/contract-ai",
+                    {"limits": {"tokens_per_minute": 10}}), 200)
+    c.check(COMPLETIONS, "a completion over limits.tokens_per_minute",
+            s.request("POST", post, ask("llama"), token=ai), 413)
+    c.check(PATCH, "the token limit lifted",
+            s.admin("PATCH", "/tenants/contract-ai",
+                    {"limits": {"tokens_per_minute": None}}), 200)
+    suspended = key_of("contract-suspended")
+    c.check(SUSPEND, "a tenant whose key asks for completions",
+            s.admin("POST", "/tenants/contract-suspended/suspend"), 200)
+    c.check(COMPLETIONS, "a suspended tenant",
+            s.request("POST", post, ask("mock"), token=suspended), 403)
+    for method in ["GET", "HEAD"]:
+        c.check((method, "/v1/models"), "a suspended tenant",
+                s.request(method, "/v1/models", token=suspended), 403)
+    c.check(RESUME, "the tenant again",
+            s.admin("POST", "/tenants/contract-suspended/resume"), 200)
+    c.check(CREATE, "a tenant to archive",
+            s.admin("POST", "/tenants", {"id": "contract-gone",
+                                         "name": "Gone", "welcome": "Hi."}),
+            201)
+    archived = key_of("contract-gone")
+    c.check(ARCHIVE, "a tenant whose key asks for completions",
+            s.admin("DELETE", "/tenants/contract-gone"), 200)
+    c.check(COMPLETIONS, "an archived tenant",
+            s.request("POST", post, ask("mock"), token=archived), 404)
+    for method in ["GET", "HEAD"]:
+        c.check((method, "/v1/models"), "an archived tenant",
+                s.request(method, "/v1/models", token=archived), 404)
+
+
 def drive_admin(c, s):
     """The /tenants operations. Creates the tenants drive_serving uses."""
     for op_key in ADMIN:
@@ -767,6 +844,7 @@ def main():
         drive_admin(c, main_server)
         drive_serving(c, main_server)
         drive_messages(c, main_server)
+        drive_openai(c, main_server)
         drive_open_routes_credentials(c, main_server)
         drive_identity(c, main_server)
         drive_audit(c, main_server)
