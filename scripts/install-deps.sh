@@ -50,6 +50,13 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
+# Node.js and npm for the openai SDK test (tests/service/openai_sdk_test.sh):
+# Debian's, unless the machine has its own (a NodeSource nodejs bundles npm,
+# and Debian's npm package would conflict with it).
+if [[ "${1:-}" != --run ]]; then
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""
