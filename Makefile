@@ -13,7 +13,7 @@ CTEST_JOBS ?= 2
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all run build-all test test-sanitize bench bench-nginx bench-upstream versus-seed soak abuse \
+.PHONY: all run build-all test test-sanitize bench bench-nginx bench-upstream bench-streams versus-seed soak abuse \
         attack flood fuzz clean
 
 all: build-all
@@ -50,6 +50,10 @@ bench: build-all
 # Beside Debian's nginx serving bodies of the same size (docs/benchmarks.md).
 bench-upstream: build-all
 	./bench/upstream.sh $(BUILD_DIR)
+
+# Memory per open stream (bench/streams.sh).
+bench-streams: build-all
+	./bench/streams.sh $(BUILD_DIR)
 
 bench-nginx: build-all
 	./bench/versus-nginx.sh $(BUILD_DIR)

@@ -297,8 +297,9 @@ struct attempt_state {
   std::optional<completion_stream> stream{};
   /// A piece of the reply has reached the client: no retry, no fallback.
   bool streamed = false;
-  /// Pieces of the reply so far.
+  /// Pieces of the reply so far, and its size as sent (JSON-escaped).
   uint64_t pieces = 0;
+  uint64_t reply_bytes = 0;
   std::chrono::steady_clock::time_point first_token{};
   /// Why the stream was stopped here ("token_limit", "bad_answer" for
   /// MAX_REPLY_BYTES), or "cancelled" when the client went; with its
@@ -344,7 +345,9 @@ struct attempt_state {
 // upstream's usage comes only at the end), which stops the stream.
 void on_piece(attempt_state& st, std::string_view piece) {
   auto& reply = st.stream->out.reply;
-  if (text::json_escaped_size(reply) > st.plan.max_reply_bytes)
+  // Counted piece by piece (each is whole UTF-8: a JSON string's text).
+  st.reply_bytes += text::json_escaped_size(piece);
+  if (st.reply_bytes > st.plan.max_reply_bytes)
     return st.stop("bad_answer", "Upstream reply exceeds MAX_REPLY_BYTES");
   // Upstreams send about a token a piece; four bytes a token, doubled,
   // stops those that send more in one without stopping a reply of long
