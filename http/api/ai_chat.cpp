@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -334,8 +335,9 @@ struct attempt_state {
     boost::asio::post(client.context(), [this, keep = self.lock()] {
       if (wait)
         wait->cancel();
-      if (cancel_call)
-        cancel_call();
+      // Taken out first: the call's end runs inside it and clears it.
+      if (auto cancel = std::exchange(cancel_call, nullptr))
+        cancel();
     });
   }
 };

@@ -39,15 +39,17 @@ using release_place = std::function<void()>;
 // the place given up first. An `on_answer` that also takes a
 // release_place may go on working for the tenant (an upstream call): it
 // keeps the place and gives it up itself, before it answers, so that no
-// other request takes it in between.
+// other request takes it in between. `shape`, if given, puts the 503 in
+// the route's error shape (openai_error).
 template <class Result, class Message, class OnAnswer>
 void ask_about_tenant(const call& c, reply done, Message msg,
-                      OnAnswer on_answer) {
+                      OnAnswer on_answer,
+                      response (*shape)(response) = nullptr) {
   auto tenant = msg.tenant;
   done.about_tenant(tenant);
   auto& gate = c.ctx.gate;
   if (!gate.try_enter(tenant))
-    return done(tenant_busy(c.facts));
+    return done(shape ? shape(tenant_busy(c.facts)) : tenant_busy(c.facts));
   c.asks.ask_tenant<Result>(
     std::move(msg),
     [&gate, tenant, done = std::move(done),

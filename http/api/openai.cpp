@@ -181,7 +181,8 @@ void handle_completions(const call& c, reply done) {
       auto res = make_response(c.facts, status::ok, completion_json(a));
       set_rate_headers(res, *result, false);
       done(std::move(res));
-    });
+    },
+    openai_error);
 }
 
 void handle_models(const call& c, reply done) {

@@ -297,9 +297,18 @@ struct client::exchange : std::enable_shared_from_this<exchange> {
     cancelled = true;
     resolver.cancel();
     resolve_timer.cancel();
-    // Pending operations end later (the socket is closed) and, finding
-    // cancelled, do nothing.
-    fail(failure::cancelled, "cancelled");
+    // The socket is closed but the connection kept: an operation pending
+    // on it (a read into its buffer) ends later, finds the call cancelled
+    // and does nothing; the connection goes with the exchange, once no
+    // operation holds it.
+    if (conn) {
+      beast::error_code ignored;
+      conn->tcp().socket().close(ignored);
+    }
+    answer a;
+    a.error = failure::cancelled;
+    a.detail = "cancelled";
+    finish(std::move(a));
   }
 
   // A connection that failed: a pooled one that broke before any byte of

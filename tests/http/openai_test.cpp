@@ -4,9 +4,11 @@
 // OpenAI's shapes.
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/credentials.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/fake_upstream.hpp"
 
 namespace {
@@ -225,6 +227,41 @@ TEST_F(HttpOpenAi, AStreamedCompletionIsOpenAisChunks) {
   // Without include_usage, no usage chunk.
   auto plain = complete(ask("gpt-test", "hi", {{"stream", true}}));
   EXPECT_EQ(parse_events(plain.body()).size(), 5u) << plain.body();
+}
+
+// A tenant at its in-flight cap is refused as the other refusals are, in
+// OpenAI's shape (with Retry-After), while its held call goes on.
+TEST(HttpOpenAiIsolation, PastItsInFlightCapATenantGetsOpenAis503) {
+  fake_upstream hanging{[](const fake_upstream::seen& s) {
+    auto r = echo_completion(s);
+    r.delay = 1000ms * time_scale();
+    return r;
+  }};
+  auto tenant = bulk_tenant("slow");
+  tenant.ai.provider = ai_provider::openai;
+  tenant.ai.upstream = {hanging.base_url(), "m", ""};
+  auto cfg = test_config();
+  cfg.tenant_max_in_flight = 1;
+  running_service server{{tenant}, cfg};
+  http_client setup{server.port()};
+  auto key = add_key(setup, "slow", "sdk").key;
+  auto body = R"({"model":"m","messages":[{"role":"user","content":"wait"}]})";
+  status held = status::unknown;
+  std::thread first{[&] {
+    http_client c{server.port()};
+    held = request_as(c, bearer(key), verb::post, "/v1/chat/completions", body)
+             .result();
+  }};
+  ASSERT_TRUE(eventually([&] { return hanging.requests().size() == 1; }));
+  auto busy = request_as(setup, bearer(key), verb::post, "/v1/chat/completions",
+                         body);
+  first.join();
+  EXPECT_EQ(held, status::ok);
+  EXPECT_EQ(busy.result(), status::service_unavailable);
+  EXPECT_EQ(header(busy, "Retry-After"), "1");
+  EXPECT_EQ(json::parse(busy.body()),
+            json::parse(R"({"error":{"message":"Too many requests in flight for this tenant",)"
+                        R"("type":"server_error","param":null,"code":null}})"));
 }
 
 } // namespace
