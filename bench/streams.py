@@ -31,11 +31,16 @@ async def upstream(port):
             await reader.readexactly(length)
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                          b"Transfer-Encoding: chunked\r\n\r\n")
+            chunk = b'data: {"model":"m","choices":[{"index":0,"delta":{"content":"tick "}}]}\n\n'
             while True:
-                chunk = b'data: {"model":"m","choices":[{"index":0,"delta":{"content":"tick "}}]}\n\n'
                 writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 await writer.drain()
-                await asyncio.sleep(10)
+                # Until the client (tenantd) goes, a piece every 10 s.
+                try:
+                    if not await asyncio.wait_for(reader.read(4096), 10):
+                        break
+                except asyncio.TimeoutError:
+                    pass
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
