@@ -183,7 +183,8 @@ struct client::exchange : std::enable_shared_from_this<exchange> {
     req.set(beast_http::field::host, host);
     req.set(beast_http::field::user_agent, user_agent);
     req.set(beast_http::field::content_type, "application/json");
-    req.set(beast_http::field::accept, "application/json");
+    req.set(beast_http::field::accept,
+            c.on_body ? "text/event-stream" : "application/json");
     if (!c.api_key.empty())
       req.set(beast_http::field::authorization, "Bearer " + c.api_key);
     req.keep_alive(true);
@@ -207,60 +208,49 @@ struct client::exchange : std::enable_shared_from_this<exchange> {
     parser->body_limit(max_answer);
     if (c.on_body)
       return read_head();
-    conn->with_stream([&](auto& stream) {
-      beast_http::async_read(
-        stream, conn->buffer, *parser,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) {
-          if (self->cancelled)
-            return;
-          if (ec == beast_http::error::body_limit
-              || ec == beast_http::error::header_limit)
-            return self->fail(failure::too_large, "the answer is too large");
-          if (ec)
-            return self->broke(ec, "reading the answer");
-          self->answered();
-        });
-    });
+    read_rest();
+  }
+
+  // The end of a read of the answer: nothing once the call is cancelled,
+  // too_large past a limit, a broken connection, else `next`.
+  auto after_read(void (exchange::*next)()) {
+    return [self = shared_from_this(), next](beast::error_code ec, std::size_t) {
+      if (self->cancelled)
+        return;
+      if (ec == beast_http::error::body_limit
+          || ec == beast_http::error::header_limit)
+        return self->fail(failure::too_large, "the answer is too large");
+      if (ec)
+        return self->broke(ec, "reading the answer");
+      ((*self).*next)();
+    };
   }
 
   // A streamed call: the head first; a 2xx answer's body then goes to
   // on_body as it comes, any other is read whole.
   void read_head() {
     conn->with_stream([&](auto& stream) {
-      beast_http::async_read_header(
-        stream, conn->buffer, *parser,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) {
-          if (self->cancelled)
-            return;
-          if (ec == beast_http::error::header_limit)
-            return self->fail(failure::too_large, "the answer is too large");
-          if (ec)
-            return self->broke(ec, "reading the answer");
-          auto code = self->parser->get().result_int();
-          if (code < 200 || code >= 300) {
-            self->c.on_body = nullptr;
-            return self->read_rest();
-          }
-          self->read_piece();
-        });
+      beast_http::async_read_header(stream, conn->buffer, *parser,
+                                    after_read(&exchange::on_head));
     });
   }
 
+  void on_head() {
+    auto code = parser->get().result_int();
+    if (code < 200 || code >= 300) {
+      c.on_body = nullptr;
+      return read_rest();
+    }
+    read_piece();
+  }
+
+  // The answer (the rest of it, after a head read alone) read whole.
   void read_rest() {
     if (parser->is_done())
       return answered();
     conn->with_stream([&](auto& stream) {
-      beast_http::async_read(
-        stream, conn->buffer, *parser,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) {
-          if (self->cancelled)
-            return;
-          if (ec == beast_http::error::body_limit)
-            return self->fail(failure::too_large, "the answer is too large");
-          if (ec)
-            return self->broke(ec, "reading the answer");
-          self->answered();
-        });
+      beast_http::async_read(stream, conn->buffer, *parser,
+                             after_read(&exchange::answered));
     });
   }
 
@@ -277,17 +267,8 @@ struct client::exchange : std::enable_shared_from_this<exchange> {
     if (parser->is_done())
       return answered();
     conn->with_stream([&](auto& stream) {
-      beast_http::async_read_some(
-        stream, conn->buffer, *parser,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) {
-          if (self->cancelled)
-            return;
-          if (ec == beast_http::error::body_limit)
-            return self->fail(failure::too_large, "the answer is too large");
-          if (ec)
-            return self->broke(ec, "reading the answer");
-          self->read_piece();
-        });
+      beast_http::async_read_some(stream, conn->buffer, *parser,
+                                  after_read(&exchange::read_piece));
     });
   }
 

@@ -90,6 +90,7 @@ TEST_F(UpstreamClient, PostsTheCallAsAnOpenAiClientWould) {
   EXPECT_EQ(seen[0].host, "127.0.0.1:" + std::to_string(fake.port()));
   EXPECT_EQ(seen[0].authorization, "Bearer sk-test");
   EXPECT_EQ(seen[0].content_type, "application/json");
+  EXPECT_EQ(seen[0].accept, "application/json");
   EXPECT_EQ(seen[0].body,
             R"({"model":"m","messages":[{"role":"user","content":"hello"}]})");
   // Without a key, no Authorization header at all (a local server).
@@ -217,6 +218,7 @@ TEST_F(UpstreamClient, AStreamedBodyArrivesPieceByPiece) {
   EXPECT_NE(streamed.find(R"("content":"b")"), std::string::npos);
   EXPECT_EQ(streamed.substr(streamed.size() - 14), "data: [DONE]\n\n");
   EXPECT_EQ(idle(), 1u);
+  EXPECT_EQ(fake.requests().at(0).accept, "text/event-stream");
   auto failed = call_to(fake.base_url());
   failed.body = "fail";
   std::string ignored;

@@ -80,6 +80,7 @@ public:
     std::string host;
     std::string authorization;
     std::string content_type;
+    std::string accept;
     std::string body;
     /// Which accepted connection it came on (0, 1, ...).
     std::size_t connection = 0;
@@ -204,6 +205,7 @@ private:
              std::string{req[bhttp::field::host]},
              std::string{req[bhttp::field::authorization]},
              std::string{req[bhttp::field::content_type]},
+             std::string{req[bhttp::field::accept]},
              req.body(),
              number};
       {
