@@ -55,7 +55,7 @@ struct session_record {
   /// The conversation with the tenant's upstream, oldest first: the
   /// newest turns within ai.history (turns and tokens), what the next chat
   /// can send. The whole conversation is in the store (session_messages).
-  std::vector<chat_turn> history;
+  std::vector<chat_turn> history{};
   /// `history` holds the stored turns: true for a session opened by this
   /// actor; one loaded after a restart or a passivation reads its newest
   /// turns from the store before its first upstream chat.
