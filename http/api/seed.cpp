@@ -4,12 +4,7 @@
 // straight to the tenant's actor (lane::ask_tenant), within the tenant's
 // in-flight cap.
 
-#include <chrono>
-#include <functional>
-#include <memory>
-#include <optional>
 #include <string>
-#include <type_traits>
 
 #include <boost/beast/http/field.hpp>
 
