@@ -106,7 +106,10 @@ void complete_upstream(const completion_context& c, release_place release,
                                 std::move(planned.plan), std::move(format),
                                 done);
   }
-  auto window = planned;
+  // The rate windows for the answer's headers (not the plan, its keys).
+  chat_result window;
+  window.window = planned.window;
+  window.tokens = planned.tokens;
   call_upstream(
     c.upstream, c.facts, tenant, std::move(planned.plan),
     [&asks = c.asks, release = std::move(release), facts = c.facts, tenant,

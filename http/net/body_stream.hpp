@@ -7,7 +7,6 @@
 // gone, so that the work feeding the stream stops. Both sides run on the
 // connection's I/O thread: nothing in it is shared between threads.
 
-#include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -24,19 +23,9 @@ public:
   /// Ends the answer after what was written.
   void end();
 
-  /// Whether the client has gone before the end.
-  bool closed() const {
-    return closed_;
-  }
-
   /// Runs `f` once, when the client goes before the end (at once if it
   /// has): the producer cancels what feeds the stream.
   void on_close(std::function<void()> f);
-
-  /// Bytes written and not yet handed to the connection.
-  std::size_t pending() const {
-    return pending_.size();
-  }
 
   // -- the connection's side -------------------------------------------------
 
